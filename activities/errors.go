@@ -1,0 +1,99 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/tokens"
+)
+
+// Error types recorded in Temporal for failures this package classifies. Workflows and
+// operators match on them; they are part of the history format.
+const (
+	// ErrTypeRateLimited: the API answered 429; retried after its Retry-After.
+	ErrTypeRateLimited = "RateLimited"
+	// ErrTypeUnavailable: 5xx or no answer at all; retried with backoff.
+	ErrTypeUnavailable = "APIUnavailable"
+	// ErrTypeRejected: any other 4xx; not retried, the API's message is the error.
+	ErrTypeRejected = "APIRejected"
+	// ErrTypeNotConnected: no stored credential yet (e.g. an INSTALL webhook that beat
+	// the OAuth code exchange); retried, slowly, until the agency connects.
+	ErrTypeNotConnected = "NotConnected"
+	// ErrTypeReconnectNeeded: the refresh token is dead; a human must reconnect.
+	ErrTypeReconnectNeeded = "ReconnectNeeded"
+	// ErrTypeLocationSuspended: HighLevel says the location is not active.
+	ErrTypeLocationSuspended = "LocationSuspended"
+	// ErrTypeUnexpectedResponse: a 2xx whose body did not match the contract.
+	ErrTypeUnexpectedResponse = "UnexpectedResponse"
+)
+
+// minRetryDelay keeps a "Retry-After: 0" from turning into a hot loop.
+const minRetryDelay = time.Second
+
+// notConnectedRetryDelay spaces retries while waiting for an agency to connect.
+const notConnectedRetryDelay = 15 * time.Second
+
+// classify maps any error from a client or the token store to the Temporal error that
+// decides whether and when the activity is retried. It is the only place that does so.
+// The result is an *temporal.ApplicationError returned unwrapped: wrapping it again
+// with %w would make Temporal record a generic, retryable error.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app
+	}
+	if errors.Is(err, context.Canceled) {
+		// The worker is stopping or the activity was cancelled; Temporal handles it.
+		return err
+	}
+
+	var (
+		api    *highlevel.APIError
+		decode *highlevel.DecodeError
+	)
+	switch {
+	// The credential's verdict comes first: a refresh the API refused wraps that 400
+	// *APIError as well, and must not be classified as a rejected request.
+	case errors.Is(err, tokens.ErrReconnectNeeded):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeReconnectNeeded, err)
+	case errors.Is(err, tokens.ErrSuspended):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLocationSuspended, err)
+	case errors.As(err, &api):
+		return classifyStatus(api.Error(), api.StatusCode, api.RetryAfter, err)
+	case errors.As(err, &decode):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeUnexpectedResponse, err)
+	case errors.Is(err, tokens.ErrNotFound):
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeNotConnected,
+			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: notConnectedRetryDelay})
+	default:
+		// Transport errors, timeouts, store I/O: worth another attempt.
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeUnavailable,
+			temporal.ApplicationErrorOptions{Cause: err})
+	}
+}
+
+// classifyStatus applies the status-code rules shared by every API.
+func classifyStatus(msg string, status int, retryAfter time.Duration, cause error) error {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeRateLimited,
+			temporal.ApplicationErrorOptions{Cause: cause, NextRetryDelay: max(retryAfter, minRetryDelay)})
+	case status >= 500:
+		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeUnavailable,
+			temporal.ApplicationErrorOptions{Cause: cause})
+	case status >= 400:
+		return temporal.NewNonRetryableApplicationError(msg, ErrTypeRejected, cause, status)
+	default:
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s (unexpected status %d)", msg, status), ErrTypeUnexpectedResponse, cause)
+	}
+}

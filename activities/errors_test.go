@@ -1,0 +1,82 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/tokens"
+)
+
+func TestClassify(t *testing.T) {
+	api := func(status int, msg string, retryAfter time.Duration) error {
+		return &highlevel.APIError{Endpoint: highlevel.EndpointEnableSaaS, StatusCode: status, Message: msg, RetryAfter: retryAfter}
+	}
+	tests := []struct {
+		name         string
+		err          error
+		wantType     string
+		nonRetryable bool
+		wantDelay    time.Duration
+		wantInMsg    string
+	}{
+		{"429 with Retry-After", api(http.StatusTooManyRequests, "Too Many Requests", 7*time.Second), ErrTypeRateLimited, false, 7 * time.Second, "429"},
+		{"429 with Retry-After 0 is floored", api(http.StatusTooManyRequests, "", 0), ErrTypeRateLimited, false, time.Second, "429"},
+		{"500", api(500, "Internal Server Error", 0), ErrTypeUnavailable, false, 0, "Internal Server Error"},
+		{"503", api(503, "", 0), ErrTypeUnavailable, false, 0, "503"},
+		{"400 carries the API's message", api(400, "This feature is only available on Agency Pro plan", 0), ErrTypeRejected, true, 0, "only available on Agency Pro plan"},
+		{"401", api(401, "Invalid JWT", 0), ErrTypeRejected, true, 0, "Invalid JWT"},
+		{"403", api(403, "The token does not have access to this location.", 0), ErrTypeRejected, true, 0, "does not have access"},
+		{"404", api(404, "Location not found", 0), ErrTypeRejected, true, 0, "not found"},
+		{"422", api(422, "companyId should not be empty", 0), ErrTypeRejected, true, 0, "companyId"},
+		{"transport", &highlevel.TransportError{Endpoint: "GET /x", Err: errors.New("connection reset by peer")}, ErrTypeUnavailable, false, 0, "connection reset"},
+		{"wrapped transport", fmt.Errorf("store: %w", &highlevel.TransportError{Endpoint: "GET /x", Err: context.DeadlineExceeded}), ErrTypeUnavailable, false, 0, "deadline"},
+		{"decode", &highlevel.DecodeError{Endpoint: "GET /x", StatusCode: 200, Err: errors.New("bad json")}, ErrTypeUnexpectedResponse, true, 0, "bad json"},
+		{"not connected", fmt.Errorf("agency: %w", tokens.ErrNotFound), ErrTypeNotConnected, false, notConnectedRetryDelay, ""},
+		{"reconnect needed", fmt.Errorf("x: %w", tokens.ErrReconnectNeeded), ErrTypeReconnectNeeded, true, 0, ""},
+		{"suspended", fmt.Errorf("x: %w", tokens.ErrSuspended), ErrTypeLocationSuspended, true, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := classify(tt.err)
+			// Must be the ApplicationError itself, never wrapped: a wrapped one is
+			// recorded as a retryable "wrapError".
+			app, ok := got.(*temporal.ApplicationError) //nolint:errorlint // unwrapped is the point
+			if !ok {
+				t.Fatalf("classify returned %T, want *temporal.ApplicationError", got)
+			}
+			if app.Type() != tt.wantType {
+				t.Errorf("type = %q, want %q", app.Type(), tt.wantType)
+			}
+			if app.NonRetryable() != tt.nonRetryable {
+				t.Errorf("non-retryable = %t, want %t", app.NonRetryable(), tt.nonRetryable)
+			}
+			if app.NextRetryDelay() != tt.wantDelay {
+				t.Errorf("next retry delay = %v, want %v", app.NextRetryDelay(), tt.wantDelay)
+			}
+			if tt.wantInMsg != "" && !strings.Contains(app.Error(), tt.wantInMsg) {
+				t.Errorf("message %q lacks %q", app.Error(), tt.wantInMsg)
+			}
+		})
+	}
+}
+
+func TestClassifyPassesThrough(t *testing.T) {
+	if classify(nil) != nil {
+		t.Error("nil must stay nil")
+	}
+	app := temporal.NewNonRetryableApplicationError("x", "Custom", nil)
+	if got := classify(fmt.Errorf("wrapped: %w", app)); got != app { //nolint:errorlint // must be the same value, unwrapped
+		t.Errorf("an ApplicationError must be returned unwrapped, got %v", got)
+	}
+	if got := classify(context.Canceled); !errors.Is(got, context.Canceled) {
+		t.Errorf("cancellation must pass through, got %v", got)
+	}
+}

@@ -1,0 +1,365 @@
+// Package config reads every setting of the saasbridge programs from the environment.
+//
+// Temporal settings use Temporal's own variable names so that the CLI, the Web UI and
+// these programs can share one .env file. A missing or malformed setting is reported
+// together with every other bad one, each by its variable name, so an operator fixes
+// the environment in one pass instead of one restart per mistake.
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Temporal says how to reach the Temporal service (a local dev server, a self-hosted
+// cluster or Temporal Cloud).
+type Temporal struct {
+	Address   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
+	Namespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+	// APIKey authenticates against Temporal Cloud; it implies TLS.
+	APIKey string `env:"TEMPORAL_API_KEY"`
+	// mTLS client certificate and key, and an optional private CA for the server.
+	TLSCertPath     string `env:"TEMPORAL_TLS_CLIENT_CERT_PATH"`
+	TLSKeyPath      string `env:"TEMPORAL_TLS_CLIENT_KEY_PATH"`
+	TLSServerCAPath string `env:"TEMPORAL_TLS_SERVER_CA_CERT_PATH"`
+	TLSServerName   string `env:"TEMPORAL_TLS_SERVER_NAME"`
+}
+
+// HighLevel holds the marketplace app's credentials and the API's addresses.
+type HighLevel struct {
+	BaseURL string `env:"HIGHLEVEL_BASE_URL" envDefault:"https://services.leadconnectorhq.com"`
+	// AuthURL is the consent page the agency admin is sent to when connecting.
+	AuthURL      string `env:"HIGHLEVEL_AUTH_URL" envDefault:"https://marketplace.gohighlevel.com/v2/oauth/chooselocation"`
+	ClientID     string `env:"HIGHLEVEL_CLIENT_ID,required,notEmpty"`
+	ClientSecret string `env:"HIGHLEVEL_CLIENT_SECRET,required,notEmpty"`
+	// Scopes requested at consent: only what the flows use (least privilege).
+	Scopes         []string      `env:"HIGHLEVEL_SCOPES" envSeparator:" " envDefault:"oauth.readonly oauth.write saas/company.read saas/company.write saas/location.read saas/location.write locations.readonly"`
+	RequestTimeout time.Duration `env:"HIGHLEVEL_REQUEST_TIMEOUT" envDefault:"20s"`
+}
+
+// AppID is the marketplace app id: HighLevel client ids are "<appId>-<suffix>".
+func (h HighLevel) AppID() string {
+	id, _, _ := strings.Cut(h.ClientID, "-")
+	return id
+}
+
+// Store locates the token store and the key that encrypts tokens at rest.
+type Store struct {
+	// DSN is a SQLite file path (the default) or a sqlite:// / file: URL.
+	DSN string `env:"STORE_DSN" envDefault:"saasbridge.db"`
+	// EncryptionKey is 32 random bytes, base64-encoded (openssl rand -base64 32).
+	EncryptionKey Key `env:"STORE_ENCRYPTION_KEY,required,notEmpty"`
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `env:"LOG_LEVEL" envDefault:"info"`
+	Format string `env:"LOG_FORMAT" envDefault:"json"`
+}
+
+// Key is a 32-byte AES-256 key given in base64.
+type Key []byte
+
+// UnmarshalText decodes the base64 form and insists on 32 bytes, so a truncated key is
+// caught at start rather than on the first token write.
+func (k *Key) UnmarshalText(b []byte) error {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return errors.New("must be base64")
+	}
+	if len(raw) != 32 {
+		return fmt.Errorf("must decode to 32 bytes, got %d", len(raw))
+	}
+	*k = raw
+	return nil
+}
+
+// String never shows the key: configs get logged.
+func (k Key) String() string { return "[redacted]" }
+
+// Worker is the worker process's configuration.
+type Worker struct {
+	Temporal  Temporal
+	HighLevel HighLevel
+	Store     Store
+	Log       Log
+	// HighLevelRatePerSecond caps agency-token calls across every worker: it becomes the
+	// server-side TaskQueueActivitiesPerSecond of the agency task queue. HighLevel allows
+	// 100 per 10 s per app per company; the default leaves headroom for the starter.
+	HighLevelRatePerSecond float64 `env:"HIGHLEVEL_RATE_PER_SECOND" envDefault:"9"`
+	// ShutdownTimeout lets in-flight activities finish on SIGTERM.
+	ShutdownTimeout time.Duration `env:"WORKER_SHUTDOWN_TIMEOUT" envDefault:"30s"`
+}
+
+// Starter is the starter process's configuration (HTTP server and CLI commands).
+type Starter struct {
+	Temporal  Temporal
+	HighLevel HighLevel
+	Store     Store
+	Log       Log
+	// CompanyID is the agency (HighLevel company) that CLI commands act for by default.
+	CompanyID  string `env:"HIGHLEVEL_COMPANY_ID"`
+	ListenAddr string `env:"STARTER_LISTEN_ADDR" envDefault:"127.0.0.1:8080"`
+	// PublicURL is where browsers and webhooks reach the starter; OAuth redirect URIs
+	// are built from it and must match what is registered with the vendor.
+	PublicURL string `env:"STARTER_PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
+}
+
+// HighLevelRedirectURL is the OAuth callback registered with the HighLevel app.
+func (s Starter) HighLevelRedirectURL() string {
+	return strings.TrimRight(s.PublicURL, "/") + "/oauth/highlevel/callback"
+}
+
+// LoadWorker reads the worker's configuration from the environment.
+func LoadWorker() (Worker, error) { return load[Worker](os.Environ()) }
+
+// LoadStarter reads the starter's configuration from the environment.
+func LoadStarter() (Starter, error) { return load[Starter](os.Environ()) }
+
+// validator is implemented by config sections that check more than types.
+type validator interface{ problems() []problem }
+
+type problem struct{ key, msg string }
+
+// Error lists every bad variable. Its message never contains a value, only names and
+// reasons, because values may be secrets.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration: " + strings.Join(e.Problems, "; ")
+}
+
+func load[T any](environ []string) (T, error) {
+	var cfg T
+	opts := env.Options{Environment: env.ToMap(environ)}
+	var probs []problem
+	if err := env.ParseWithOptions(&cfg, opts); err != nil {
+		probs = append(probs, explain(err, fieldKeys(reflect.TypeOf(cfg)))...)
+	}
+	probs = append(probs, collect(reflect.ValueOf(cfg))...)
+	if len(probs) == 0 {
+		return cfg, nil
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(probs))
+	for _, p := range probs {
+		s := p.key + ": " + p.msg
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return cfg, &Error{Problems: out}
+}
+
+// explain turns caarlos0/env's aggregate error into one problem per variable.
+func explain(err error, keys map[string]string) []problem {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return []problem{{"environment", err.Error()}}
+	}
+	var out []problem
+	for _, e := range agg.Errors {
+		var (
+			notSet env.VarIsNotSetError
+			empty  env.EmptyVarError
+			parse  env.ParseError
+		)
+		switch {
+		case errors.As(e, &notSet):
+			out = append(out, problem{notSet.Key, "required but not set"})
+		case errors.As(e, &empty):
+			out = append(out, problem{empty.Key, "required but empty"})
+		case errors.As(e, &parse):
+			key := keys[parse.Name]
+			if key == "" {
+				key = parse.Name
+			}
+			out = append(out, problem{key, parseReason(parse)})
+		default:
+			out = append(out, problem{"environment", e.Error()})
+		}
+	}
+	return out
+}
+
+// parseReason explains a malformed value by its expected type. It never quotes the
+// value (strconv and time errors do): the value may be a secret.
+func parseReason(e env.ParseError) string {
+	switch e.Type {
+	case reflect.TypeFor[time.Duration]():
+		return "must be a duration such as 30s or 5m"
+	case reflect.TypeFor[Key]():
+		return e.Err.Error() // our own message, which holds no value
+	}
+	switch e.Type.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return "must be a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "must be an integer"
+	case reflect.Bool:
+		return "must be true or false"
+	}
+	return "malformed value"
+}
+
+// fieldKeys maps struct field names to their variable names; caarlos0/env reports parse
+// errors by field name only. Field names are unique across sections (see the test).
+func fieldKeys(t reflect.Type) map[string]string {
+	out := map[string]string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
+			for k, v := range fieldKeys(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if tag := f.Tag.Get("env"); tag != "" {
+			key, _, _ := strings.Cut(tag, ",")
+			out[f.Name] = key
+		}
+	}
+	return out
+}
+
+// collect runs every section's own checks.
+func collect(v reflect.Value) []problem {
+	var out []problem
+	if val, ok := v.Interface().(validator); ok {
+		out = append(out, val.problems()...)
+	}
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct && v.Type().Field(i).Tag.Get("env") == "" {
+			out = append(out, collect(f)...)
+		}
+	}
+	return out
+}
+
+func (t Temporal) problems() []problem {
+	var out []problem
+	if (t.TLSCertPath == "") != (t.TLSKeyPath == "") {
+		out = append(out, problem{"TEMPORAL_TLS_CLIENT_CERT_PATH", "must be set together with TEMPORAL_TLS_CLIENT_KEY_PATH"})
+	}
+	for key, path := range map[string]string{
+		"TEMPORAL_TLS_CLIENT_CERT_PATH":    t.TLSCertPath,
+		"TEMPORAL_TLS_CLIENT_KEY_PATH":     t.TLSKeyPath,
+		"TEMPORAL_TLS_SERVER_CA_CERT_PATH": t.TLSServerCAPath,
+	} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			out = append(out, problem{key, "file not readable"})
+		}
+	}
+	if t.Address == "" {
+		out = append(out, problem{"TEMPORAL_ADDRESS", "must not be empty"})
+	}
+	if t.Namespace == "" {
+		out = append(out, problem{"TEMPORAL_NAMESPACE", "must not be empty"})
+	}
+	return out
+}
+
+// TLS returns the TLS settings implied by the configuration, or nil for plaintext
+// (a local dev server).
+func (t Temporal) TLS() (*tls.Config, error) {
+	if t.APIKey == "" && t.TLSCertPath == "" && t.TLSServerCAPath == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.TLSServerName}
+	if t.TLSCertPath != "" {
+		cert, err := tls.LoadX509KeyPair(t.TLSCertPath, t.TLSKeyPath)
+		if err != nil {
+			return nil, fmt.Errorf("load Temporal client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if t.TLSServerCAPath != "" {
+		pem, err := os.ReadFile(t.TLSServerCAPath)
+		if err != nil {
+			return nil, fmt.Errorf("read Temporal server CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("TEMPORAL_TLS_SERVER_CA_CERT_PATH holds no PEM certificate")
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+func (h HighLevel) problems() []problem {
+	var out []problem
+	for key, raw := range map[string]string{"HIGHLEVEL_BASE_URL": h.BaseURL, "HIGHLEVEL_AUTH_URL": h.AuthURL} {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			out = append(out, problem{key, "must be an absolute http(s) URL"})
+		}
+	}
+	if h.ClientID != "" && !strings.Contains(h.ClientID, "-") {
+		out = append(out, problem{"HIGHLEVEL_CLIENT_ID", "must look like <appId>-<suffix>"})
+	}
+	if h.RequestTimeout <= 0 {
+		out = append(out, problem{"HIGHLEVEL_REQUEST_TIMEOUT", "must be positive"})
+	}
+	if len(h.Scopes) == 0 {
+		out = append(out, problem{"HIGHLEVEL_SCOPES", "must list at least one scope"})
+	}
+	return out
+}
+
+func (s Store) problems() []problem {
+	if strings.TrimSpace(s.DSN) == "" {
+		return []problem{{"STORE_DSN", "must not be empty"}}
+	}
+	return nil
+}
+
+func (l Log) problems() []problem {
+	var out []problem
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		out = append(out, problem{"LOG_LEVEL", "must be one of debug, info, warn, error"})
+	}
+	switch l.Format {
+	case "json", "console":
+	default:
+		out = append(out, problem{"LOG_FORMAT", "must be json or console"})
+	}
+	return out
+}
+
+func (w Worker) problems() []problem {
+	var out []problem
+	if w.HighLevelRatePerSecond <= 0 {
+		out = append(out, problem{"HIGHLEVEL_RATE_PER_SECOND", "must be positive"})
+	}
+	if w.ShutdownTimeout < 0 {
+		out = append(out, problem{"WORKER_SHUTDOWN_TIMEOUT", "must not be negative"})
+	}
+	return out
+}
+
+func (s Starter) problems() []problem {
+	if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return []problem{{"STARTER_PUBLIC_URL", "must be an absolute http(s) URL"}}
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/saasbridge/saasbridge/internal/highlevel"
+)
+
+// BenchmarkConcurrentOnboardings measures the wall time of 20 onboardings started at
+// once against the sandbox at its documented rate limit, through the real dev server
+// and one worker process (make bench). Each onboarding makes 6 agency calls, and the
+// agency queue runs at HIGHLEVEL_RATE_PER_SECOND (9/s), so the floor is 120/9 ≈ 13.3 s.
+func BenchmarkConcurrentOnboardings(b *testing.B) {
+	s := need(b)
+	const n = 20
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var total time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		locs := s.addLocations(ctx, b, n)
+		before, err := s.admin.Calls(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		results := s.onboardAll(ctx, b, locs, nil)
+		wall := time.Since(start)
+		b.StopTimer()
+		total += wall
+		for _, r := range results {
+			if r.err != nil {
+				b.Fatalf("onboarding %s: %v", r.loc, r.err)
+			}
+		}
+		after, err := s.admin.Calls(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		agencyCalls := after.Total - before.Total
+		floor := time.Duration(float64(agencyCalls) / 9 * float64(time.Second))
+		report := fmt.Sprintf("| %d concurrent onboardings | %d agency calls | wall %.2f s | floor at 9/s %.2f s | %d × 429 | %d successful enable-saas |\n",
+			n, agencyCalls, wall.Seconds(), floor.Seconds(), after.TooManyRequests-before.TooManyRequests,
+			after.Count(highlevel.EndpointEnableSaaS, 201)-before.Count(highlevel.EndpointEnableSaaS, 201))
+		fmt.Print(report)
+		_ = os.MkdirAll(filepath.Join(repoRoot(), "build"), 0o755)
+		_ = os.WriteFile(filepath.Join(repoRoot(), "build", "bench-onboarding.md"), []byte(report), 0o644)
+		b.StartTimer()
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/20-onboardings")
+}

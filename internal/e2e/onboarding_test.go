@@ -1,0 +1,351 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/saasbridge/saasbridge/activities"
+	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
+	"github.com/saasbridge/saasbridge/workflows"
+)
+
+// addLocations seeds n installed locations under the stack's agency.
+func (s *stack) addLocations(ctx context.Context, t testing.TB, n int) []string {
+	t.Helper()
+	locs, err := s.admin.AddLocations(ctx, highlevelsim.AddLocationsRequest{CompanyID: s.companyID, Count: n})
+	require.NoError(t, err)
+	ids := make([]string, len(locs))
+	for i, l := range locs {
+		ids[i] = l.ID
+	}
+	return ids
+}
+
+type outcome struct {
+	loc    string
+	runID  string
+	result workflows.OnboardingResult
+	err    error
+}
+
+// onboardAll starts every onboarding at once and waits for all of them.
+func (s *stack) onboardAll(ctx context.Context, t testing.TB, locs []string, mod func(*workflows.OnboardingInput)) []outcome {
+	t.Helper()
+	out := make([]outcome, len(locs))
+	var wg sync.WaitGroup
+	for i, loc := range locs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID, Trigger: "e2e test"}
+			if mod != nil {
+				mod(&in)
+			}
+			out[i].loc = loc
+			run, err := workflows.StartOnboarding(ctx, s.temporal, in)
+			if err != nil {
+				out[i].err = err
+				return
+			}
+			out[i].runID = run.GetRunID()
+			out[i].err = run.Get(ctx, &out[i].result)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+const enableSaaS = highlevel.EndpointEnableSaaS
+
+// TestConcurrentOnboardings: 20 locations at once complete, the sandbox sees exactly one
+// successful enable-saas per location, and the Web UI metadata tells the story.
+func TestConcurrentOnboardings(t *testing.T) {
+	s := need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	locs := s.addLocations(ctx, t, 20)
+	start := time.Now()
+	results := s.onboardAll(ctx, t, locs, func(in *workflows.OnboardingInput) {
+		in.SubscriptionID, in.CustomerID = "sub_"+in.LocationID, "cus_"+in.LocationID
+	})
+	t.Logf("20 concurrent onboardings took %v", time.Since(start).Round(time.Millisecond))
+
+	calls, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+	state, err := s.admin.State(ctx)
+	require.NoError(t, err)
+	enableCount := map[string]int{}
+	for _, l := range state.Locations {
+		enableCount[l.ID] = l.SaaS.EnableCount
+	}
+	for _, r := range results {
+		require.NoError(t, r.err, "location %s", r.loc)
+		assert.Equal(t, "saasV2", r.result.SaaSMode)
+		assert.Equal(t, "sub_"+r.loc, r.result.SubscriptionID)
+		assert.Equal(t, "active", r.result.SubscriptionStatus)
+		assert.False(t, r.result.AlreadyEnabled)
+		assert.Equal(t, 1, calls.CountFor(enableSaaS, r.loc, 201), "successful enable-saas calls for %s", r.loc)
+		assert.Equal(t, 1, enableCount[r.loc], "sandbox enable count for %s", r.loc)
+	}
+	s.assertNoTokensInHistories(ctx, t, locs)
+
+	// What the Web UI shows: summary, details, search attributes.
+	loc := locs[0]
+	desc, err := s.temporal.DescribeWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "")
+	require.NoError(t, err)
+	summary, err := desc.GetStaticSummary()
+	require.NoError(t, err)
+	assert.Equal(t, "Onboard location "+loc, summary)
+	details, err := desc.GetStaticDetails()
+	require.NoError(t, err)
+	assert.Contains(t, details, "sub_"+loc)
+	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.Status)
+	step, ok := desc.TypedSearchAttributes.GetKeyword(workflows.OnboardingStepAttr)
+	assert.True(t, ok)
+	assert.Equal(t, workflows.StepDone, step)
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("LocationId = '%s' AND CompanyId = '%s' AND OnboardingStep = '%s'", loc, s.companyID, workflows.StepDone),
+		})
+		if assert.NoError(c, err) {
+			assert.Len(c, resp.Executions, 1)
+		}
+	}, 20*time.Second, 200*time.Millisecond)
+
+	// The current details (what the UI shows under "Current Details") list every step done.
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "", "__temporal_workflow_metadata")
+	require.NoError(t, err)
+	var meta sdkpb.WorkflowMetadata
+	require.NoError(t, v.Get(&meta))
+	assert.Contains(t, meta.GetCurrentDetails(), "☑ enable-saas")
+	assert.Contains(t, meta.GetCurrentDetails(), "Now: onboarded")
+	queries := map[string]string{}
+	for _, q := range meta.GetDefinition().GetQueryDefinitions() {
+		queries[q.GetName()] = q.GetDescription()
+	}
+	assert.NotEmpty(t, queries[workflows.StatusQuery], "the status query is described for the UI")
+
+	// Every activity carries a summary for the UI.
+	hist := s.history(ctx, t, workflows.OnboardingWorkflowID(loc), "")
+	var summaries []string
+	for _, ev := range hist {
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			var sum string
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayload(ev.GetUserMetadata().GetSummary(), &sum))
+			summaries = append(summaries, sum)
+		}
+	}
+	assert.Equal(t, []string{
+		"HighLevel: find location in installedLocations", "HighLevel: mint location token", "HighLevel: enable SaaS",
+		"HighLevel: update SaaS subscription", "HighLevel: read SaaS subscription", "HighLevel: re-check install",
+	}, summaries)
+}
+
+// TestRejectedLocationFailsAlone: HighLevel rejecting one location fails only that
+// workflow, with HighLevel's own message, and no retries of the 4xx.
+func TestRejectedLocationFailsAlone(t *testing.T) {
+	s := need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	locs := s.addLocations(ctx, t, 5)
+	bad := locs[2]
+	const msg = "This location cannot be enabled: the agency's Stripe account is not connected"
+	require.NoError(t, s.admin.AddFaultRule(ctx, highlevelsim.Rule{Endpoint: enableSaaS, LocationID: bad, Status: 400, Message: msg}))
+
+	results := s.onboardAll(ctx, t, locs, nil)
+	calls, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+	for _, r := range results {
+		if r.loc != bad {
+			assert.NoError(t, r.err, "location %s must be unaffected", r.loc)
+			continue
+		}
+		require.Error(t, r.err)
+		var app *temporal.ApplicationError
+		require.True(t, errors.As(r.err, &app), "%v", r.err)
+		assert.Equal(t, activities.ErrTypeRejected, app.Type())
+		assert.Contains(t, app.Error(), msg)
+		assert.Equal(t, 1, calls.CountFor(enableSaaS, bad, 400), "a 4xx is not retried")
+		// The failure (and HighLevel's message) is in the history the Web UI renders.
+		desc, err := s.temporal.DescribeWorkflow(ctx, workflows.OnboardingWorkflowID(bad), r.runID)
+		require.NoError(t, err)
+		assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_FAILED, desc.Status)
+		step, _ := desc.TypedSearchAttributes.GetKeyword(workflows.OnboardingStepAttr)
+		assert.Equal(t, workflows.StepEnableSaaS, step, "the search attribute shows where it stopped")
+	}
+	require.NoError(t, s.admin.ClearFaults(ctx))
+}
+
+// TestOnboardingSurvivesFaults: with 20% injected 5xx and 429 bursts every onboarding
+// still completes, exactly once per location.
+func TestOnboardingSurvivesFaults(t *testing.T) {
+	s := need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	locs := s.addLocations(ctx, t, 20)
+	_, err := s.admin.SetFaults(ctx, highlevelsim.Faults{
+		Seed: 42, ErrorRate: 0.2, ErrorStatuses: []int{500, 502, 503},
+		BurstRate: 0.05, BurstLength: 3, BurstRetryAfter: highlevelsim.Duration(time.Second),
+	})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.admin.ClearFaults(context.Background())) }()
+	before, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+
+	results := s.onboardAll(ctx, t, locs, nil)
+	after, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+	state, err := s.admin.State(ctx)
+	require.NoError(t, err)
+	byID := map[string]highlevelsim.Location{}
+	for _, l := range state.Locations {
+		byID[l.ID] = l
+	}
+	for _, r := range results {
+		require.NoError(t, r.err, "location %s", r.loc)
+		assert.Equal(t, 1, after.CountFor(enableSaaS, r.loc, 201), "one successful enable-saas for %s", r.loc)
+		assert.Equal(t, 1, byID[r.loc].SaaS.EnableCount)
+	}
+	fiveXX := 0
+	for _, code := range []int{500, 502, 503} {
+		for ep := range after.ByEndpoint {
+			fiveXX += after.Count(ep, code) - before.Count(ep, code)
+		}
+	}
+	tooMany := after.TooManyRequests - before.TooManyRequests
+	t.Logf("injected faults seen by the workers: %d 5xx, %d 429", fiveXX, tooMany)
+	assert.Positive(t, fiveXX, "the fault injection must have bitten")
+	assert.Positive(t, tooMany, "429 bursts must have happened")
+	s.assertNoTokensInHistories(ctx, t, locs)
+}
+
+// TestDuplicateAndRepeatedStarts: a start while one runs joins it; a start after it
+// completed (a re-install) runs again and repeats no effect.
+func TestDuplicateAndRepeatedStarts(t *testing.T) {
+	s := need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	loc := s.addLocations(ctx, t, 1)[0]
+	in := workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID, Trigger: "e2e"}
+
+	first, err := workflows.StartOnboarding(ctx, s.temporal, in)
+	require.NoError(t, err)
+	second, err := workflows.StartOnboarding(ctx, s.temporal, in)
+	require.NoError(t, err)
+	assert.Equal(t, first.GetRunID(), second.GetRunID(), "a duplicate start joins the running onboarding")
+	var r1 workflows.OnboardingResult
+	require.NoError(t, second.Get(ctx, &r1))
+	assert.False(t, r1.AlreadyEnabled)
+
+	again, err := workflows.StartOnboarding(ctx, s.temporal, in)
+	require.NoError(t, err)
+	assert.NotEqual(t, first.GetRunID(), again.GetRunID(), "a later start runs again")
+	var r2 workflows.OnboardingResult
+	require.NoError(t, again.Get(ctx, &r2))
+	assert.True(t, r2.AlreadyEnabled)
+	assert.Equal(t, r1.SaaSMode, r2.SaaSMode)
+
+	calls, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, calls.CountFor(enableSaaS, loc, 201), "SaaS was enabled once")
+	assert.Equal(t, 1, calls.CountFor(enableSaaS, loc, 400), "the re-run was told it is already enabled")
+	state, err := s.admin.State(ctx)
+	require.NoError(t, err)
+	for _, l := range state.Locations {
+		if l.ID == loc {
+			assert.Equal(t, 1, l.SaaS.EnableCount)
+		}
+	}
+}
+
+// TestStarterOnboardCommand runs the operator command as a process.
+func TestStarterOnboardCommand(t *testing.T) {
+	s := need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	loc := s.addLocations(ctx, t, 1)[0]
+
+	cmd := exec.CommandContext(ctx, s.bins["starter"], "onboard", "--location", loc, "--wait")
+	cmd.Env = append(s.env(), "LOG_LEVEL=warn")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "workflow "+workflows.OnboardingWorkflowID(loc))
+	assert.Contains(t, string(out), "onboarded "+loc+": saasMode=saasV2")
+
+	// A missing setting names the variable and starts nothing.
+	cmd = exec.CommandContext(ctx, s.bins["starter"], "onboard", "--location", loc)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	out, err = cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 1, exit.ExitCode())
+	for _, v := range []string{"HIGHLEVEL_CLIENT_ID", "HIGHLEVEL_CLIENT_SECRET", "STORE_ENCRYPTION_KEY"} {
+		assert.Contains(t, string(out), v)
+	}
+
+	// No --location is a usage error.
+	cmd = exec.CommandContext(ctx, s.bins["starter"], "onboard")
+	cmd.Env = s.env()
+	out, err = cmd.CombinedOutput()
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 2, exit.ExitCode(), "%s", out)
+}
+
+// history returns a workflow's events.
+func (s *stack) history(ctx context.Context, t testing.TB, id, runID string) []*historypb.HistoryEvent {
+	t.Helper()
+	it := s.temporal.GetWorkflowHistory(ctx, id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var out []*historypb.HistoryEvent
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		out = append(out, ev)
+	}
+	return out
+}
+
+// assertNoTokensInHistories exports every run of the locations' onboardings as JSON
+// (what `temporal workflow show --output json` writes) and looks for any issued token.
+func (s *stack) assertNoTokensInHistories(ctx context.Context, t testing.TB, locs []string) {
+	t.Helper()
+	issued, err := s.admin.Tokens(ctx)
+	require.NoError(t, err)
+	all := issued.All()
+	require.NotEmpty(t, all)
+	for _, loc := range locs {
+		var b strings.Builder
+		for _, ev := range s.history(ctx, t, workflows.OnboardingWorkflowID(loc), "") {
+			js, err := protojson.Marshal(ev)
+			require.NoError(t, err)
+			b.Write(js)
+		}
+		exported := b.String()
+		require.Contains(t, exported, loc, "the export is not empty")
+		for _, tok := range all {
+			if strings.Contains(exported, tok) {
+				t.Fatalf("history of %s contains an issued token", workflows.OnboardingWorkflowID(loc))
+			}
+		}
+	}
+}

@@ -1,0 +1,299 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
+	"github.com/saasbridge/saasbridge/workflows"
+)
+
+// stack is one running saasbridge: dev server, sandbox, starter and workers.
+type stack struct {
+	dir          string // logs and databases, kept under build/e2e for inspection
+	binDir       string
+	bins         map[string]string
+	dev          *testsuite.DevServer
+	temporal     client.Client
+	sandbox      *proc
+	sandboxURL   string
+	admin        *highlevelsim.AdminClient
+	starter      *proc
+	starterURL   string
+	workers      []*proc
+	clientID     string
+	clientSecret string
+	companyID    string
+	storeKey     string
+	storePath    string
+}
+
+// the shared stack of this package's tests; nil under -short.
+var st *stack
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	s, err := startStack()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start stack:", err)
+		if s != nil {
+			s.stop()
+		}
+		os.Exit(1)
+	}
+	st = s
+	code := m.Run()
+	if code == 0 {
+		if err := s.checkLogsForTokens(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
+			code = 1
+		}
+	}
+	s.stop()
+	os.Exit(code)
+}
+
+// need skips a test in -short mode (make unit); otherwise the stack is running.
+func need(tb testing.TB) *stack {
+	tb.Helper()
+	if st == nil {
+		tb.Skip("end-to-end test: run without -short (make test)")
+	}
+	return st
+}
+
+func temporalCLI() (string, error) {
+	path := os.Getenv("SAASBRIDGE_TEMPORAL_CLI")
+	if path == "" {
+		path = filepath.Join(repoRoot(), "bin", "temporal")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("Temporal CLI not found at %s: run `make test`, which builds it", path)
+	}
+	return path, nil
+}
+
+func startStack() (*stack, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	s := &stack{
+		dir:          filepath.Join(repoRoot(), "build", "e2e"),
+		clientID:     randHex(12) + "-" + strings.ToLower(randHex(4)),
+		clientSecret: randHex(16),
+		storeKey:     base64.StdEncoding.EncodeToString(randBytes(32)),
+	}
+	// Logs and databases of the last run stay in build/e2e for inspection.
+	if err := os.RemoveAll(s.dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, err
+	}
+	s.storePath = filepath.Join(s.dir, "tokens.db")
+
+	cli, err := temporalCLI()
+	if err != nil {
+		return nil, err
+	}
+	if s.binDir, err = os.MkdirTemp("", "saasbridge-e2e-bin-"); err != nil {
+		return s, err
+	}
+	if s.bins, err = buildPrograms(s.binDir); err != nil {
+		return s, err
+	}
+
+	devLog, err := os.Create(filepath.Join(s.dir, "temporal.log"))
+	if err != nil {
+		return s, err
+	}
+	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"}
+	for name, typ := range workflows.SearchAttributes() {
+		extra = append(extra, "--search-attribute", name+"="+typ)
+	}
+	s.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  cli,
+		ClientOptions: &client.Options{Logger: log.NewStructuredLogger(discardSlog())},
+		LogLevel:      "error",
+		ExtraArgs:     extra,
+		Stdout:        devLog,
+		Stderr:        devLog,
+	})
+	if err != nil {
+		return s, fmt.Errorf("start Temporal dev server: %w", err)
+	}
+	s.temporal = s.dev.Client()
+
+	s.sandbox, err = startProc(s.dir, "sandbox", s.bins["sandbox"], []string{
+		"SANDBOX_ADDR=127.0.0.1:0",
+		"SANDBOX_HIGHLEVEL_CLIENT_ID=" + s.clientID,
+		"SANDBOX_HIGHLEVEL_CLIENT_SECRET=" + s.clientSecret,
+		"SANDBOX_AUTO_CONSENT=true",
+		"SANDBOX_LOG_LEVEL=debug",
+	})
+	if err != nil {
+		return s, err
+	}
+	addr, err := s.sandbox.waitLog(ctx, regexp.MustCompile(`sandbox highlevel listening on (http://[0-9.:]+)`))
+	if err != nil {
+		return s, err
+	}
+	s.sandboxURL = addr
+	s.admin = &highlevelsim.AdminClient{BaseURL: addr}
+	agency, err := s.admin.CreateAgency(ctx, highlevelsim.AgencySpec{Name: "E2E Agency"})
+	if err != nil {
+		return s, fmt.Errorf("seed agency: %w", err)
+	}
+	s.companyID = agency.Agency.ID
+
+	port, err := freePort()
+	if err != nil {
+		return s, err
+	}
+	s.starterURL = "http://127.0.0.1:" + port
+	s.starter, err = startProc(s.dir, "starter", s.bins["starter"], append(s.env(),
+		"STARTER_LISTEN_ADDR=127.0.0.1:"+port, "STARTER_PUBLIC_URL="+s.starterURL), "serve")
+	if err != nil {
+		return s, err
+	}
+	if _, err := s.starter.waitLog(ctx, regexp.MustCompile(`starter listening`)); err != nil {
+		return s, err
+	}
+	if err := s.connectAgency(ctx); err != nil {
+		return s, err
+	}
+	if err := s.startWorker(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// env is the environment every saasbridge program gets.
+func (s *stack) env() []string {
+	return []string{
+		"TEMPORAL_ADDRESS=" + s.dev.FrontendHostPort(),
+		"TEMPORAL_NAMESPACE=default",
+		"HIGHLEVEL_BASE_URL=" + s.sandboxURL,
+		"HIGHLEVEL_AUTH_URL=" + s.sandboxURL + "/v2/oauth/chooselocation",
+		"HIGHLEVEL_CLIENT_ID=" + s.clientID,
+		"HIGHLEVEL_CLIENT_SECRET=" + s.clientSecret,
+		"HIGHLEVEL_COMPANY_ID=" + s.companyID,
+		"STORE_DSN=" + s.storePath,
+		"STORE_ENCRYPTION_KEY=" + s.storeKey,
+		// Debug logs everything the programs can log: the leak check reads them all.
+		"LOG_LEVEL=debug",
+		"LOG_FORMAT=json",
+	}
+}
+
+// connectAgency runs the real OAuth flow: starter → sandbox consent → callback.
+func (s *stack) connectAgency(ctx context.Context) error {
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.starterURL+"/oauth/highlevel/start", nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("connect agency: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), s.companyID) {
+		return fmt.Errorf("connect agency: %d %s", resp.StatusCode, body)
+	}
+	return nil
+}
+
+// startWorker starts one more worker process and waits until it polls.
+func (s *stack) startWorker(ctx context.Context, extraEnv ...string) error {
+	name := fmt.Sprintf("worker-%d", len(s.workers)+1)
+	w, err := startProc(s.dir, name, s.bins["worker"], append(s.env(), extraEnv...))
+	if err != nil {
+		return err
+	}
+	s.workers = append(s.workers, w)
+	_, err = w.waitLog(ctx, regexp.MustCompile(`worker started`))
+	return err
+}
+
+func (s *stack) stop() {
+	for _, w := range s.workers {
+		w.stop(10 * time.Second)
+	}
+	if s.starter != nil {
+		s.starter.stop(10 * time.Second)
+	}
+	if s.sandbox != nil {
+		s.sandbox.stop(10 * time.Second)
+	}
+	if s.dev != nil {
+		_ = s.dev.Stop()
+	}
+	if s.binDir != "" {
+		_ = os.RemoveAll(s.binDir)
+	}
+}
+
+// checkLogsForTokens fails if any token the sandbox ever issued appears in any
+// program's log.
+func (s *stack) checkLogsForTokens() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	issued, err := s.admin.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	all := issued.All()
+	if len(all) == 0 {
+		return errors.New("the sandbox issued no tokens: the leak check would prove nothing")
+	}
+	procs := append([]*proc{s.sandbox, s.starter}, s.workers...)
+	for _, p := range procs {
+		log := p.log()
+		for _, tok := range all {
+			if strings.Contains(log, tok) {
+				return fmt.Errorf("%s log (%s) contains an issued token", p.name, p.logPath)
+			}
+		}
+	}
+	return nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port, nil
+}
+
+func randBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func randHex(n int) string { return hex.EncodeToString(randBytes(n)) }

@@ -1,0 +1,179 @@
+package highlevel
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// APIError is a non-2xx answer from HighLevel.
+type APIError struct {
+	Endpoint   string // template, e.g. "POST /saas/enable-saas/{locationId}"
+	StatusCode int
+	// Message is HighLevel's own message (several messages joined with "; ").
+	Message string
+	// Reason is the "error" field of NestJS bodies, e.g. "Unauthorized".
+	Reason string
+	// RetryAfter is how long HighLevel asked us to wait (Retry-After, or the rate-limit
+	// window on a 429 without one); zero when it said nothing.
+	RetryAfter time.Duration
+	RateLimit  RateLimit
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	return fmt.Sprintf("highlevel %s: %d: %s", e.Endpoint, e.StatusCode, msg)
+}
+
+// Temporary reports whether repeating the same request later may succeed.
+func (e *APIError) Temporary() bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
+}
+
+// TransportError is a request that got no HTTP answer (connection refused or reset,
+// timeout). The request may or may not have been executed.
+type TransportError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("highlevel %s: %v", e.Endpoint, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// DecodeError is a 2xx answer whose body did not match the documented shape.
+type DecodeError struct {
+	Endpoint   string
+	StatusCode int
+	Err        error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("highlevel %s: decode %d response: %v", e.Endpoint, e.StatusCode, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// errorBody covers both error shapes HighLevel uses: NestJS
+// {"statusCode","message": string|string[],"error"} and the v3
+// {"error":{"code","message"}}.
+type errorBody struct {
+	Message json.RawMessage `json:"message"`
+	Error   json.RawMessage `json:"error"`
+}
+
+func newAPIError(endpoint string, status int, header http.Header, body []byte) *APIError {
+	e := &APIError{
+		Endpoint:   endpoint,
+		StatusCode: status,
+		RateLimit:  parseRateLimit(header),
+	}
+	e.Message, e.Reason = parseErrorBody(body)
+	e.RetryAfter = retryAfter(header, time.Now())
+	if e.RetryAfter == 0 && status == http.StatusTooManyRequests && e.RateLimit.Interval > 0 {
+		// No Retry-After is documented; the burst window is the longest we might wait.
+		e.RetryAfter = e.RateLimit.Interval
+	}
+	return e
+}
+
+// parseErrorBody extracts the message and reason; a body that is not JSON is returned
+// as the message (trimmed and bounded), because a proxy's HTML error page still says
+// more than "502".
+func parseErrorBody(body []byte) (message, reason string) {
+	var b errorBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		s := strings.TrimSpace(string(body))
+		if len(s) > 200 {
+			s = s[:200] + "…"
+		}
+		return s, ""
+	}
+	message = flatten(b.Message)
+	var nested struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b.Error, &nested) == nil && (nested.Message != "" || nested.Code != "") {
+		if message == "" {
+			message = nested.Message
+		}
+		return message, nested.Code
+	}
+	return message, flatten(b.Error)
+}
+
+func flatten(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return strings.Join(list, "; ")
+	}
+	return strings.TrimSpace(string(raw))
+}
+
+// RateLimit is what the X-RateLimit-* headers said (zero fields when absent).
+type RateLimit struct {
+	Max            int           // burst budget per window
+	Remaining      int           // left in the current window
+	Interval       time.Duration // the burst window
+	DailyLimit     int
+	DailyRemaining int
+	Present        bool // true when any rate-limit header was sent
+}
+
+func parseRateLimit(h http.Header) RateLimit {
+	var rl RateLimit
+	num := func(name string) int {
+		v := h.Get(name)
+		if v == "" {
+			return 0
+		}
+		rl.Present = true
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			return 0
+		}
+		return n
+	}
+	rl.Max = num("X-RateLimit-Max")
+	rl.Remaining = num("X-RateLimit-Remaining")
+	rl.Interval = time.Duration(num("X-RateLimit-Interval-Milliseconds")) * time.Millisecond
+	rl.DailyLimit = num("X-RateLimit-Limit-Daily")
+	rl.DailyRemaining = num("X-RateLimit-Daily-Remaining")
+	return rl
+}
+
+// maxRetryAfter caps what a server can make us wait, so a bogus header cannot park a
+// workflow for a day.
+const maxRetryAfter = 10 * time.Minute
+
+// retryAfter reads Retry-After as delta-seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(n) {
+		d = time.Duration(min(max(n, 0), maxRetryAfter.Seconds()) * float64(time.Second))
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
+)
+
+// config is the sandbox's configuration: flags, each falling back to an
+// environment variable.
+type config struct {
+	addr          string
+	clientID      string
+	clientSecret  string
+	autoConsent   bool
+	seedAgencyID  string
+	seedLocations int
+	faults        highlevelsim.Faults
+	rate          highlevelsim.RateLimit
+	logFormat     string // "json" or "console"
+	logLevel      string
+}
+
+// envReader reads typed environment fallbacks and remembers the first
+// malformed one, naming its variable.
+type envReader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (e *envReader) str(name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *envReader) int(name string, def int) int {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil && e.err == nil {
+		e.err = fmt.Errorf("%s: %q is not an integer", name, v)
+	}
+	return n
+}
+
+func (e *envReader) bool(name string, def bool) bool {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil && e.err == nil {
+		e.err = fmt.Errorf("%s: %q is not a boolean", name, v)
+	}
+	return b
+}
+
+func (e *envReader) duration(name string, def time.Duration) time.Duration {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil && e.err == nil {
+		e.err = fmt.Errorf("%s: %q is not a duration such as 10s", name, v)
+	}
+	return d
+}
+
+// parseConfig reads flags from args with environment fallbacks.
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	env := &envReader{getenv: getenv}
+	var cfg config
+	var faultsJSON string
+	var window time.Duration
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.StringVar(&cfg.addr, "addr", env.str("SANDBOX_ADDR", "127.0.0.1:8081"), "HighLevel simulator listen address (SANDBOX_ADDR)")
+	fs.StringVar(&cfg.clientID, "highlevel-client-id", env.str("SANDBOX_HIGHLEVEL_CLIENT_ID", ""), "marketplace app client id, <appId>-<suffix> (SANDBOX_HIGHLEVEL_CLIENT_ID)")
+	fs.StringVar(&cfg.clientSecret, "highlevel-client-secret", env.str("SANDBOX_HIGHLEVEL_CLIENT_SECRET", ""), "marketplace app client secret (SANDBOX_HIGHLEVEL_CLIENT_SECRET)")
+	fs.BoolVar(&cfg.autoConsent, "auto-consent", env.bool("SANDBOX_AUTO_CONSENT", false), "approve the consent page without a click (SANDBOX_AUTO_CONSENT)")
+	fs.StringVar(&cfg.seedAgencyID, "seed-agency-id", env.str("SANDBOX_SEED_AGENCY_ID", ""), "id of the demo agency to create at start (SANDBOX_SEED_AGENCY_ID)")
+	fs.IntVar(&cfg.seedLocations, "seed-locations", env.int("SANDBOX_SEED_LOCATIONS", 0), "number of demo locations under the demo agency (SANDBOX_SEED_LOCATIONS)")
+	fs.StringVar(&faultsJSON, "faults", env.str("SANDBOX_FAULTS", ""), "initial fault injection as JSON, e.g. {\"errorRate\":0.1} (SANDBOX_FAULTS)")
+	fs.IntVar(&cfg.rate.Max, "rate-max", env.int("SANDBOX_RATE_MAX", 100), "requests allowed per window and resource (SANDBOX_RATE_MAX)")
+	fs.DurationVar(&window, "rate-window", env.duration("SANDBOX_RATE_WINDOW", 10*time.Second), "rate limit window (SANDBOX_RATE_WINDOW)")
+	fs.IntVar(&cfg.rate.Daily, "rate-daily", env.int("SANDBOX_RATE_DAILY", 200000), "requests allowed per UTC day and resource (SANDBOX_RATE_DAILY)")
+	fs.StringVar(&cfg.logFormat, "log-format", env.str("SANDBOX_LOG_FORMAT", "json"), "json or console (SANDBOX_LOG_FORMAT)")
+	fs.StringVar(&cfg.logLevel, "log-level", env.str("SANDBOX_LOG_LEVEL", "info"), "debug logs every request (SANDBOX_LOG_LEVEL)")
+	if env.err != nil {
+		return cfg, env.err
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.rate.Window = highlevelsim.Duration(window)
+	switch {
+	case cfg.clientID == "":
+		return cfg, errors.New("SANDBOX_HIGHLEVEL_CLIENT_ID (or -highlevel-client-id) is required")
+	case cfg.clientSecret == "":
+		return cfg, errors.New("SANDBOX_HIGHLEVEL_CLIENT_SECRET (or -highlevel-client-secret) is required")
+	case cfg.rate.Max <= 0 || window <= 0 || cfg.rate.Daily <= 0:
+		return cfg, errors.New("SANDBOX_RATE_MAX, SANDBOX_RATE_WINDOW and SANDBOX_RATE_DAILY must be positive")
+	case cfg.seedLocations < 0:
+		return cfg, errors.New("SANDBOX_SEED_LOCATIONS must not be negative")
+	case cfg.logFormat != "json" && cfg.logFormat != "console":
+		return cfg, fmt.Errorf("SANDBOX_LOG_FORMAT must be json or console, not %q", cfg.logFormat)
+	}
+	if faultsJSON != "" {
+		if err := json.Unmarshal([]byte(faultsJSON), &cfg.faults); err != nil {
+			return cfg, fmt.Errorf("SANDBOX_FAULTS: %w", err)
+		}
+	}
+	return cfg, nil
+}

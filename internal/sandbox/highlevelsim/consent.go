@@ -1,0 +1,148 @@
+package highlevelsim
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// consentRequest is the authorization request of reference §1.1.
+type consentRequest struct {
+	ClientID    string
+	RedirectURI string
+	Scope       string
+	State       string
+}
+
+// readConsentRequest validates the authorization parameters. HighLevel's
+// page behaviour on bad input is not documented; simulator choice: a plain
+// 400 page, never a redirect to an unvalidated redirect_uri.
+func (s *Server) readConsentRequest(v url.Values) (consentRequest, error) {
+	cr := consentRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), Scope: v.Get("scope"), State: v.Get("state")}
+	switch {
+	case v.Get("response_type") != "code":
+		return cr, errors.New("response_type must be code")
+	case cr.ClientID != s.clientID:
+		return cr, errors.New("unknown client_id")
+	case cr.RedirectURI == "":
+		return cr, errors.New("redirect_uri is required")
+	case strings.TrimSpace(cr.Scope) == "":
+		return cr, errors.New("scope is required")
+	}
+	if u, err := url.Parse(cr.RedirectURI); err != nil || !u.IsAbs() {
+		return cr, errors.New("redirect_uri must be an absolute URL")
+	}
+	return cr, nil
+}
+
+// consent serves the chooselocation page at /v2/oauth/chooselocation and
+// the legacy /oauth/chooselocation. GET shows the agencies to install into
+// (or, with AutoConsent, approves at once); POST approves the chosen
+// company_id. Approval installs the app at agency level and redirects to
+// redirect_uri with a single-use code and the caller's state.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	info := callInfoFrom(r.Context())
+	info.endpoint = r.Pattern
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "malformed request", http.StatusBadRequest)
+		return
+	}
+	cr, err := s.readConsentRequest(r.Form)
+	if err != nil {
+		http.Error(w, "invalid authorization request: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.Method == http.MethodGet && !s.autoConsent {
+		s.renderConsent(w, r.URL.Path, cr)
+		return
+	}
+	code, companyID, err := s.approve(cr, r.Form.Get("company_id"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	info.resource = companyID
+	target, _ := url.Parse(cr.RedirectURI) // validated above
+	q := target.Query()
+	q.Set("code", code)
+	if cr.State != "" {
+		q.Set("state", cr.State)
+	}
+	target.RawQuery = q.Encode()
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		status = http.StatusSeeOther // the browser must GET the callback
+	}
+	http.Redirect(w, r, target.String(), status)
+}
+
+// approve installs the app at the agency (the first one when companyID is
+// empty) and issues a consent code for it.
+func (s *Server) approve(cr consentRequest, companyID string) (code, company string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if companyID == "" {
+		if len(s.w.agencyOrder) == 0 {
+			return "", "", errors.New("no agency to install into: create one with POST /_sandbox/agencies")
+		}
+		companyID = s.w.agencyOrder[0]
+	}
+	a, ok := s.w.agencies[companyID]
+	if !ok {
+		return "", "", errors.New("unknown company_id")
+	}
+	a.AppInstalled = true
+	code = newAuthCode()
+	s.w.codes[code] = &authCode{
+		clientID: cr.ClientID, redirectURI: cr.RedirectURI, companyID: a.ID,
+		scopes: strings.Fields(cr.Scope), expiresAt: s.now().Add(authCodeTTL),
+	}
+	s.log.Info("consent approved", zap.String("companyId", a.ID))
+	return code, a.ID, nil
+}
+
+type consentAgency struct {
+	ID, Name  string
+	Locations int
+}
+
+func (s *Server) renderConsent(w http.ResponseWriter, action string, cr consentRequest) {
+	s.mu.Lock()
+	agencies := make([]consentAgency, 0, len(s.w.agencyOrder))
+	for _, id := range s.w.agencyOrder {
+		a := s.w.agencies[id]
+		agencies = append(agencies, consentAgency{ID: a.ID, Name: a.Name, Locations: len(a.LocationIDs)})
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = consentPage.Execute(w, map[string]any{
+		"Action": action, "Request": cr, "Scopes": strings.Fields(cr.Scope), "Agencies": agencies,
+	})
+}
+
+var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Choose account · HighLevel sandbox</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
+li{margin:.5rem 0}form{display:inline}button{margin-left:.5rem}code{font-size:.9em}</style></head>
+<body>
+<h1>Install app <code>{{.Request.ClientID}}</code></h1>
+<p>Requested scopes:</p>
+<ul>{{range .Scopes}}<li><code>{{.}}</code></li>{{end}}</ul>
+<h2>Choose an agency</h2>
+{{if .Agencies}}<ul>{{range .Agencies}}
+<li>{{.Name}} <code>{{.ID}}</code> ({{.Locations}} sub-accounts)
+<form method="post" action="{{$.Action}}">
+<input type="hidden" name="response_type" value="code">
+<input type="hidden" name="client_id" value="{{$.Request.ClientID}}">
+<input type="hidden" name="redirect_uri" value="{{$.Request.RedirectURI}}">
+<input type="hidden" name="scope" value="{{$.Request.Scope}}">
+<input type="hidden" name="state" value="{{$.Request.State}}">
+<input type="hidden" name="company_id" value="{{.ID}}">
+<button type="submit">Install</button></form></li>{{end}}
+</ul>{{else}}<p>No agencies yet. Create one with <code>POST /_sandbox/agencies</code>.</p>{{end}}
+</body></html>
+`))

@@ -1,0 +1,93 @@
+package highlevelsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Options configures a Server. Only ClientID and ClientSecret are required.
+type Options struct {
+	// ClientID and ClientSecret identify the one registered marketplace app.
+	// The app id is ClientID up to its first '-', as in HighLevel
+	// ("<appId>-<suffix>").
+	ClientID     string
+	ClientSecret string
+	// AccessTokenTTL is the lifetime of every access token; default 86399s.
+	AccessTokenTTL time.Duration
+	// RateLimit is the initial limit; zero fields take HighLevel's defaults.
+	RateLimit RateLimit
+	// AutoConsent makes the consent page approve the first agency (or the
+	// company_id query parameter) and redirect at once, for unattended runs.
+	AutoConsent bool
+	// Faults is the initial fault injection; the zero value injects nothing.
+	Faults Faults
+	// Now is the clock for token expiry and rate limiting; default time.Now.
+	// Injected latency always uses the real clock.
+	Now func() time.Time
+	// Logger receives one debug line per request and info lines for admin
+	// changes. It never receives token strings. Default: a no-op logger.
+	Logger *zap.Logger
+}
+
+// RateLimit is HighLevel's per-app, per-resource limit: at most Max requests
+// in any sliding Window, and Daily requests per UTC day.
+type RateLimit struct {
+	Max    int      `json:"max"`
+	Window Duration `json:"window"`
+	Daily  int      `json:"daily"`
+}
+
+// HighLevel's documented limits (reference §6.1).
+const (
+	defaultRateMax    = 100
+	defaultRateWindow = 10 * time.Second
+	defaultRateDaily  = 200000
+	defaultTokenTTL   = 86399 * time.Second
+)
+
+// withDefaults fills zero fields with HighLevel's documented values.
+func (rl RateLimit) withDefaults() RateLimit {
+	if rl.Max == 0 {
+		rl.Max = defaultRateMax
+	}
+	if rl.Window == 0 {
+		rl.Window = Duration(defaultRateWindow)
+	}
+	if rl.Daily == 0 {
+		rl.Daily = defaultRateDaily
+	}
+	return rl
+}
+
+func (rl RateLimit) validate() error {
+	if rl.Max < 0 || rl.Window < 0 || rl.Daily < 0 {
+		return fmt.Errorf("rate limit values must not be negative: %+v", rl)
+	}
+	return nil
+}
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration
+// string ("10s", "250ms"), so admin payloads and SANDBOX_FAULTS stay readable.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string such as "1.5s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"10s\": %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}

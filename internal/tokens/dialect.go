@@ -1,0 +1,35 @@
+package tokens
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// dialect is what differs between database engines. The store's queries use $N placeholders and
+// INSERT … ON CONFLICT, which SQLite and PostgreSQL both accept, so only opening, the schema and
+// the lock live here.
+type dialect interface {
+	// migrate brings the schema up to date. Several processes may call it at once.
+	migrate(ctx context.Context, db *sql.DB) error
+	// beginLocked starts a transaction on conn that holds the cross-process lock for credKey,
+	// waiting at most until ctx is done. Until the transaction ends, no other process can take
+	// the same lock or write the credential's row, so what the holder reads stays current.
+	// (SQLite: BEGIN IMMEDIATE, which locks the whole database for writing; PostgreSQL would
+	// use BEGIN plus SELECT … FOR UPDATE on the row.)
+	beginLocked(ctx context.Context, conn *sql.Conn, credKey string) error
+	// isBusy reports whether err means the engine gave up waiting for a lock.
+	isBusy(err error) bool
+}
+
+// openDB picks the dialect from the DSN and opens the database with its schema in place.
+func openDB(ctx context.Context, dsn string, lockTimeout time.Duration) (*sql.DB, dialect, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, nil, errors.New("tokens: PostgreSQL is not supported yet; use a SQLite path")
+	default:
+		return openSQLite(ctx, dsn, lockTimeout)
+	}
+}

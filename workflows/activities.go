@@ -1,0 +1,43 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/saasbridge/saasbridge/activities"
+)
+
+// hl refers to HighLevel activity methods; it is never dereferenced (the worker
+// registers the real value).
+var hl *activities.HighLevel
+
+// Activity timeouts and retries for HighLevel agency calls. One attempt is one HTTP
+// request (the client's own timeout is 20 s); the total budget rides out an outage or a
+// long 429 storm without parking a workflow forever.
+const (
+	highLevelAttemptTimeout = 45 * time.Second
+	highLevelTotalBudget    = 30 * time.Minute
+)
+
+// highLevelRetry backs off 5xx and transport failures. 429s override the interval with
+// the API's Retry-After (NextRetryDelay); 4xx rejections are non-retryable at source.
+var highLevelRetry = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    time.Minute,
+	MaximumAttempts:    50,
+}
+
+// withHighLevel sets the options for one HighLevel agency call; summary is what the
+// Web UI shows for the activity.
+func withHighLevel(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              HighLevelAgencyTaskQueue,
+		StartToCloseTimeout:    highLevelAttemptTimeout,
+		ScheduleToCloseTimeout: highLevelTotalBudget,
+		RetryPolicy:            highLevelRetry,
+		Summary:                summary,
+	})
+}

@@ -1,0 +1,53 @@
+package workflows
+
+// OnboardingInput starts onboarding. It carries ids only; the workflow reads
+// credentials from the token store through activities, never from its input.
+type OnboardingInput struct {
+	LocationID string `json:"locationId"`
+	CompanyID  string `json:"companyId"`
+	// PlanID and PriceID pre-configure the SaaS plan when enabling SaaS (optional).
+	PlanID  string `json:"planId,omitempty"`
+	PriceID string `json:"priceId,omitempty"`
+	// SubscriptionID and CustomerID (Stripe sub_…/cus_…) attach an existing
+	// subscription; when absent, the subscription step is skipped.
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	CustomerID     string `json:"customerId,omitempty"`
+	// Trigger says what started the run (cli, webhook INSTALL, reconcile …), for the UI.
+	Trigger string `json:"trigger,omitempty"`
+}
+
+// HasSubscription reports whether a subscription should be attached.
+func (in OnboardingInput) HasSubscription() bool {
+	return in.SubscriptionID != "" && in.CustomerID != ""
+}
+
+// OnboardingResult is what a completed onboarding verified.
+type OnboardingResult struct {
+	LocationID string `json:"locationId"`
+	CompanyID  string `json:"companyId"`
+	// AlreadyEnabled is true when SaaS was on before this run (a re-install): the
+	// enable step changed nothing and the verification read confirmed the state.
+	AlreadyEnabled     bool   `json:"alreadyEnabled"`
+	SaaSMode           string `json:"saasMode"`
+	PlanID             string `json:"planId,omitempty"`
+	SubscriptionID     string `json:"subscriptionId,omitempty"`
+	SubscriptionStatus string `json:"subscriptionStatus,omitempty"`
+}
+
+// Onboarding steps, in order; each is also the OnboardingStep search attribute value
+// while it runs.
+const (
+	StepConfirmInstall     = "confirm-install"
+	StepMintLocationToken  = "mint-location-token"
+	StepEnableSaaS         = "enable-saas"
+	StepUpdateSubscription = "update-subscription"
+	StepVerify             = "verify"
+	StepDone               = "done"
+)
+
+// OnboardingStatus answers StatusQuery.
+type OnboardingStatus struct {
+	Step           string   `json:"step"`
+	CompletedSteps []string `json:"completedSteps"`
+	AlreadyEnabled bool     `json:"alreadyEnabled"`
+}

@@ -1,0 +1,12 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Register registers every workflow under its pinned type name. The worker and the
+// replay tests both call it, so they cannot drift apart.
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(Onboarding, workflow.RegisterOptions{Name: OnboardingWorkflowType})
+}
