@@ -63,7 +63,7 @@ test: $(TEMPORAL) lint
 
 ## bench: figures named by the issues, printed as a table.
 bench: $(TEMPORAL)
-	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./internal/e2e/
+	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_E2E_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./internal/e2e/
 
 ## histories: record replay fixtures from a real dev server into workflows/testdata.
 histories: $(TEMPORAL)

@@ -30,6 +30,7 @@ HIGHLEVEL_CLIENT_ID=$(rand_hex 24)-$(LC_ALL=C tr -dc 'a-z0-9' </dev/urandom | he
 HIGHLEVEL_CLIENT_SECRET=$(cat /proc/sys/kernel/random/uuid)
 HIGHLEVEL_COMPANY_ID=$(rand_alnum 20)
 STORE_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+BILLING_WEBHOOK_SECRETS=$(rand_alnum 32)
 ENV
 fi
 set -a
@@ -82,7 +83,7 @@ wait_for() { # url what
 }
 
 sa_args=()
-for sa in LocationId CompanyId OnboardingStep; do sa_args+=(--search-attribute "$sa=Keyword"); done
+for sa in $("$bin/starter" search-attributes); do sa_args+=(--search-attribute "$sa"); done
 
 echo ">> Temporal dev server (logs: .dev/temporal.log)"
 "$bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
@@ -93,11 +94,18 @@ echo ">> HighLevel sandbox (logs: .dev/sandbox.log)"
 SANDBOX_ADDR=127.0.0.1:$SANDBOX_PORT \
 SANDBOX_HIGHLEVEL_CLIENT_ID=$HIGHLEVEL_CLIENT_ID SANDBOX_HIGHLEVEL_CLIENT_SECRET=$HIGHLEVEL_CLIENT_SECRET \
 SANDBOX_AUTO_CONSENT=true SANDBOX_SEED_AGENCY_ID=$HIGHLEVEL_COMPANY_ID SANDBOX_SEED_LOCATIONS=$DEMO_LOCATIONS \
+SANDBOX_WEBHOOK_URL=http://127.0.0.1:$STARTER_PORT/webhooks/highlevel SANDBOX_WEBHOOK_RETRY_INTERVAL=30s SANDBOX_WEBHOOK_RSA_BITS=2048 \
   "$bin/sandbox" >"$dev/sandbox.log" 2>&1 &
 pids+=($!)
 
 wait_for "http://127.0.0.1:$TEMPORAL_UI_PORT/" "Temporal dev server"
 wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/healthz" "sandbox"
+
+# The starter verifies the sandbox's webhook signatures with the sandbox's public keys.
+keys=$(curl -fsS "http://127.0.0.1:$SANDBOX_PORT/_sandbox/webhooks/keys")
+pem_of() { printf '%s' "$keys" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+export HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEYS="$(pem_of ed25519)"
+export HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS="$(pem_of rsa)"
 
 echo ">> worker (logs: .dev/worker.log)"
 "$bin/worker" >"$dev/worker.log" 2>&1 &
@@ -121,6 +129,8 @@ cat <<MSG
 
   Onboard a demo location (in another terminal):
     make onboard LOCATION=$first
+  Or let the sandbox send HighLevel's webhooks (signed, to the starter):
+    curl -X POST localhost:$SANDBOX_PORT/_sandbox/webhooks/bulk-install -d '{"companyId":"$HIGHLEVEL_COMPANY_ID","count":5}'
 
   Logs are in .dev/. Ctrl-C stops everything.
 MSG

@@ -11,9 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
+
+	"github.com/saasbridge/saasbridge/workflows"
 )
 
 const usage = `usage: starter <command> [flags]
@@ -21,6 +25,10 @@ const usage = `usage: starter <command> [flags]
 commands:
   serve     serve the OAuth connect flow and health checks over HTTP
   onboard   start (or join) the onboarding of one location
+  subscription-changed
+            send a subscription change for one location
+  search-attributes
+            print the custom search attributes (Name=Type) a namespace needs
 
 Run "starter <command> -h" for a command's flags. Settings come from the environment
 (see .env.example).
@@ -54,6 +62,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stderr)
 	case "onboard":
 		return onboard(ctx, args[1:], stdout, stderr)
+	case "subscription-changed":
+		return subscriptionChanged(ctx, args[1:], stdout, stderr)
+	case "search-attributes":
+		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes())) {
+			fmt.Fprintf(stdout, "%s=%s\n", name, workflows.SearchAttributes()[name])
+		}
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

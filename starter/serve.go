@@ -15,6 +15,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
+	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -48,8 +49,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
+	tc, err := temporalclient.Lazy(cfg.Temporal, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	verifier, err := highlevel.NewWebhookVerifier(cfg.WebhookEd25519Keys, cfg.WebhookRSAKeys, cfg.WebhookMaxAge, time.Now)
+	if err != nil {
+		return fmt.Errorf("webhook keys (HIGHLEVEL_WEBHOOK_*_PUBLIC_KEYS): %w", err)
+	}
+
 	mux := http.NewServeMux()
 	newHighLevelConnect(cfg, hl, store, logger).routes(mux)
+	gw := &gateway{
+		temporal: tc, verifier: verifier, appID: cfg.HighLevel.AppID(),
+		billingSecrets: cfg.BillingSecrets, billingMaxAge: cfg.BillingMaxAge,
+		maxBody: cfg.WebhookMaxBodyBytes, temporalTimeout: cfg.TemporalCallTimeout,
+		companyOf: companyFromStore(store, cfg.CompanyID),
+		seen:      newSeenCache(2*time.Hour, 1_000_000),
+		logger:    logger.Named("gateway"), now: time.Now,
+	}
+	gw.routes(mux)
+	if len(cfg.BillingSecrets) == 0 {
+		logger.Info("billing events disabled: BILLING_WEBHOOK_SECRETS is empty")
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")

@@ -63,7 +63,7 @@ func run() error {
 	}
 	defer c.Close()
 
-	workers := build(c, cfg, &activities.HighLevel{Client: hl, Tokens: store})
+	workers := build(c, cfg, &activities.HighLevel{Client: hl, Tokens: store}, &activities.Credentials{Tokens: store})
 	for _, w := range workers {
 		if err := w.Start(); err != nil {
 			stopAll(workers)
@@ -85,9 +85,13 @@ func run() error {
 
 // build creates the workers. Start/Stop rather than Run: with two workers per process,
 // one signal must stop both, and Stop waits up to WorkerStopTimeout for activities.
-func build(c client.Client, cfg config.Worker, hl *activities.HighLevel) []worker.Worker {
+func build(c client.Client, cfg config.Worker, hl *activities.HighLevel, creds *activities.Credentials) []worker.Worker {
 	wf := worker.New(c, workflows.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 	workflows.Register(wf)
+	wf.RegisterActivity(creds)
+	// HighLevel calls that spend no agency budget (a location token's own refresh)
+	// run here; the workflow picks the queue per call.
+	wf.RegisterActivity(hl)
 
 	// TaskQueueActivitiesPerSecond is enforced by the server for the whole queue, so
 	// every worker process must be given the same value.

@@ -41,3 +41,15 @@ func withHighLevel(ctx workflow.Context, summary string) workflow.Context {
 		Summary:                summary,
 	})
 }
+
+// withLocalCall sets options for HighLevel calls that do not spend the agency's
+// budget (a location token's own refresh), so they run on the main task queue.
+func withLocalCall(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              TaskQueue,
+		StartToCloseTimeout:    highLevelAttemptTimeout,
+		ScheduleToCloseTimeout: highLevelTotalBudget,
+		RetryPolicy:            highLevelRetry,
+		Summary:                summary,
+	})
+}

@@ -21,13 +21,19 @@ const (
 // Workflow type names, pinned so that renaming a Go function cannot orphan running
 // workflows or break replay.
 const (
-	OnboardingWorkflowType = "LocationOnboarding"
+	OnboardingWorkflowType   = "LocationOnboarding"
+	SubscriptionWorkflowType = "LocationSubscription"
+	OffboardingWorkflowType  = "LocationOffboarding"
 )
 
-// Query names.
+// Query and signal names.
 const (
-	// StatusQuery returns a workflow's progress (OnboardingStatus for onboarding).
+	// StatusQuery returns a workflow's progress: OnboardingStatus for onboarding,
+	// SubscriptionState for the subscription entity.
 	StatusQuery = "status"
+	// SubscriptionSignal delivers a SubscriptionEvent to a location's subscription
+	// workflow; events are applied one at a time in arrival order.
+	SubscriptionSignal = "subscription-event"
 )
 
 // Custom search attributes. They carry ids and step names only, never PII: search
@@ -36,15 +42,20 @@ var (
 	LocationIDAttr     = temporal.NewSearchAttributeKeyKeyword("LocationId")
 	CompanyIDAttr      = temporal.NewSearchAttributeKeyKeyword("CompanyId")
 	OnboardingStepAttr = temporal.NewSearchAttributeKeyKeyword("OnboardingStep")
+	// SubscriptionStatusAttr and PlanIDAttr follow the subscription entity's state.
+	SubscriptionStatusAttr = temporal.NewSearchAttributeKeyKeyword("SubscriptionStatus")
+	PlanIDAttr             = temporal.NewSearchAttributeKeyKeyword("PlanId")
 )
 
 // SearchAttributes lists every custom attribute with its type, for registering them on
 // a server (make dev, tests, deployment scripts).
 func SearchAttributes() map[string]string {
 	return map[string]string{
-		LocationIDAttr.GetName():     "Keyword",
-		CompanyIDAttr.GetName():      "Keyword",
-		OnboardingStepAttr.GetName(): "Keyword",
+		LocationIDAttr.GetName():         "Keyword",
+		CompanyIDAttr.GetName():          "Keyword",
+		OnboardingStepAttr.GetName():     "Keyword",
+		SubscriptionStatusAttr.GetName(): "Keyword",
+		PlanIDAttr.GetName():             "Keyword",
 	}
 }
 
@@ -52,3 +63,12 @@ func SearchAttributes() map[string]string {
 // triggers (webhook redeliveries, a CLI run during a webhook run) land on the same
 // execution.
 func OnboardingWorkflowID(locationID string) string { return "onboarding/" + locationID }
+
+// SubscriptionWorkflowID is the one long-lived subscription entity per location.
+func SubscriptionWorkflowID(locationID string) string { return "subscription/" + locationID }
+
+// OffboardingWorkflowID names the offboarding of one location.
+func OffboardingWorkflowID(locationID string) string { return "offboarding/" + locationID }
+
+// AgencyOffboardingWorkflowID names the offboarding of a whole agency (company).
+func AgencyOffboardingWorkflowID(companyID string) string { return "offboarding/company/" + companyID }

@@ -9,4 +9,6 @@ import (
 // replay tests both call it, so they cannot drift apart.
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Onboarding, workflow.RegisterOptions{Name: OnboardingWorkflowType})
+	r.RegisterWorkflowWithOptions(Subscription, workflow.RegisterOptions{Name: SubscriptionWorkflowType})
+	r.RegisterWorkflowWithOptions(Offboarding, workflow.RegisterOptions{Name: OffboardingWorkflowType})
 }

@@ -65,3 +65,63 @@ func StartOnboarding(ctx context.Context, c client.Client, in OnboardingInput) (
 	}
 	return run, nil
 }
+
+// SubscriptionStartOptions are the start options of a location's subscription entity
+// when an event arrives and none runs. A closed entity (the location was uninstalled)
+// may start again on a re-install: ALLOW_DUPLICATE.
+func SubscriptionStartOptions(locationID, companyID string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                    SubscriptionWorkflowID(locationID),
+		TaskQueue:             TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			LocationIDAttr.ValueSet(locationID),
+			CompanyIDAttr.ValueSet(companyID),
+		),
+		StaticSummary: "Subscription of location " + locationID,
+		StaticDetails: fmt.Sprintf("Applies every subscription change of HighLevel location `%s` (company `%s`), one at a time, in arrival order.", locationID, companyID),
+	}
+}
+
+// SignalSubscription delivers ev to the location's subscription entity, starting it
+// if it is not running (SignalWithStart is atomic: no event can fall between a
+// check and a start).
+func SignalSubscription(ctx context.Context, c client.Client, locationID, companyID string, ev SubscriptionEvent) (client.WorkflowRun, error) {
+	if locationID == "" || companyID == "" || ev.EventID == "" || ev.Kind == "" {
+		return nil, fmt.Errorf("signal subscription: locationId, companyId, eventId and kind are required")
+	}
+	run, err := c.SignalWithStartWorkflow(ctx, SubscriptionWorkflowID(locationID), SubscriptionSignal, ev,
+		SubscriptionStartOptions(locationID, companyID), SubscriptionWorkflowType,
+		SubscriptionInput{LocationID: locationID, CompanyID: companyID})
+	if err != nil {
+		return nil, fmt.Errorf("signal subscription of %s: %w", locationID, err)
+	}
+	return run, nil
+}
+
+// StartOffboarding starts (or joins) the offboarding of a location or, with no
+// LocationID, of a whole agency.
+func StartOffboarding(ctx context.Context, c client.Client, in OffboardingInput) (client.WorkflowRun, error) {
+	if in.CompanyID == "" {
+		return nil, fmt.Errorf("start offboarding: companyId is required")
+	}
+	id, summary := OffboardingWorkflowID(in.LocationID), "Offboard location "+in.LocationID
+	attrs := []temporal.SearchAttributeUpdate{CompanyIDAttr.ValueSet(in.CompanyID)}
+	if in.LocationID == "" {
+		id, summary = AgencyOffboardingWorkflowID(in.CompanyID), "Offboard agency "+in.CompanyID
+	} else {
+		attrs = append(attrs, LocationIDAttr.ValueSet(in.LocationID))
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
+		StaticSummary:            summary,
+	}, OffboardingWorkflowType, in)
+	if err != nil {
+		return nil, fmt.Errorf("start offboarding %s: %w", id, err)
+	}
+	return run, nil
+}

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
@@ -114,7 +115,69 @@ type Starter struct {
 	// PublicURL is where browsers and webhooks reach the starter; OAuth redirect URIs
 	// are built from it and must match what is registered with the vendor.
 	PublicURL string `env:"STARTER_PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
+	// TemporalCallTimeout bounds a webhook's start or signal: past it the webhook is
+	// answered 429 (HighLevel redelivers only on 429) instead of hanging.
+	TemporalCallTimeout time.Duration `env:"STARTER_TEMPORAL_TIMEOUT" envDefault:"3s"`
+
+	// Webhook signature keys (PEM, several blocks allowed for rotation). Empty means
+	// HighLevel's published keys.
+	WebhookEd25519Keys PEMBlocks `env:"HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEYS"`
+	WebhookRSAKeys     PEMBlocks `env:"HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS"`
+	// WebhookMaxAge is the replay window for a webhook's timestamp.
+	WebhookMaxAge time.Duration `env:"WEBHOOK_MAX_AGE" envDefault:"5m"`
+	// WebhookMaxBodyBytes bounds webhook and billing-event bodies (413 beyond).
+	WebhookMaxBodyBytes int64 `env:"WEBHOOK_MAX_BODY_BYTES" envDefault:"1048576"`
+
+	// BillingSecrets authenticate the billing system's subscription events
+	// (comma-separated; several during a rotation). Empty disables the endpoint.
+	BillingSecrets Secrets `env:"BILLING_WEBHOOK_SECRETS"`
+	// BillingMaxAge is the replay window for a billing event's signature timestamp.
+	BillingMaxAge time.Duration `env:"BILLING_MAX_AGE" envDefault:"5m"`
 }
+
+// PEMBlocks holds one or more PEM blocks from one variable. Literal "\n" sequences
+// (how many .env tools store newlines) are accepted.
+type PEMBlocks []string
+
+// UnmarshalText splits the value into PEM blocks.
+func (p *PEMBlocks) UnmarshalText(b []byte) error {
+	rest := []byte(strings.ReplaceAll(string(b), `\n`, "\n"))
+	var out PEMBlocks
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		out = append(out, string(pem.EncodeToMemory(block)))
+	}
+	if len(out) == 0 && strings.TrimSpace(string(b)) != "" {
+		return errors.New("holds no PEM block")
+	}
+	*p = out
+	return nil
+}
+
+// Secrets is a comma-separated list of shared secrets.
+type Secrets [][]byte
+
+// UnmarshalText splits on commas and drops empty entries.
+func (s *Secrets) UnmarshalText(b []byte) error {
+	var out Secrets
+	for _, part := range strings.Split(string(b), ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			if len(part) < 16 {
+				return errors.New("each secret must be at least 16 characters")
+			}
+			out = append(out, []byte(part))
+		}
+	}
+	*s = out
+	return nil
+}
+
+// String never shows the secrets.
+func (s Secrets) String() string { return fmt.Sprintf("[%d secrets redacted]", len(s)) }
 
 // HighLevelRedirectURL is the OAuth callback registered with the HighLevel app.
 func (s Starter) HighLevelRedirectURL() string {
@@ -201,8 +264,8 @@ func parseReason(e env.ParseError) string {
 	switch e.Type {
 	case reflect.TypeFor[time.Duration]():
 		return "must be a duration such as 30s or 5m"
-	case reflect.TypeFor[Key]():
-		return e.Err.Error() // our own message, which holds no value
+	case reflect.TypeFor[Key](), reflect.TypeFor[PEMBlocks](), reflect.TypeFor[Secrets]():
+		return e.Err.Error() // our own messages, which hold no value
 	}
 	switch e.Type.Kind() {
 	case reflect.Float32, reflect.Float64:
@@ -358,8 +421,19 @@ func (w Worker) problems() []problem {
 }
 
 func (s Starter) problems() []problem {
+	var out []problem
 	if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return []problem{{"STARTER_PUBLIC_URL", "must be an absolute http(s) URL"}}
+		out = append(out, problem{"STARTER_PUBLIC_URL", "must be an absolute http(s) URL"})
 	}
-	return nil
+	for key, d := range map[string]time.Duration{
+		"STARTER_TEMPORAL_TIMEOUT": s.TemporalCallTimeout, "WEBHOOK_MAX_AGE": s.WebhookMaxAge, "BILLING_MAX_AGE": s.BillingMaxAge,
+	} {
+		if d <= 0 {
+			out = append(out, problem{key, "must be positive"})
+		}
+	}
+	if s.WebhookMaxBodyBytes <= 0 {
+		out = append(out, problem{"WEBHOOK_MAX_BODY_BYTES", "must be positive"})
+	}
+	return out
 }

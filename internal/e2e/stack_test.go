@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -19,11 +20,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
+	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
@@ -45,6 +49,16 @@ type stack struct {
 	companyID    string
 	storeKey     string
 	storePath    string
+
+	cli          string
+	temporalPort string
+	// Webhook signing: the sandbox's public keys, and a key of the tests' own so they
+	// can send crafted webhooks (bad signatures, load) straight to the starter.
+	sandboxEd25519PEM string
+	sandboxRSAPEM     string
+	testEd25519PEM    string
+	testEd25519Key    ed25519.PrivateKey
+	billingSecret     string
 }
 
 // the shared stack of this package's tests; nil under -short.
@@ -100,10 +114,11 @@ func startStack() (*stack, error) {
 	defer cancel()
 
 	s := &stack{
-		dir:          filepath.Join(repoRoot(), "build", "e2e"),
-		clientID:     randHex(12) + "-" + strings.ToLower(randHex(4)),
-		clientSecret: randHex(16),
-		storeKey:     base64.StdEncoding.EncodeToString(randBytes(32)),
+		dir:           filepath.Join(repoRoot(), "build", "e2e"),
+		clientID:      randHex(12) + "-" + strings.ToLower(randHex(4)),
+		clientSecret:  randHex(16),
+		storeKey:      base64.StdEncoding.EncodeToString(randBytes(32)),
+		billingSecret: randHex(16),
 	}
 	// Logs and databases of the last run stay in build/e2e for inspection.
 	if err := os.RemoveAll(s.dir); err != nil {
@@ -125,26 +140,9 @@ func startStack() (*stack, error) {
 		return s, err
 	}
 
-	devLog, err := os.Create(filepath.Join(s.dir, "temporal.log"))
-	if err != nil {
+	if err := s.startTemporal(ctx, cli); err != nil {
 		return s, err
 	}
-	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"}
-	for name, typ := range workflows.SearchAttributes() {
-		extra = append(extra, "--search-attribute", name+"="+typ)
-	}
-	s.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  cli,
-		ClientOptions: &client.Options{Logger: log.NewStructuredLogger(discardSlog())},
-		LogLevel:      "error",
-		ExtraArgs:     extra,
-		Stdout:        devLog,
-		Stderr:        devLog,
-	})
-	if err != nil {
-		return s, fmt.Errorf("start Temporal dev server: %w", err)
-	}
-	s.temporal = s.dev.Client()
 
 	s.sandbox, err = startProc(s.dir, "sandbox", s.bins["sandbox"], []string{
 		"SANDBOX_ADDR=127.0.0.1:0",
@@ -152,6 +150,7 @@ func startStack() (*stack, error) {
 		"SANDBOX_HIGHLEVEL_CLIENT_SECRET=" + s.clientSecret,
 		"SANDBOX_AUTO_CONSENT=true",
 		"SANDBOX_LOG_LEVEL=debug",
+		"SANDBOX_WEBHOOK_RSA_BITS=2048",
 	})
 	if err != nil {
 		return s, err
@@ -168,6 +167,9 @@ func startStack() (*stack, error) {
 	}
 	s.companyID = agency.Agency.ID
 
+	if err := s.webhookKeys(ctx); err != nil {
+		return s, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return s, err
@@ -184,10 +186,82 @@ func startStack() (*stack, error) {
 	if err := s.connectAgency(ctx); err != nil {
 		return s, err
 	}
+	// The sandbox delivers its webhooks to the starter, redelivering 429s quickly.
+	retries := 100
+	if _, err := s.admin.SetWebhookConfig(ctx, highlevelsim.WebhookConfig{
+		URL: s.starterURL + "/webhooks/highlevel", RetryInterval: highlevelsim.Duration(500 * time.Millisecond), MaxRetries: &retries,
+	}); err != nil {
+		return s, fmt.Errorf("configure sandbox webhooks: %w", err)
+	}
 	if err := s.startWorker(ctx); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+// startTemporal starts the dev server, file-backed on a fixed port so that a test can
+// stop it and start it again (an outage) without anyone reconfiguring.
+func (s *stack) startTemporal(ctx context.Context, cli string) error {
+	if cli != "" {
+		s.cli = cli
+	}
+	if s.temporalPort == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		s.temporalPort = port
+	}
+	devLog, err := os.OpenFile(filepath.Join(s.dir, "temporal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"}
+	for name, typ := range workflows.SearchAttributes() {
+		extra = append(extra, "--search-attribute", name+"="+typ)
+	}
+	s.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: s.cli,
+		ClientOptions: &client.Options{
+			HostPort: "127.0.0.1:" + s.temporalPort,
+			Logger:   log.NewStructuredLogger(discardSlog()),
+		},
+		DBFilename: s.temporalDB(),
+		LogLevel:   "error",
+		ExtraArgs:  extra,
+		Stdout:     devLog,
+		Stderr:     devLog,
+	})
+	if err != nil {
+		return fmt.Errorf("start Temporal dev server: %w", err)
+	}
+	s.temporal = s.dev.Client()
+	return nil
+}
+
+// temporalDB is the dev server's database file: file-backed so an outage test can
+// restart it, except when benchmarking, where the in-memory store is the reference.
+func (s *stack) temporalDB() string {
+	if benchMode {
+		return ""
+	}
+	return filepath.Join(s.dir, "temporal.db")
+}
+
+// webhookKeys reads the sandbox's public keys and makes the tests' own key.
+func (s *stack) webhookKeys(ctx context.Context) error {
+	keys, err := s.admin.WebhookKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("sandbox webhook keys: %w", err)
+	}
+	s.sandboxEd25519PEM, s.sandboxRSAPEM = keys.Ed25519, keys.RSA
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	s.testEd25519Key = priv
+	s.testEd25519PEM, err = highlevel.WebhookPublicKeyPEM(pub)
+	return err
 }
 
 // env is the environment every saasbridge program gets.
@@ -202,8 +276,13 @@ func (s *stack) env() []string {
 		"HIGHLEVEL_COMPANY_ID=" + s.companyID,
 		"STORE_DSN=" + s.storePath,
 		"STORE_ENCRYPTION_KEY=" + s.storeKey,
+		// The starter trusts the sandbox's webhook keys and the tests' own key.
+		"HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEYS=" + s.sandboxEd25519PEM + s.testEd25519PEM,
+		"HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS=" + s.sandboxRSAPEM,
+		"BILLING_WEBHOOK_SECRETS=" + s.billingSecret,
+		"STARTER_TEMPORAL_TIMEOUT=2s",
 		// Debug logs everything the programs can log: the leak check reads them all.
-		"LOG_LEVEL=debug",
+		"LOG_LEVEL=" + map[bool]string{false: "debug", true: "info"}[benchMode],
 		"LOG_FORMAT=json",
 	}
 }
@@ -297,3 +376,14 @@ func randBytes(n int) []byte {
 }
 
 func randHex(n int) string { return hex.EncodeToString(randBytes(n)) }
+
+// openStore opens the programs' token store (read-only use in assertions).
+func (s *stack) openStore(t testing.TB) *tokens.Store {
+	t.Helper()
+	key, err := base64.StdEncoding.DecodeString(s.storeKey)
+	require.NoError(t, err)
+	store, err := tokens.Open(context.Background(), s.storePath, key)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	return store
+}

@@ -46,3 +46,18 @@ func Dial(ctx context.Context, cfg config.Temporal, logger *zap.Logger) (client.
 	}
 	return c, nil
 }
+
+// Lazy returns a client that connects on first use. The starter's HTTP server uses it
+// so that it comes up, and answers webhooks with 429 (redeliver later), even while
+// Temporal is down.
+func Lazy(cfg config.Temporal, logger *zap.Logger) (client.Client, error) {
+	opts, err := Options(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.NewLazyClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("create a Temporal client for %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)
+	}
+	return c, nil
+}

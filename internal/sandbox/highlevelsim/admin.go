@@ -30,7 +30,7 @@ func (s *Server) adminRoutes() *http.ServeMux {
 				w.WriteHeader(http.StatusNoContent)
 				return
 			}
-			writeJSON(w, status, nil, v)
+			writeAdminJSON(w, status, v)
 		})
 	}
 	handle("GET /_sandbox/healthz", http.StatusOK, func(*http.Request) (any, error) {
@@ -106,6 +106,34 @@ func (s *Server) adminRoutes() *http.ServeMux {
 		s.ResetCalls()
 		return nil, nil
 	})
+	handle("GET /_sandbox/webhooks/keys", http.StatusOK, func(*http.Request) (any, error) { return s.WebhookKeys(), nil })
+	handle("GET /_sandbox/webhooks/config", http.StatusOK, func(*http.Request) (any, error) { return s.WebhookConfig(), nil })
+	handle("PUT /_sandbox/webhooks/config", http.StatusOK, func(r *http.Request) (any, error) {
+		var c WebhookConfig
+		if err := decodeAdmin(r, &c); err != nil {
+			return nil, err
+		}
+		return s.SetWebhookConfig(c)
+	})
+	handle("POST /_sandbox/webhooks/send", http.StatusAccepted, func(r *http.Request) (any, error) {
+		var req WebhookSendRequest
+		if err := decodeAdmin(r, &req); err != nil {
+			return nil, err
+		}
+		return s.SendWebhook(req)
+	})
+	handle("POST /_sandbox/webhooks/bulk-install", http.StatusCreated, func(r *http.Request) (any, error) {
+		var req BulkInstallRequest
+		if err := decodeAdmin(r, &req); err != nil {
+			return nil, err
+		}
+		return s.BulkInstall(req)
+	})
+	handle("GET /_sandbox/webhooks/deliveries", http.StatusOK, func(*http.Request) (any, error) { return s.WebhookDeliveries(), nil })
+	handle("DELETE /_sandbox/webhooks/deliveries", http.StatusNoContent, func(*http.Request) (any, error) {
+		s.ResetWebhookDeliveries()
+		return nil, nil
+	})
 	mux.HandleFunc("/", notFound)
 	return mux
 }
@@ -126,6 +154,19 @@ func decodeAdmin(r *http.Request, v any) error {
 		return &stateError{status: http.StatusBadRequest, msg: "invalid JSON body: " + err.Error()}
 	}
 	return nil
+}
+
+// writeAdminJSON is writeJSON without HTML escaping, so that webhook bodies
+// in admin replies are the exact bytes delivered ("&" stays "&").
+func writeAdminJSON(w http.ResponseWriter, status int, v any) {
+	b, err := compactJSON(v)
+	if err != nil {
+		writeAdminError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n')) // the client may have gone; nothing to do about it
 }
 
 func writeAdminError(w http.ResponseWriter, err error) {

@@ -185,6 +185,54 @@ func (c *AdminClient) ResetCalls(ctx context.Context) error {
 	return c.do(ctx, http.MethodDelete, "/_sandbox/calls", nil, nil)
 }
 
+// WebhookKeys returns the PEM public keys that verify webhook signatures.
+func (c *AdminClient) WebhookKeys(ctx context.Context) (WebhookKeys, error) {
+	var out WebhookKeys
+	err := c.do(ctx, http.MethodGet, "/_sandbox/webhooks/keys", nil, &out)
+	return out, err
+}
+
+// WebhookConfig returns the webhook delivery configuration.
+func (c *AdminClient) WebhookConfig(ctx context.Context) (WebhookConfig, error) {
+	var out WebhookConfig
+	err := c.do(ctx, http.MethodGet, "/_sandbox/webhooks/config", nil, &out)
+	return out, err
+}
+
+// SetWebhookConfig replaces the webhook delivery configuration and returns
+// it normalised.
+func (c *AdminClient) SetWebhookConfig(ctx context.Context, cfg WebhookConfig) (WebhookConfig, error) {
+	var out WebhookConfig
+	err := c.do(ctx, http.MethodPut, "/_sandbox/webhooks/config", cfg, &out)
+	return out, err
+}
+
+// SendWebhook emits one event built from current state.
+func (c *AdminClient) SendWebhook(ctx context.Context, req WebhookSendRequest) (SentWebhook, error) {
+	var out SentWebhook
+	err := c.do(ctx, http.MethodPost, "/_sandbox/webhooks/send", req, &out)
+	return out, err
+}
+
+// BulkInstall installs the app at many locations and emits an INSTALL for each.
+func (c *AdminClient) BulkInstall(ctx context.Context, req BulkInstallRequest) (BulkInstallResult, error) {
+	var out BulkInstallResult
+	err := c.do(ctx, http.MethodPost, "/_sandbox/webhooks/bulk-install", req, &out)
+	return out, err
+}
+
+// WebhookDeliveries returns the webhook delivery log.
+func (c *AdminClient) WebhookDeliveries(ctx context.Context) (WebhookReport, error) {
+	var out WebhookReport
+	err := c.do(ctx, http.MethodGet, "/_sandbox/webhooks/deliveries", nil, &out)
+	return out, err
+}
+
+// ResetWebhookDeliveries empties the webhook delivery log.
+func (c *AdminClient) ResetWebhookDeliveries(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "/_sandbox/webhooks/deliveries", nil, nil)
+}
+
 // AuthorizeRequest is what an app puts in its authorization URL.
 type AuthorizeRequest struct {
 	ClientID    string

@@ -1,7 +1,7 @@
 // Package highlevelsim is a stateful, in-memory simulator of the parts of
 // the HighLevel (GoHighLevel / LeadConnector) API v2 that saasbridge uses:
 // OAuth (consent, token, installedLocations, locationToken), the SaaS API,
-// and app uninstall. It follows the contract in
+// app uninstall, and the signed webhooks HighLevel sends to the app. It follows the contract in
 // shared/reference/highlevel-api.md and the vendor OpenAPI files: same
 // paths, headers, bodies, status codes and NestJS-style error bodies
 // ({"statusCode":N,"message":string|string[],"error":reason}). Behaviour the
@@ -33,6 +33,40 @@
 // or unpaid (reference §1.2). Refresh tokens are single use; a refusal for
 // an inactive location does not use the token up.
 //
+// # Webhooks
+//
+// With a delivery URL configured (Options.Webhooks or PUT
+// /_sandbox/webhooks/config), the simulator POSTs INSTALL, UNINSTALL,
+// LocationCreate and LocationUpdate events (reference §5) to it: compact
+// JSON as HighLevel sends it (no HTML escaping), members in the documented
+// order, plus a top-level "timestamp" (ISO-8601, from Options.Now) and a
+// fresh "webhookId" (UUID). The exact body bytes are signed with the
+// simulator's own keys, generated at start (the RSA one lazily, see
+// Options.WebhookRSABits) and published by GET /_sandbox/webhooks/keys:
+// Ed25519 in x-ghl-signature and RSA PKCS#1 v1.5 SHA-256 in x-wh-signature,
+// both base64 (§5.6).
+//
+// Delivery follows §5.7: only a 429 is retried, with the same bytes,
+// webhookId and signatures, after RetryInterval ±10% jitter (real clock),
+// at most MaxRetries times; any other status (redirects are not followed),
+// a timeout or a connection error is final. Each delivery runs in its own
+// goroutine, at most 64 POSTs at a time, and keeps the configuration in
+// force when it was emitted; Server.Close stops them all.
+//
+// Events are emitted:
+//   - by POST /_sandbox/webhooks/send, built from current state (no state change);
+//   - by the uninstall API: UNINSTALL with locationId, or with companyId for an agency;
+//   - by admin changes that say "webhooks":true: POST /_sandbox/agencies and
+//     POST /_sandbox/locations emit LocationCreate and, where installed,
+//     INSTALL (location form) per new location; PATCH /_sandbox/locations/{id}
+//     emits LocationUpdate, then INSTALL or UNINSTALL when "installed" flips.
+//     Without the flag admin changes emit nothing;
+//   - by POST /_sandbox/webhooks/bulk-install: one INSTALL per location with
+//     "isBulkInstallation":true.
+//
+// Without a URL automatic events are skipped silently, while send and
+// bulk-install answer 409. The consent page emits nothing.
+//
 // # Admin API
 //
 // JSON in and out, no authentication. Errors are {"statusCode":N,"message":"…"}.
@@ -59,6 +93,24 @@
 //	GET    /_sandbox/tokens           → IssuedTokens{accessTokens[], refreshTokens[]} (every token ever issued)
 //	GET    /_sandbox/calls            → CallReport{total, tooManyRequests, dropped, byEndpoint, byResource, calls[]}
 //	DELETE /_sandbox/calls            → 204
+//	GET    /_sandbox/webhooks/keys    → WebhookKeys{ed25519, rsa} (PEM SPKI public keys)
+//	GET    /_sandbox/webhooks/config  → WebhookConfig
+//	PUT    /_sandbox/webhooks/config  WebhookConfig{url, retryInterval?, maxRetries?, signRSA?, signEd25519?, timeout?}
+//	                                  (omitted = 10m, 6, true, true, 10s) → WebhookConfig (normalised)
+//	POST   /_sandbox/webhooks/send    {type, locationId?, companyId?, ...overrides} → 202 SentWebhook{webhookId, body}
+//	                                  overrides replace or add payload members, null removes one; "timestamp" and
+//	                                  "webhookId" may be overridden to test stale and duplicate events
+//	POST   /_sandbox/webhooks/bulk-install BulkInstallRequest{companyId, count (≤ 10000) | locationIds}
+//	                                  → 201 BulkInstallResult{locations[], webhookIds[]}
+//	GET    /_sandbox/webhooks/deliveries → WebhookReport{total, byOutcome, deliveries[{webhookId, type, locationId?,
+//	                                  companyId?, url, body, attempts[{time, status?, error?}], outcome}]}
+//	DELETE /_sandbox/webhooks/deliveries → 204
+//
+// Outcomes: pending, delivered (2xx), gave_up (429 to every attempt),
+// rejected (any other status), transport_error (timeout, refused, reset),
+// cancelled (Server.Close). AgencySpec, AddLocationsRequest and
+// LocationPatch take "webhooks":true to emit events (see Webhooks); the
+// send request is the one admin body that accepts any member.
 //
 // Locations have 20-character ids; agencies get two SaaS plans each and
 // the Pro plan "agency_monthly_497" unless told otherwise. Tokens look like

@@ -35,7 +35,15 @@ func demoLocation(i int) (name, email, address string) {
 	if round := i / len(demoNames); round > 0 {
 		name = fmt.Sprintf("%s %d", name, round+1)
 	}
-	slug := strings.Map(func(r rune) rune {
+	c := demoCities[i%len(demoCities)]
+	address = fmt.Sprintf("%d %s, %s, %s %s, USA", 10+(i*37)%890, demoStreets[i%len(demoStreets)], c.city, c.state, c.zip)
+	return name, "office@" + slugify(name) + ".example.com", address
+}
+
+// slugify keeps the ASCII letters and digits of name, lower-cased, for
+// demo domains: "Harbor & Vale Legal" → "harborvalelegal".
+func slugify(name string) string {
+	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
 			return r
@@ -44,7 +52,4 @@ func demoLocation(i int) (name, email, address string) {
 		}
 		return -1
 	}, name)
-	c := demoCities[i%len(demoCities)]
-	address = fmt.Sprintf("%d %s, %s, %s %s, USA", 10+(i*37)%890, demoStreets[i%len(demoStreets)], c.city, c.state, c.zip)
-	return name, "office@" + slug + ".example.com", address
 }

@@ -6,8 +6,10 @@ import "go.uber.org/zap"
 // (apps/marketplace.json). An agency token with companyId uninstalls from
 // the agency and all its locations; a location token with locationId
 // uninstalls that location. Either way the affected tokens are revoked, as
-// the app's access ends. Simulator choice (not documented): an agency
-// token that also names a locationId uninstalls only that location.
+// the app's access ends, and with a webhook URL configured an UNINSTALL of
+// the matching form is emitted (only the company form for an agency).
+// Simulator choice (not documented): an agency token that also names a
+// locationId uninstalls only that location.
 func (s *Server) uninstall(c *apiCall) (any, error) {
 	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
 	if err != nil {
@@ -34,6 +36,7 @@ func (s *Server) uninstall(c *apiCall) (any, error) {
 	defer s.mu.Unlock()
 	if locationID == "" {
 		s.w.uninstallAgency(s.w.agencies[companyID])
+		s.emitLocked(s.uninstallEvent(companyID, ""))
 		s.log.Info("app uninstalled from agency", zap.String("companyId", companyID))
 		return map[string]bool{"success": true}, nil
 	}
@@ -42,6 +45,7 @@ func (s *Server) uninstall(c *apiCall) (any, error) {
 		return nil, err
 	}
 	s.w.uninstallLocation(l)
+	s.emitLocked(s.uninstallEvent(l.CompanyID, l.ID))
 	s.log.Info("app uninstalled from location", zap.String("locationId", locationID))
 	return map[string]bool{"success": true}, nil
 }

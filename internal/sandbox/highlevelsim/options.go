@@ -1,6 +1,8 @@
 package highlevelsim
 
 import (
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -24,8 +26,22 @@ type Options struct {
 	AutoConsent bool
 	// Faults is the initial fault injection; the zero value injects nothing.
 	Faults Faults
-	// Now is the clock for token expiry and rate limiting; default time.Now.
-	// Injected latency always uses the real clock.
+	// Webhooks is the initial webhook delivery configuration; the zero
+	// value delivers nothing. See WebhookConfig for the defaults.
+	Webhooks WebhookConfig
+	// WebhookRSABits is the size of the RSA key behind x-wh-signature;
+	// default 4096 as at HighLevel, at least 2048. The key is generated
+	// lazily (when a URL with RSA signing is configured, or at the first
+	// WebhookKeys call) because 4096-bit generation takes seconds.
+	WebhookRSABits int
+	// WebhookEd25519Key and WebhookRSAKey replace the generated signing
+	// keys, e.g. so that tests share one key or a dev setup keeps its
+	// keys across restarts.
+	WebhookEd25519Key ed25519.PrivateKey
+	WebhookRSAKey     *rsa.PrivateKey
+	// Now is the clock for token expiry, rate limiting and webhook
+	// timestamps; default time.Now. Injected latency and webhook retry
+	// intervals always use the real clock.
 	Now func() time.Time
 	// Logger receives one debug line per request and info lines for admin
 	// changes. It never receives token strings. Default: a no-op logger.

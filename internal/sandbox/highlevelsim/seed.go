@@ -19,6 +19,9 @@ type AgencySpec struct {
 	// Locations are created first, then LocationCount generated ones.
 	Locations     []LocationSpec `json:"locations,omitempty"`
 	LocationCount int            `json:"locationCount,omitempty"`
+	// Webhooks emits LocationCreate and, where the app is installed,
+	// INSTALL for each new location, when a webhook URL is configured.
+	Webhooks bool `json:"webhooks,omitempty"`
 }
 
 // LocationSpec describes a location to create. Empty fields are generated
@@ -40,6 +43,8 @@ type AddLocationsRequest struct {
 	CompanyID string         `json:"companyId"`
 	Locations []LocationSpec `json:"locations,omitempty"`
 	Count     int            `json:"count,omitempty"`
+	// Webhooks: as in AgencySpec.
+	Webhooks bool `json:"webhooks,omitempty"`
 }
 
 // CreatedAgency is the result of CreateAgency.
@@ -72,6 +77,9 @@ type LocationPatch struct {
 	ProductID          *string `json:"productId,omitempty"`
 	SubscriptionStatus *string `json:"subscriptionStatus,omitempty"`
 	Paused             *bool   `json:"paused,omitempty"`
+	// Webhooks emits LocationUpdate, and INSTALL or UNINSTALL when
+	// Installed flips, when a webhook URL is configured. It is not stored.
+	Webhooks bool `json:"webhooks,omitempty"`
 }
 
 // State is everything the simulator knows except tokens.
@@ -129,6 +137,9 @@ func (s *Server) CreateAgency(spec AgencySpec) (CreatedAgency, error) {
 	s.w.agencies[a.ID] = a
 	s.w.agencyOrder = append(s.w.agencyOrder, a.ID)
 	locs := s.addLocationsLocked(a, spec.Locations, spec.LocationCount)
+	if spec.Webhooks {
+		s.emitLocked(s.locationsCreatedEvents(a, locs)...)
+	}
 	s.log.Info("agency created", zap.String("companyId", a.ID), zap.Int("locations", len(locs)))
 	return CreatedAgency{Agency: a.view(), Locations: locs}, nil
 }
@@ -148,6 +159,9 @@ func (s *Server) AddLocations(req AddLocationsRequest) ([]Location, error) {
 		return nil, err
 	}
 	locs := s.addLocationsLocked(a, req.Locations, req.Count)
+	if req.Webhooks {
+		s.emitLocked(s.locationsCreatedEvents(a, locs)...)
+	}
 	s.log.Info("locations added", zap.String("companyId", a.ID), zap.Int("locations", len(locs)))
 	return locs, nil
 }
@@ -222,11 +236,14 @@ func (s *Server) UpdateLocation(id string, p LocationPatch) (Location, error) {
 	setIf(&l.Email, p.Email)
 	setIf(&l.Address, p.Address)
 	setIf(&l.Active, p.Active)
+	var flip *webhookEvent
 	if p.Installed != nil && *p.Installed != l.Installed {
 		if *p.Installed {
 			l.install(s.versionID, s.now())
+			flip = ptr(s.installEvent(s.w.agencies[l.CompanyID], l, false))
 		} else {
 			s.w.uninstallLocation(l)
+			flip = ptr(s.uninstallEvent(l.CompanyID, l.ID))
 		}
 	}
 	if p.SaaSMode != nil {
@@ -240,6 +257,13 @@ func (s *Server) UpdateLocation(id string, p LocationPatch) (Location, error) {
 	setIf(&l.SaaS.ProductID, p.ProductID)
 	setIf(&l.SaaS.SubscriptionStatus, p.SubscriptionStatus)
 	setIf(&l.SaaS.Paused, p.Paused)
+	if p.Webhooks {
+		evs := []webhookEvent{locationEvent(EventLocationUpdate, l)}
+		if flip != nil {
+			evs = append(evs, *flip)
+		}
+		s.emitLocked(evs...)
+	}
 	s.log.Info("location updated", zap.String("locationId", id))
 	return l.view(), nil
 }

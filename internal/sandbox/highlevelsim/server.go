@@ -28,6 +28,7 @@ type Server struct {
 	limiter *limiter
 	faults  *faultInjector
 	calls   *callLog
+	hooks   *webhooks
 
 	api   *http.ServeMux
 	admin *http.ServeMux
@@ -35,8 +36,10 @@ type Server struct {
 
 // New builds a Server. It panics when ClientID or ClientSecret is empty (a
 // simulator without its registered app cannot answer anything meaningfully)
-// or when RateLimit or Faults are invalid; programs that take these from
-// users should apply them with SetRateLimit and SetFaults, which return errors.
+// or when RateLimit, Faults or the webhook options are invalid; programs
+// that take these from users should apply them with SetRateLimit,
+// SetFaults and SetWebhookConfig, which return errors. Call Close to stop
+// webhook deliveries.
 func New(opts Options) *Server {
 	if opts.ClientID == "" || opts.ClientSecret == "" {
 		panic("highlevelsim: Options.ClientID and Options.ClientSecret are required")
@@ -73,6 +76,9 @@ func New(opts Options) *Server {
 		panic("highlevelsim: " + err.Error())
 	}
 	s.faults = newFaultInjector(f)
+	if s.hooks, err = newWebhooks(opts, s.now, s.log); err != nil {
+		panic("highlevelsim: " + err.Error())
+	}
 	s.api = s.apiRoutes()
 	s.admin = s.adminRoutes()
 	return s

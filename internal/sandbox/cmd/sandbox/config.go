@@ -24,6 +24,11 @@ type config struct {
 	rate          highlevelsim.RateLimit
 	logFormat     string // "json" or "console"
 	logLevel      string
+
+	// webhooks is the HighLevel simulator's webhook delivery; webhookRSABits
+	// sizes its x-wh-signature key.
+	webhooks       highlevelsim.WebhookConfig
+	webhookRSABits int
 }
 
 // envReader reads typed environment fallbacks and remembers the first
@@ -81,7 +86,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	env := &envReader{getenv: getenv}
 	var cfg config
 	var faultsJSON string
-	var window time.Duration
+	var window, webhookRetryInterval time.Duration
+	var webhookMaxRetries int
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", env.str("SANDBOX_ADDR", "127.0.0.1:8081"), "HighLevel simulator listen address (SANDBOX_ADDR)")
 	fs.StringVar(&cfg.clientID, "highlevel-client-id", env.str("SANDBOX_HIGHLEVEL_CLIENT_ID", ""), "marketplace app client id, <appId>-<suffix> (SANDBOX_HIGHLEVEL_CLIENT_ID)")
@@ -93,6 +99,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.rate.Max, "rate-max", env.int("SANDBOX_RATE_MAX", 100), "requests allowed per window and resource (SANDBOX_RATE_MAX)")
 	fs.DurationVar(&window, "rate-window", env.duration("SANDBOX_RATE_WINDOW", 10*time.Second), "rate limit window (SANDBOX_RATE_WINDOW)")
 	fs.IntVar(&cfg.rate.Daily, "rate-daily", env.int("SANDBOX_RATE_DAILY", 200000), "requests allowed per UTC day and resource (SANDBOX_RATE_DAILY)")
+	fs.StringVar(&cfg.webhooks.URL, "webhook-url", env.str("SANDBOX_WEBHOOK_URL", ""), "where the HighLevel simulator POSTs signed webhooks; empty sends none (SANDBOX_WEBHOOK_URL)")
+	fs.DurationVar(&webhookRetryInterval, "webhook-retry-interval", env.duration("SANDBOX_WEBHOOK_RETRY_INTERVAL", 10*time.Minute), "wait before redelivering a webhook answered 429, ±10% (SANDBOX_WEBHOOK_RETRY_INTERVAL)")
+	fs.IntVar(&webhookMaxRetries, "webhook-max-retries", env.int("SANDBOX_WEBHOOK_MAX_RETRIES", 6), "redeliveries of a webhook answered 429 (SANDBOX_WEBHOOK_MAX_RETRIES)")
+	fs.IntVar(&cfg.webhookRSABits, "webhook-rsa-bits", env.int("SANDBOX_WEBHOOK_RSA_BITS", 4096), "RSA key size for x-wh-signature; 2048 generates faster (SANDBOX_WEBHOOK_RSA_BITS)")
 	fs.StringVar(&cfg.logFormat, "log-format", env.str("SANDBOX_LOG_FORMAT", "json"), "json or console (SANDBOX_LOG_FORMAT)")
 	fs.StringVar(&cfg.logLevel, "log-level", env.str("SANDBOX_LOG_LEVEL", "info"), "debug logs every request (SANDBOX_LOG_LEVEL)")
 	if env.err != nil {
@@ -102,6 +112,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return cfg, err
 	}
 	cfg.rate.Window = highlevelsim.Duration(window)
+	cfg.webhooks.RetryInterval = highlevelsim.Duration(webhookRetryInterval)
+	cfg.webhooks.MaxRetries = &webhookMaxRetries
 	switch {
 	case cfg.clientID == "":
 		return cfg, errors.New("SANDBOX_HIGHLEVEL_CLIENT_ID (or -highlevel-client-id) is required")
@@ -111,6 +123,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return cfg, errors.New("SANDBOX_RATE_MAX, SANDBOX_RATE_WINDOW and SANDBOX_RATE_DAILY must be positive")
 	case cfg.seedLocations < 0:
 		return cfg, errors.New("SANDBOX_SEED_LOCATIONS must not be negative")
+	case webhookRetryInterval <= 0:
+		return cfg, errors.New("SANDBOX_WEBHOOK_RETRY_INTERVAL must be positive")
+	case cfg.webhookRSABits < 2048:
+		return cfg, errors.New("SANDBOX_WEBHOOK_RSA_BITS must be at least 2048")
 	case cfg.logFormat != "json" && cfg.logFormat != "console":
 		return cfg, fmt.Errorf("SANDBOX_LOG_FORMAT must be json or console, not %q", cfg.logFormat)
 	}

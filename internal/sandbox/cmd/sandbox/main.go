@@ -40,6 +40,10 @@ type simulator struct {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	ascfg, args, err := parseActionstepConfig(args, getenv)
+	if err != nil {
+		return err
+	}
 	cfg, err := parseConfig(args, getenv)
 	if err != nil {
 		return err
@@ -54,22 +58,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	return serve(ctx, log, stdout, []simulator{{name: "highlevel", addr: cfg.addr, handler: hl}})
+	defer hl.Close() // stops webhook deliveries after the listeners
+	sims, err := withActionstep([]simulator{{name: "highlevel", addr: cfg.addr, handler: hl}}, ascfg, cfg.autoConsent, log.Named("actionstep"))
+	if err != nil {
+		return err
+	}
+	return serve(ctx, log, stdout, sims)
 }
 
 // newHighLevel builds the HighLevel simulator and seeds the demo agency.
 func newHighLevel(cfg config, log *zap.Logger) (*highlevelsim.Server, error) {
 	s := highlevelsim.New(highlevelsim.Options{
-		ClientID:     cfg.clientID,
-		ClientSecret: cfg.clientSecret,
-		RateLimit:    cfg.rate,
-		AutoConsent:  cfg.autoConsent,
-		Logger:       log,
+		ClientID:       cfg.clientID,
+		ClientSecret:   cfg.clientSecret,
+		RateLimit:      cfg.rate,
+		AutoConsent:    cfg.autoConsent,
+		WebhookRSABits: cfg.webhookRSABits,
+		Logger:         log,
 	})
 	// Faults go through SetFaults, not Options, so that a bad SANDBOX_FAULTS
 	// is an error message rather than a panic.
 	if _, err := s.SetFaults(cfg.faults); err != nil {
 		return nil, fmt.Errorf("SANDBOX_FAULTS: %w", err)
+	}
+	if _, err := s.SetWebhookConfig(cfg.webhooks); err != nil {
+		return nil, fmt.Errorf("SANDBOX_WEBHOOK_*: %w", err)
 	}
 	if cfg.seedAgencyID == "" && cfg.seedLocations == 0 {
 		return s, nil

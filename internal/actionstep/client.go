@@ -1,0 +1,332 @@
+// Package actionstep is a typed client for the parts of Actionstep's REST API that saasbridge
+// uses: OAuth (code exchange, refresh), participants and their types, matters (actions,
+// actioncreate, actionparticipants), custom data (data collections, fields, records, values),
+// file and contact notes, and the current user.
+//
+// One method per endpoint. Every non-2xx answer becomes an *APIError (or *OAuthError from the
+// token endpoint) carrying the status, Actionstep's own message and Retry-After, so callers
+// classify failures once instead of parsing bodies everywhere. Responses are decoded with the
+// tolerant types of wire.go, because the wire format differs from the published specs.
+//
+// REST calls go to the organisation's api_endpoint, which comes with each token: see As and
+// credential.go.
+package actionstep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// mediaType is the content type of every REST request and response (reference §2.2).
+const mediaType = "application/vnd.api+json"
+
+// maxBody bounds how much of a response is read: a 200-record page with side-loads is well
+// under a megabyte, and an unbounded read is how a misbehaving proxy exhausts a worker's memory.
+const maxBody = 8 << 20
+
+// errBodyTooLarge is a 2xx answer cut off at maxBody; decoding a prefix would lose records.
+var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxBody)
+
+// Client calls Actionstep. The zero value is not usable; use New. A Client is safe for
+// concurrent use; As returns a copy bound to one credential.
+type Client struct {
+	tokenURL     *url.URL
+	http         *http.Client
+	clientID     string
+	clientSecret string
+	tokens       oauth2.TokenSource
+	observe      func(Call)
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client (its Timeout bounds one attempt).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithObserver registers a callback that sees every call's outcome (for metrics and adaptive
+// throttling). It must be fast and must not retain the Call.
+func WithObserver(f func(Call)) Option { return func(c *Client) { c.observe = f } }
+
+// New returns a client that obtains tokens from tokenURL
+// (https://api.actionstep.com/api/oauth/token in production) with the app's client
+// credentials. REST calls need a credential bound with As.
+func New(tokenURL, clientID, clientSecret string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(tokenURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("actionstep token URL %q is not absolute", tokenURL)
+	}
+	c := &Client{
+		tokenURL:     u,
+		http:         &http.Client{Timeout: 30 * time.Second},
+		clientID:     clientID,
+		clientSecret: clientSecret,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// As returns a copy of c that authenticates with tokens from ts and sends each REST call to
+// the api_endpoint carried by the token it used (APIEndpoint; TokenResponse.OAuth2 and
+// WithAPIEndpoint put it there). If ts implements ContextTokenSource it is asked with the
+// call's context; if it implements Reauthorizer, a 401 makes the client replace the rejected
+// token once and retry against the replacement's api_endpoint.
+func (c *Client) As(ts oauth2.TokenSource) *Client {
+	cp := *c
+	cp.tokens = ts
+	return &cp
+}
+
+// Call describes one finished request for observers.
+type Call struct {
+	Endpoint   string // template, e.g. "GET /participants/{id}"
+	StatusCode int    // 0 when the request failed in transport
+	Duration   time.Duration
+}
+
+// Resource names: the path segment, the request envelope key and the response key.
+const (
+	resParticipants               = "participants"
+	resParticipantTypes           = "participanttypes"
+	resParticipantDefaultTypes    = "participantdefaulttypes"
+	resActions                    = "actions"
+	resActionTypes                = "actiontypes"
+	resActionCreate               = "actioncreate"
+	resActionParticipants         = "actionparticipants"
+	resDataCollections            = "datacollections"
+	resDataCollectionFields       = "datacollectionfields"
+	resDataCollectionRecords      = "datacollectionrecords"
+	resDataCollectionRecordValues = "datacollectionrecordvalues"
+	resFileNotes                  = "filenotes"
+	resContactNotes               = "contactnotes"
+	resUsers                      = "users"
+)
+
+// request is one API call before it is sent.
+type request struct {
+	endpoint string // template, e.g. "PUT /participants/{id}"
+	method   string
+	path     string // below the REST root, already escaped, e.g. "participants/7939"
+	query    url.Values
+	body     any        // JSON body, already in its resource envelope
+	form     url.Values // form body (token endpoint)
+}
+
+// response is a fully read answer; the body is closed before send returns.
+type response struct {
+	status    int
+	header    http.Header
+	body      []byte
+	truncated bool
+}
+
+// rest sends r to the REST API with the bound credential and returns the body of a 2xx answer.
+func (c *Client) rest(ctx context.Context, r request) (response, error) {
+	if c.tokens == nil {
+		return response{}, fmt.Errorf("actionstep %s: client has no token source (use As)", r.endpoint)
+	}
+	tok, err := c.token(ctx)
+	if err != nil {
+		return response{}, fmt.Errorf("actionstep %s: get token: %w", r.endpoint, err)
+	}
+	res, err := c.sendREST(ctx, r, tok)
+	if err == nil && res.status == http.StatusUnauthorized {
+		// A token can die before its expiry (revoked, or rotated by another process): replace
+		// it once. A 401 means the request was not executed, so repeating a POST here cannot
+		// duplicate its effect.
+		if ra, ok := c.tokens.(Reauthorizer); ok {
+			fresh, rerr := ra.Reauthorize(ctx, tok)
+			if rerr != nil {
+				return response{}, fmt.Errorf("actionstep %s: re-authorize after 401: %w", r.endpoint, rerr)
+			}
+			res, err = c.sendREST(ctx, r, fresh)
+		}
+	}
+	if err != nil {
+		return response{}, err
+	}
+	return check(r.endpoint, res)
+}
+
+func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
+	if cts, ok := c.tokens.(ContextTokenSource); ok {
+		return cts.TokenContext(ctx)
+	}
+	return c.tokens.Token()
+}
+
+// sendREST sends r to the REST root of the api_endpoint that tok carries.
+func (c *Client) sendREST(ctx context.Context, r request, tok *oauth2.Token) (response, error) {
+	if tok == nil || tok.AccessToken == "" {
+		return response{}, fmt.Errorf("actionstep %s: token source returned no access token", r.endpoint)
+	}
+	base, err := restBase(APIEndpoint(tok))
+	if err != nil {
+		return response{}, endpointError(r.endpoint, err)
+	}
+	target := base.String() + "/" + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	return c.send(ctx, r, target, tok)
+}
+
+// check turns a non-2xx answer into an *APIError and refuses a truncated 2xx body.
+func check(endpoint string, res response) (response, error) {
+	if res.status < 200 || res.status > 299 {
+		e := &APIError{Endpoint: endpoint, StatusCode: res.status, RetryAfter: retryAfter(res.header, time.Now())}
+		e.Code, e.Message = parseErrorBody(res.body)
+		return response{}, e
+	}
+	if res.truncated {
+		return response{}, &DecodeError{Endpoint: endpoint, StatusCode: res.status, Err: errBodyTooLarge}
+	}
+	return res, nil
+}
+
+func (c *Client) send(ctx context.Context, r request, target string, tok *oauth2.Token) (response, error) {
+	var body io.Reader
+	var contentType string
+	switch {
+	case r.form != nil:
+		body, contentType = strings.NewReader(r.form.Encode()), "application/x-www-form-urlencoded"
+	case r.body != nil:
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return response{}, fmt.Errorf("actionstep %s: encode body: %w", r.endpoint, err)
+		}
+		body, contentType = bytes.NewReader(b), mediaType
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		// The URL is not quoted: its path holds ids and its host is per organisation.
+		return response{}, fmt.Errorf("actionstep %s: build request failed", r.endpoint)
+	}
+	if r.form != nil {
+		req.Header.Set("Accept", "application/json")
+	} else {
+		req.Header.Set("Accept", mediaType)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if tok != nil {
+		tok.SetAuthHeader(req)
+	}
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.report(Call{Endpoint: r.endpoint, Duration: time.Since(start)})
+		// Drop the *url.Error wrapper, which quotes the whole URL with its ids and query: the
+		// endpoint template and the cause are enough.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return response{}, &TransportError{Endpoint: r.endpoint, Err: err}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	c.report(Call{Endpoint: r.endpoint, StatusCode: resp.StatusCode, Duration: time.Since(start)})
+	if err != nil {
+		return response{}, &TransportError{Endpoint: r.endpoint, Err: fmt.Errorf("read body: %w", err)}
+	}
+	res := response{status: resp.StatusCode, header: resp.Header, body: b}
+	if len(b) > maxBody {
+		res.body, res.truncated = b[:maxBody], true
+	}
+	return res, nil
+}
+
+func (c *Client) report(call Call) {
+	if c.observe != nil {
+		c.observe(call)
+	}
+}
+
+// getPage, getOne, create and update are the shapes every REST method takes: a collection
+// query, a single record, and a write that answers with the record written.
+
+func getPage[T any](ctx context.Context, c *Client, endpoint, resource string, q Query) (*Page[T], error) {
+	v, err := q.values()
+	if err != nil {
+		return nil, endpointError(endpoint, err)
+	}
+	res, err := c.rest(ctx, request{endpoint: endpoint, method: http.MethodGet, path: resource, query: v})
+	if err != nil {
+		return nil, err
+	}
+	page, err := decodePage[T](res.body, resource)
+	if err != nil {
+		return nil, &DecodeError{Endpoint: endpoint, StatusCode: res.status, Err: err}
+	}
+	return page, nil
+}
+
+func getOne[T any](ctx context.Context, c *Client, endpoint, resource string, id ID) (*T, error) {
+	path, err := recordPath(resource, id)
+	if err != nil {
+		return nil, endpointError(endpoint, err)
+	}
+	return roundTrip[T](ctx, c, request{endpoint: endpoint, method: http.MethodGet, path: path}, resource)
+}
+
+// create POSTs body, wrapped in the resource envelope, and decodes the created record.
+func create[T any](ctx context.Context, c *Client, endpoint, resource string, body any) (*T, error) {
+	return roundTrip[T](ctx, c, request{
+		endpoint: endpoint, method: http.MethodPost, path: resource, body: envelope(resource, body),
+	}, resource)
+}
+
+// update sends body, wrapped in the resource envelope, to one record with method (PUT, or
+// PATCH for matters) and decodes the updated record.
+func update[T any](ctx context.Context, c *Client, endpoint, method, resource string, id ID, body any) (*T, error) {
+	path, err := recordPath(resource, id)
+	if err != nil {
+		return nil, endpointError(endpoint, err)
+	}
+	return roundTrip[T](ctx, c, request{
+		endpoint: endpoint, method: method, path: path, body: envelope(resource, body),
+	}, resource)
+}
+
+func roundTrip[T any](ctx context.Context, c *Client, r request, resource string) (*T, error) {
+	res, err := c.rest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	out, err := decodeOne[T](res.body, resource)
+	if err != nil {
+		return nil, &DecodeError{Endpoint: r.endpoint, StatusCode: res.status, Err: err}
+	}
+	return out, nil
+}
+
+var errEmptyID = errors.New("empty or invalid id")
+
+// recordPath is "<resource>/<id>". An empty id would turn a get into a list and an update into
+// a bulk update, so it is refused; escaping keeps a comma from addressing several records.
+func recordPath(resource string, id ID) (string, error) {
+	if id == "" || id == "." || id == ".." {
+		return "", errEmptyID
+	}
+	return resource + "/" + url.PathEscape(string(id)), nil
+}
+
+// endpointError reports a request refused before it was sent (a bad id or filter).
+func endpointError(endpoint string, err error) error {
+	return fmt.Errorf("actionstep %s: %w", endpoint, err)
+}

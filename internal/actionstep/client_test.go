@@ -1,0 +1,526 @@
+package actionstep_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/saasbridge/saasbridge/internal/actionstep"
+)
+
+// methodCase is one call of a client method against a fake API: what must go over the wire,
+// and what the client must make of the answer.
+type methodCase struct {
+	name     string
+	call     func(ctx context.Context, c *actionstep.Client) (any, error)
+	reply    http.HandlerFunc
+	endpoint string // the template the observer must see
+	method   string
+	path     string
+	query    string // compared as parsed values
+	body     string // compared as JSON; "" for none
+	check    func(t *testing.T, got any)
+}
+
+// paging renders a meta.paging block for resource.
+func paging(resource, recordCount, page, next string) string {
+	return `"meta":{"paging":{"` + resource + `":{"recordCount":` + recordCount + `,"pageCount":2,"page":` + page +
+		`,"pageSize":50,"prevPage":null,"nextPage":` + next + `}},"debug":{"rl":null}}`
+}
+
+var methodCases = []methodCase{
+	{
+		name: "ListParticipants by importExternalReference, one row as an object",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListParticipants(ctx, actionstep.Query{
+				Filters:  []actionstep.Filter{actionstep.Eq(actionstep.FieldImportExternalReference, "loc_8f3c2a")},
+				PageSize: 500, Page: 1,
+			})
+		},
+		reply: reply(200, `{"links":{"participants.division":{"href":"https://x.actionstep.com.actionstep.com/api/rest/divisions/{participants.division}","type":"divisions"},"odd":"not an object"},
+			"participants":{"id":7939,"displayName":"Acme Dental","isCompany":"T","companyName":"Acme Dental","firstName":null,
+			"phone1Country":"61","phone1Area":"","importExternalReference":"loc_8f3c2a","links":{"physicalCountry":"AU","division":1}},
+			`+paging("participants", "1", "1", "null")+`}`),
+		endpoint: actionstep.EndpointListParticipants, method: "GET", path: "/api/rest/participants",
+		query: "importExternalReference_eq=loc_8f3c2a&page=1&pageSize=200",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.Participant])
+			require.Len(t, page.Items, 1)
+			p := page.Items[0]
+			assert.Equal(t, actionstep.ID("7939"), p.ID)
+			assert.True(t, bool(p.IsCompany))
+			assert.Equal(t, actionstep.Int(61), p.Phone1Country)
+			assert.Equal(t, actionstep.Int(0), p.Phone1Area)
+			assert.Equal(t, actionstep.ID("1"), p.Links.Division)
+			assert.Equal(t, "divisions", page.Links["participants.division"].Type)
+			assert.NotContains(t, page.Links, "odd")
+			assert.Equal(t, actionstep.Int(1), page.Paging.RecordCount)
+		},
+	},
+	{
+		name: "ListParticipants, several rows as an array with a next page",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListParticipants(ctx, actionstep.Query{
+				Filters: []actionstep.Filter{{Field: "displayName", Op: actionstep.OpILike, Value: "*acme*"}, actionstep.In("id", "1", "2")},
+				Sort:    []string{"-modifiedTimestamp", "id"}, Include: []string{"division"},
+			})
+		},
+		reply: reply(200, `{"participants":[{"id":"1","isCompany":"F"},{"id":2,"isCompany":false}],`+
+			paging("participants", "51", "1", `"https://x/api/rest/participants?page=2"`)+`}`),
+		endpoint: actionstep.EndpointListParticipants, method: "GET", path: "/api/rest/participants",
+		query: "displayName_ilike=*acme*&id_in=1,2&sort=-modifiedTimestamp,id&include=division",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.Participant])
+			require.Len(t, page.Items, 2)
+			assert.Equal(t, actionstep.ID("2"), page.Items[1].ID)
+			assert.True(t, page.HasNext())
+			assert.Equal(t, actionstep.Int(51), page.Paging.RecordCount)
+		},
+	},
+	{
+		name: "GetParticipant",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) { return c.GetParticipant(ctx, "7939") },
+		reply: reply(200, `{"participants":{"id":7939,"displayName":"Bond, James","isCompany":"F","firstName":"James","lastName":"Bond","email":"jb@example.com"},`+
+			paging("participants", "1", "1", "null")+`}`),
+		endpoint: actionstep.EndpointGetParticipant, method: "GET", path: "/api/rest/participants/7939",
+		check: func(t *testing.T, got any) {
+			p := got.(*actionstep.Participant)
+			assert.Equal(t, "Bond, James", p.DisplayName)
+			assert.Equal(t, "jb@example.com", p.Email)
+		},
+	},
+	{
+		name: "CreateParticipant sends the envelope with T/F and only the set fields",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateParticipant(ctx, actionstep.ParticipantFields{
+				IsCompany: new(actionstep.Bool(true)), CompanyName: new("Acme Dental"), Email: new("ops@acme.example"),
+				Phone1Country:           new(actionstep.Int(61)),
+				ImportExternalReference: new("loc_8f3c2a"),
+				Links:                   &actionstep.ParticipantLinks{PhysicalCountry: "AU"},
+			})
+		},
+		reply:    reply(200, `{"participants":{"id":7940,"isCompany":"T","companyName":"Acme Dental","importExternalReference":"loc_8f3c2a"}}`),
+		endpoint: actionstep.EndpointCreateParticipant, method: "POST", path: "/api/rest/participants",
+		body: `{"participants":{"isCompany":"T","companyName":"Acme Dental","email":"ops@acme.example","phone1Country":61,
+			"importExternalReference":"loc_8f3c2a","links":{"physicalCountry":"AU"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ID("7940"), got.(*actionstep.Participant).ID)
+		},
+	},
+	{
+		name: "UpdateParticipant PUTs only the changed fields",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.UpdateParticipant(ctx, "7940", actionstep.ParticipantFields{CompanyName: new("Acme Dental Bondi"), Website: new("")})
+		},
+		reply:    reply(200, `{"participants":{"id":"7940","companyName":"Acme Dental Bondi"}}`),
+		endpoint: actionstep.EndpointUpdateParticipant, method: "PUT", path: "/api/rest/participants/7940",
+		body: `{"participants":{"companyName":"Acme Dental Bondi","website":""}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, "Acme Dental Bondi", got.(*actionstep.Participant).CompanyName)
+		},
+	},
+	{
+		name: "ListParticipantTypes, 204 is an empty page",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListParticipantTypes(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("name", "Client")}})
+		},
+		reply:    reply(http.StatusNoContent, ""),
+		endpoint: actionstep.EndpointListParticipantTypes, method: "GET", path: "/api/rest/participanttypes",
+		query: "name_eq=Client",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.ParticipantType])
+			assert.Empty(t, page.Items)
+			assert.False(t, page.HasNext())
+		},
+	},
+	{
+		name: "ListParticipantDefaultTypes with composite ids, empty linked and meta as []",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListParticipantDefaultTypes(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("participant", "7940")}})
+		},
+		reply:    reply(200, `{"links":[],"participantdefaulttypes":{"id":"7940--27","links":{"participant":"7940","participantType":27}},"linked":[],"meta":[]}`),
+		endpoint: actionstep.EndpointListParticipantDefaultTypes, method: "GET", path: "/api/rest/participantdefaulttypes",
+		query: "participant_eq=7940",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.ParticipantDefaultType])
+			require.Len(t, page.Items, 1)
+			assert.Equal(t, []string{"7940", "27"}, page.Items[0].ID.Parts())
+			assert.Equal(t, actionstep.ID("27"), page.Items[0].Links.ParticipantType)
+		},
+	},
+	{
+		name: "CreateParticipantDefaultType",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateParticipantDefaultType(ctx, "7940", "27")
+		},
+		reply:    reply(201, `{"participantdefaulttypes":{"id":"7940--27","links":{"participant":"7940","participantType":"27"}}}`),
+		endpoint: actionstep.EndpointCreateParticipantDefaultType, method: "POST", path: "/api/rest/participantdefaulttypes",
+		body: `{"participantdefaulttypes":{"links":{"participant":"7940","participantType":"27"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ID("7940--27"), got.(*actionstep.ParticipantDefaultType).ID)
+		},
+	},
+	{
+		name: "ListActionTypes",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListActionTypes(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("name", "SaaS subscription")}})
+		},
+		reply: reply(200, `{"actiontypes":[{"id":28,"name":"SaaS subscription","isDisabled":"F","canCreate":"T","links":{"primaryParticipantType":"27"}},
+			{"id":29,"name":"Other","isDisabled":"T","canCreate":"F","links":{"primaryParticipantType":null}}]}`),
+		endpoint: actionstep.EndpointListActionTypes, method: "GET", path: "/api/rest/actiontypes",
+		query: "name_eq=SaaS+subscription",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.ActionType])
+			require.Len(t, page.Items, 2)
+			assert.True(t, bool(page.Items[0].CanCreate))
+			assert.True(t, bool(page.Items[1].IsDisabled))
+			assert.Equal(t, actionstep.ID("27"), page.Items[0].Links.PrimaryParticipantType)
+			assert.Equal(t, actionstep.ID(""), page.Items[1].Links.PrimaryParticipantType)
+		},
+	},
+	{
+		name: "CreateAction posts actioncreate with participant-type links",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateAction(ctx, actionstep.NewAction{
+				Name: "Acme Dental: SaaS subscription", Status: actionstep.ActionStatusActive,
+				ActionType: "28", AssignedTo: "10", Participants: map[actionstep.ID][]actionstep.ID{"27": {"7939"}},
+			})
+		},
+		reply: reply(200, `{"actioncreate":{"id":822,"name":"Acme Dental: SaaS subscription","status":"Active","priority":"0",
+			"links":{"assignedTo":"10","division":"1","actionType":"28","primaryParticipants":"7939"}}}`),
+		endpoint: actionstep.EndpointActionCreate, method: "POST", path: "/api/rest/actioncreate",
+		body: `{"actioncreate":{"actionName":"Acme Dental: SaaS subscription","status":"Active",
+			"links":{"actionType":"28","assignedToParticipant":"10","participantType27":["7939"]}}}`,
+		check: func(t *testing.T, got any) {
+			a := got.(*actionstep.Action)
+			assert.Equal(t, actionstep.ID("822"), a.ID)
+			assert.Equal(t, actionstep.OneOrMany[actionstep.ID]{"7939"}, a.Links.PrimaryParticipants, "a bare id for a to-many link")
+		},
+	},
+	{
+		name: "ListActions with include and linked action types",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListActions(ctx, actionstep.Query{
+				Filters: []actionstep.Filter{actionstep.Eq(actionstep.FieldImportExternalReference, "sub_1"), {Field: "status", Op: actionstep.OpNotEq, Value: "Closed"}},
+				Include: []string{"actionType"},
+			})
+		},
+		reply: reply(200, `{"actions":[{"id":822,"status":"Active","importExternalReference":"sub_1","links":{"actionType":"28","primaryParticipants":["7939","7940"]}},
+			{"id":823,"status":"Active","importExternalReference":"sub_1","links":{"actionType":"28"}}],
+			"linked":{"actiontypes":{"id":28,"name":"SaaS subscription"}},`+paging("actions", "2", "1", "null")+`}`),
+		endpoint: actionstep.EndpointListActions, method: "GET", path: "/api/rest/actions",
+		query: "importExternalReference_eq=sub_1&status_nteq=Closed&include=actionType",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.Action])
+			require.Len(t, page.Items, 2)
+			assert.Len(t, page.Items[0].Links.PrimaryParticipants, 2)
+			require.Len(t, page.Linked.ActionTypes, 1, "one linked record as an object")
+			assert.Equal(t, "SaaS subscription", page.Linked.ActionTypes[0].Name)
+		},
+	},
+	{
+		name:     "GetAction",
+		call:     func(ctx context.Context, c *actionstep.Client) (any, error) { return c.GetAction(ctx, "822") },
+		reply:    reply(200, `{"actions":{"id":"822","name":"Acme","priority":2,"isDeleted":"F","links":{"step":"28--1"}}}`),
+		endpoint: actionstep.EndpointGetAction, method: "GET", path: "/api/rest/actions/822",
+		check: func(t *testing.T, got any) {
+			a := got.(*actionstep.Action)
+			assert.Equal(t, actionstep.Int(2), a.Priority)
+			assert.Equal(t, actionstep.ID("28--1"), a.Links.Step)
+		},
+	},
+	{
+		name: "UpdateAction PATCHes the set fields",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.UpdateAction(ctx, "822", actionstep.ActionFields{
+				ImportExternalReference: new("sub_1"), Links: &actionstep.ActionUpdateLinks{AssignedTo: "10"},
+			})
+		},
+		reply:    reply(200, `{"actions":{"id":822,"importExternalReference":"sub_1"}}`),
+		endpoint: actionstep.EndpointUpdateAction, method: "PATCH", path: "/api/rest/actions/822",
+		body: `{"actions":{"importExternalReference":"sub_1","links":{"assignedTo":"10"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, "sub_1", got.(*actionstep.Action).ImportExternalReference)
+		},
+	},
+	{
+		name:     "CloseAction",
+		call:     func(ctx context.Context, c *actionstep.Client) (any, error) { return c.CloseAction(ctx, "822") },
+		reply:    reply(200, `{"actions":{"id":822,"status":"Closed"}}`),
+		endpoint: actionstep.EndpointUpdateAction, method: "PATCH", path: "/api/rest/actions/822",
+		body: `{"actions":{"status":"Closed"}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ActionStatusClosed, got.(*actionstep.Action).Status)
+		},
+	},
+	{
+		name: "ListActionParticipants, 204",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListActionParticipants(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("action", "822"), actionstep.Eq("participantType", "27")}})
+		},
+		reply:    reply(http.StatusNoContent, ""),
+		endpoint: actionstep.EndpointListActionParticipants, method: "GET", path: "/api/rest/actionparticipants",
+		query: "action_eq=822&participantType_eq=27",
+		check: func(t *testing.T, got any) {
+			assert.Empty(t, got.(*actionstep.Page[actionstep.ActionParticipant]).Items)
+		},
+	},
+	{
+		name: "CreateActionParticipant",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateActionParticipant(ctx, "822", "27", "7939")
+		},
+		reply:    reply(200, `{"actionparticipants":{"id":"822--27--7939","participantNumber":"1","links":{"action":"822","participantType":"27","participant":"7939"}}}`),
+		endpoint: actionstep.EndpointCreateActionParticipant, method: "POST", path: "/api/rest/actionparticipants",
+		body: `{"actionparticipants":{"links":{"action":"822","participantType":"27","participant":"7939"}}}`,
+		check: func(t *testing.T, got any) {
+			ap := got.(*actionstep.ActionParticipant)
+			assert.Equal(t, actionstep.ID("822--27--7939"), ap.ID)
+			assert.Equal(t, actionstep.Int(1), ap.ParticipantNumber)
+		},
+	},
+	{
+		name: "ListDataCollections",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListDataCollections(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("actionType", "28"), actionstep.Eq("name", "saas_subscription")}})
+		},
+		reply:    reply(200, `{"datacollections":{"id":148,"name":"saas_subscription","multipleRecords":"F","order":"5","links":{"actionType":28}}}`),
+		endpoint: actionstep.EndpointListDataCollections, method: "GET", path: "/api/rest/datacollections",
+		query: "actionType_eq=28&name_eq=saas_subscription",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.DataCollection])
+			require.Len(t, page.Items, 1)
+			assert.Equal(t, actionstep.Int(5), page.Items[0].Order)
+			assert.Equal(t, actionstep.ID("28"), page.Items[0].Links.ActionType)
+		},
+	},
+	{
+		name:     "GetDataCollection",
+		call:     func(ctx context.Context, c *actionstep.Client) (any, error) { return c.GetDataCollection(ctx, "148") },
+		reply:    reply(200, `{"datacollections":{"id":148,"name":"saas_subscription","multipleRecords":true}}`),
+		endpoint: actionstep.EndpointGetDataCollection, method: "GET", path: "/api/rest/datacollections/148",
+		check: func(t *testing.T, got any) {
+			assert.True(t, bool(got.(*actionstep.DataCollection).MultipleRecords))
+		},
+	},
+	{
+		name: "ListDataCollectionFields",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListDataCollectionFields(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("dataCollection", "148")}})
+		},
+		reply:    reply(200, `{"datacollectionfields":[{"id":"148--plan","name":"plan","dataType":"Str255","required":"T"},{"id":"148--seats","name":"seats","dataType":"Number","required":"F"}]}`),
+		endpoint: actionstep.EndpointListDataCollectionFields, method: "GET", path: "/api/rest/datacollectionfields",
+		query: "dataCollection_eq=148",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.DataCollectionField])
+			require.Len(t, page.Items, 2)
+			assert.True(t, bool(page.Items[0].Required))
+			assert.Equal(t, "Number", page.Items[1].DataType)
+		},
+	},
+	{
+		name: "GetDataCollectionField by composite id",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.GetDataCollectionField(ctx, actionstep.DataCollectionFieldID("148", "plan"))
+		},
+		reply:    reply(200, `{"datacollectionfields":{"id":"148--plan","name":"plan","links":{"dataCollection":"148","tag":null}}}`),
+		endpoint: actionstep.EndpointGetDataCollectionField, method: "GET", path: "/api/rest/datacollectionfields/148--plan",
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ID("148"), got.(*actionstep.DataCollectionField).Links.DataCollection)
+		},
+	},
+	{
+		name: "ListDataCollectionRecords, 204 means no record yet",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListDataCollectionRecords(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("action", "822"), actionstep.Eq("dataCollection", "148")}})
+		},
+		reply:    reply(http.StatusNoContent, ""),
+		endpoint: actionstep.EndpointListDataCollectionRecords, method: "GET", path: "/api/rest/datacollectionrecords",
+		query: "action_eq=822&dataCollection_eq=148",
+		check: func(t *testing.T, got any) {
+			assert.Empty(t, got.(*actionstep.Page[actionstep.DataCollectionRecord]).Items)
+		},
+	},
+	{
+		name: "GetDataCollectionRecord",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.GetDataCollectionRecord(ctx, "6234")
+		},
+		reply:    reply(200, `{"datacollectionrecords":{"id":6234,"canWrite":"T","canDelete":"F","links":{"action":"822","dataCollection":"148"}}}`),
+		endpoint: actionstep.EndpointGetDataCollectionRecord, method: "GET", path: "/api/rest/datacollectionrecords/6234",
+		check: func(t *testing.T, got any) {
+			r := got.(*actionstep.DataCollectionRecord)
+			assert.True(t, bool(r.CanWrite))
+			assert.False(t, bool(r.CanDelete))
+		},
+	},
+	{
+		name: "CreateDataCollectionRecord",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateDataCollectionRecord(ctx, "822", "148")
+		},
+		reply:    reply(200, `{"datacollectionrecords":{"id":6234,"links":{"action":822,"dataCollection":148}}}`),
+		endpoint: actionstep.EndpointCreateDataCollectionRecord, method: "POST", path: "/api/rest/datacollectionrecords",
+		body: `{"datacollectionrecords":{"links":{"action":"822","dataCollection":"148"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ID("822"), got.(*actionstep.DataCollectionRecord).Links.Action)
+		},
+	},
+	{
+		name: "ListDataCollectionRecordValues",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListDataCollectionRecordValues(ctx, actionstep.Query{
+				Filters: []actionstep.Filter{actionstep.Eq("action", "822")}, Include: []string{"dataCollectionField"},
+			})
+		},
+		reply: reply(200, `{"datacollectionrecordvalues":[{"id":"148--plan--6234","stringValue":"Pro","last_modified_by_user_id":7837},
+			{"id":"148--seats--6234","stringValue":null}],"linked":{"datacollectionfields":[{"id":"148--plan","name":"plan"},{"id":"148--seats","name":"seats"}]}}`),
+		endpoint: actionstep.EndpointListDataCollectionRecordValues, method: "GET", path: "/api/rest/datacollectionrecordvalues",
+		query: "action_eq=822&include=dataCollectionField",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.DataCollectionRecordValue])
+			require.Len(t, page.Items, 2)
+			assert.Equal(t, "Pro", page.Items[0].Value())
+			assert.Equal(t, actionstep.ID("7837"), page.Items[0].LastModifiedByUserID)
+			assert.Nil(t, page.Items[1].StringValue)
+			assert.Len(t, page.Linked.DataCollectionFields, 2)
+		},
+	},
+	{
+		name: "GetDataCollectionRecordValue",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.GetDataCollectionRecordValue(ctx, actionstep.DataCollectionRecordValueID("148", "plan", "6234"))
+		},
+		reply:    reply(200, `{"datacollectionrecordvalues":{"id":"148--plan--6234","stringValue":"Pro"}}`),
+		endpoint: actionstep.EndpointGetDataCollectionRecordValue, method: "GET", path: "/api/rest/datacollectionrecordvalues/148--plan--6234",
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, "Pro", got.(*actionstep.DataCollectionRecordValue).Value())
+		},
+	},
+	{
+		name: "CreateDataCollectionRecordValue sends all four links",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateDataCollectionRecordValue(ctx, actionstep.NewDataCollectionRecordValue{
+				StringValue: "Pro", Action: "822", DataCollection: "148", DataCollectionRecord: "6234", FieldName: "plan",
+			})
+		},
+		reply:    reply(200, `{"datacollectionrecordvalues":{"id":"148--plan--6234","stringValue":"Pro"}}`),
+		endpoint: actionstep.EndpointCreateDataCollectionRecordValue, method: "POST", path: "/api/rest/datacollectionrecordvalues",
+		body: `{"datacollectionrecordvalues":{"stringValue":"Pro","links":{"action":"822","dataCollection":"148",
+			"dataCollectionField":"148--plan","dataCollectionRecord":"6234"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ID("148--plan--6234"), got.(*actionstep.DataCollectionRecordValue).ID)
+		},
+	},
+	{
+		name: "UpdateDataCollectionRecordValue",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.UpdateDataCollectionRecordValue(ctx, "148--plan--6234", "Enterprise")
+		},
+		reply:    reply(200, `{"datacollectionrecordvalues":{"id":"148--plan--6234","stringValue":"Enterprise"}}`),
+		endpoint: actionstep.EndpointUpdateDataCollectionRecordValue, method: "PUT", path: "/api/rest/datacollectionrecordvalues/148--plan--6234",
+		body: `{"datacollectionrecordvalues":{"stringValue":"Enterprise"}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, "Enterprise", got.(*actionstep.DataCollectionRecordValue).Value())
+		},
+	},
+	{
+		name: "CreateFileNote",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateFileNote(ctx, "822", actionstep.NewNote{Text: "Subscription upgraded to Pro", Source: actionstep.NoteSourceSystem})
+		},
+		reply:    reply(200, `{"filenotes":{"id":2347,"text":"Subscription upgraded to Pro","source":"System","links":{"action":"822","participant":"10","tags":[]}}}`),
+		endpoint: actionstep.EndpointCreateFileNote, method: "POST", path: "/api/rest/filenotes",
+		body: `{"filenotes":{"text":"Subscription upgraded to Pro","source":"System","links":{"action":"822"}}}`,
+		check: func(t *testing.T, got any) {
+			n := got.(*actionstep.FileNote)
+			assert.Equal(t, actionstep.ID("2347"), n.ID)
+			assert.Equal(t, actionstep.ID("10"), n.Links.Participant)
+			assert.Empty(t, n.Links.Tags)
+		},
+	},
+	{
+		name: "ListFileNotes of one matter",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.ListFileNotes(ctx, "822", actionstep.Query{Sort: []string{"-enteredTimestamp"}, PageSize: 10})
+		},
+		reply:    reply(200, `{"filenotes":[{"id":1,"text":"a","links":{"action":"822","tags":"5"}},{"id":2,"text":"b","links":{"action":"822","tags":["5","6"]}}]}`),
+		endpoint: actionstep.EndpointListFileNotes, method: "GET", path: "/api/rest/filenotes",
+		query: "action_eq=822&sort=-enteredTimestamp&pageSize=10",
+		check: func(t *testing.T, got any) {
+			page := got.(*actionstep.Page[actionstep.FileNote])
+			require.Len(t, page.Items, 2)
+			assert.Equal(t, actionstep.OneOrMany[actionstep.ID]{"5"}, page.Items[0].Links.Tags)
+			assert.Len(t, page.Items[1].Links.Tags, 2)
+		},
+	},
+	{
+		name: "CreateContactNote",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			return c.CreateContactNote(ctx, "7939", actionstep.NewNote{Text: "Location onboarded", NoteTimestamp: "2026-03-01T10:00:00+11:00"})
+		},
+		reply:    reply(200, `{"contactnotes":{"id":"99","text":"Location onboarded","links":{"participant":7939}}}`),
+		endpoint: actionstep.EndpointCreateContactNote, method: "POST", path: "/api/rest/contactnotes",
+		body: `{"contactnotes":{"text":"Location onboarded","noteTimestamp":"2026-03-01T10:00:00+11:00","links":{"participant":"7939"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ID("7939"), got.(*actionstep.ContactNote).Links.Participant)
+		},
+	},
+	{
+		name: "CurrentUser with its participant",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) { return c.CurrentUser(ctx) },
+		reply: reply(200, `{"users":{"id":"5","firstName":"Bridge","isActive":"T","links":{"participant":"10"}},
+			"linked":{"participants":[{"id":9,"displayName":"Other"},{"id":10,"displayName":"Sync, Bridge"}]}}`),
+		endpoint: actionstep.EndpointCurrentUser, method: "GET", path: "/api/rest/users/current",
+		query: "include=participant",
+		check: func(t *testing.T, got any) {
+			u := got.(*actionstep.CurrentUser)
+			assert.Equal(t, actionstep.ID("5"), u.ID)
+			assert.True(t, bool(u.IsActive))
+			require.NotNil(t, u.Participant)
+			assert.Equal(t, "Sync, Bridge", u.Participant.DisplayName)
+		},
+	},
+}
+
+// TestMethods runs every client method against a fake API and checks the request it sent
+// (method, path, query, headers, envelope) and what it decoded.
+func TestMethods(t *testing.T) {
+	for _, tc := range methodCases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newFakeAPI(t, tc.reply)
+			obs := &observer{}
+			got, err := tc.call(context.Background(), api.client(t, actionstep.WithObserver(obs.observe)))
+			require.NoError(t, err)
+			tc.check(t, got)
+
+			reqs := api.requests()
+			require.Len(t, reqs, 1)
+			r := reqs[0]
+			assert.Equal(t, tc.method, r.Method)
+			assert.Equal(t, tc.path, r.Path)
+			wantQuery, err := url.ParseQuery(tc.query)
+			require.NoError(t, err)
+			gotQuery, err := url.ParseQuery(r.RawQuery)
+			require.NoError(t, err)
+			assert.Equal(t, wantQuery, gotQuery)
+			assert.Equal(t, "application/vnd.api+json", r.Header.Get("Accept"))
+			assert.Equal(t, "Bearer "+testAccessToken, r.Header.Get("Authorization"))
+			if tc.body == "" {
+				assert.Empty(t, r.Body)
+			} else {
+				assert.Equal(t, "application/vnd.api+json", r.Header.Get("Content-Type"))
+				assert.JSONEq(t, tc.body, string(r.Body))
+			}
+
+			calls := obs.snapshot()
+			require.Len(t, calls, 1)
+			assert.Equal(t, tc.endpoint, calls[0].Endpoint)
+			assert.NotZero(t, calls[0].StatusCode)
+		})
+	}
+}

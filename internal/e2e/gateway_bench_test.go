@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/workflows"
+)
+
+// BenchmarkWebhookGateway measures the starter's webhook endpoint against the real dev
+// server, side by side with the ceiling: a bare SDK client doing the same
+// SignalWithStarts to distinct workflows. Both run with the same concurrency, in
+// alternating rounds, with the workers stopped so only the start path is measured.
+// `make bench` prints the table and writes it to build/bench-gateway.md.
+func BenchmarkWebhookGateway(b *testing.B) {
+	s := need(b)
+	const (
+		perRound    = 500
+		rounds      = 4
+		concurrency = 32
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	for _, w := range s.workers {
+		w.stop(10 * time.Second)
+	}
+	s.workers = nil
+
+	var raw, gw []sample
+	for b.Loop() {
+		for r := range rounds {
+			raw = append(raw, s.loadRaw(ctx, b, perRound, concurrency, fmt.Sprintf("raw%d", r)))
+			gw = append(gw, s.loadGateway(ctx, b, perRound, concurrency, fmt.Sprintf("gw%d", r)))
+		}
+	}
+	rawSum, gwSum := summarize(raw), summarize(gw)
+	report := fmt.Sprintf(`| path (concurrency %d, %d × %d requests) | accepted/s | p50 | p99 | errors |
+|---|---|---|---|---|
+| bare SDK SignalWithStart (ceiling) | %.0f | %s | %s | %d |
+| POST /webhooks/highlevel (LocationUpdate → SignalWithStart) | %.0f | %s | %s | %d |
+| gateway / ceiling | %.1f%% of the rate | | %.2f× the p99 | |
+`, concurrency, rounds, perRound,
+		rawSum.rate, rawSum.p50, rawSum.p99, rawSum.errors,
+		gwSum.rate, gwSum.p50, gwSum.p99, gwSum.errors,
+		100*gwSum.rate/rawSum.rate, float64(gwSum.p99)/float64(rawSum.p99))
+	fmt.Print(report)
+	_ = os.MkdirAll(filepath.Join(repoRoot(), "build"), 0o755)
+	_ = os.WriteFile(filepath.Join(repoRoot(), "build", "bench-gateway.md"), []byte(report), 0o644)
+	b.ReportMetric(gwSum.rate, "webhooks/s")
+	b.ReportMetric(rawSum.rate, "raw-signals/s")
+	b.ReportMetric(float64(gwSum.p99.Microseconds())/1000, "webhook-p99-ms")
+	b.ReportMetric(float64(rawSum.p99.Microseconds())/1000, "raw-p99-ms")
+}
+
+type sample struct {
+	n         int
+	errors    int
+	wall      time.Duration
+	latencies []time.Duration
+}
+
+type summary struct {
+	rate     float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+func summarize(ss []sample) summary {
+	var all []time.Duration
+	var wall time.Duration
+	var n, errs int
+	for _, s := range ss {
+		all = append(all, s.latencies...)
+		wall += s.wall
+		n += s.n - s.errors
+		errs += s.errors
+	}
+	slices.Sort(all)
+	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
+	return summary{rate: float64(n) / wall.Seconds(), p50: pct(0.50).Round(100 * time.Microsecond), p99: pct(0.99).Round(100 * time.Microsecond), errors: errs}
+}
+
+// drive runs n calls of do over `concurrency` goroutines and times each.
+func drive(n, concurrency int, do func(i int) error) sample {
+	lat := make([]time.Duration, n)
+	var next, errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				if err := do(i); err != nil {
+					errs.Add(1)
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	return sample{n: n, errors: int(errs.Load()), wall: time.Since(start), latencies: lat}
+}
+
+func benchLocation(prefix string, i int) string {
+	return fmt.Sprintf("%s%08d%06d", prefix, i, rand.IntN(1_000_000))[:20]
+}
+
+func (s *stack) loadRaw(ctx context.Context, b *testing.B, n, concurrency int, prefix string) sample {
+	return drive(n, concurrency, func(i int) error {
+		loc := benchLocation("bench"+prefix, i)
+		_, err := workflows.SignalSubscription(ctx, s.temporal, loc, s.companyID, workflows.SubscriptionEvent{
+			EventID: "bench/" + loc, Kind: workflows.EventCheck, Source: "bench",
+		})
+		return err
+	})
+}
+
+func (s *stack) loadGateway(ctx context.Context, b *testing.B, n, concurrency int, prefix string) sample {
+	// Bodies and signatures are prepared up front: the sender's cost is not measured.
+	bodies := make([][]byte, n)
+	sigs := make([]string, n)
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	for i := range n {
+		loc := benchLocation("bench"+prefix, i)
+		bodies[i] = fmt.Appendf(nil, `{"type":"LocationUpdate","id":%q,"companyId":%q,"name":"Bench %d","timestamp":%q,"webhookId":"bench-%s-%d"}`,
+			loc, s.companyID, i, now, prefix, i)
+		sigs[i] = highlevel.SignWebhookEd25519(s.testEd25519Key, bodies[i])
+	}
+	return drive(n, concurrency, func(i int) error {
+		status, err := s.postWebhook(ctx, bodies[i], sigs[i])
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("status %d", status)
+		}
+		return nil
+	})
+}

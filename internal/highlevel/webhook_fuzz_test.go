@@ -1,0 +1,185 @@
+package highlevel
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+)
+
+// fuzzSignedBodies are the only bodies the fuzz verifier's keys ever sign: Verify must
+// accept nothing else, whatever the headers.
+var fuzzSignedBodies = []string{
+	installBody,
+	`{"type":"UNINSTALL","appId":"ve9EPM428h8vShlRW1KT","locationId":"otg8dTQqGLh3Q6iQI55w"}`,
+	`{"type":"LocationUpdate","id":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w"}`,
+	``,
+	`{}`,
+}
+
+// FuzzVerify: Verify never panics and accepts only bodies that were signed.
+func FuzzVerify(f *testing.F) {
+	ks := rsaKeys()
+	signed := map[string]bool{}
+	for _, b := range fuzzSignedBodies {
+		signed[b] = true
+		body := []byte(b)
+		rsaSig, err := SignWebhookRSA(ks[0], body)
+		if err != nil {
+			f.Fatal(err)
+		}
+		edSig := SignWebhookEd25519(edKey1, body)
+		f.Add(body, edSig, "")
+		f.Add(body, "", rsaSig)
+		f.Add(body, "N/A", rsaSig)
+		f.Add(body, edSig, rsaSig)
+		f.Add(append(body, ' '), edSig, "")
+		f.Add(body, edSig[:len(edSig)-2], "")
+		f.Add(body, "", rsaSig[4:])
+	}
+	v := testVerifier(f)
+
+	f.Fuzz(func(t *testing.T, body []byte, ghl, wh string) {
+		h := http.Header{}
+		if ghl != "" {
+			h.Set(HeaderWebhookSignature, ghl)
+		}
+		if wh != "" {
+			h.Set(HeaderWebhookLegacySignature, wh)
+		}
+		scheme, err := v.Verify(h, body)
+		if err == nil {
+			if !signed[string(body)] {
+				t.Fatalf("accepted an unsigned body via %s", scheme)
+			}
+			if scheme != SchemeEd25519 && scheme != SchemeRSA {
+				t.Fatalf("accepted with scheme %q", scheme)
+			}
+			return
+		}
+		if scheme != "" {
+			t.Fatalf("scheme %q with error %v", scheme, err)
+		}
+		if !errors.Is(err, ErrSignatureMissing) && !errors.Is(err, ErrSignatureInvalid) && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("unclassified error %v", err)
+		}
+	})
+}
+
+// FuzzVerifyTamper: a body signed under either scheme verifies, and any change to it
+// (a flipped byte, an appended byte, a truncation) is rejected.
+func FuzzVerifyTamper(f *testing.F) {
+	for _, b := range fuzzSignedBodies {
+		f.Add([]byte(b), uint(0), byte(1), uint8(0))
+		f.Add([]byte(b), uint(7), byte(0x20), uint8(1))
+		f.Add([]byte(b), uint(3), byte(0), uint8(2))
+	}
+	v := testVerifier(f)
+	rsaKey := rsaKeys()[1]
+
+	f.Fuzz(func(t *testing.T, body []byte, pos uint, flip byte, mode uint8) {
+		if len(body) > 4096 {
+			return
+		}
+		edH := http.Header{HeaderWebhookSignature: {SignWebhookEd25519(edKey2, body)}}
+		rsaSig, err := SignWebhookRSA(rsaKey, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsaH := http.Header{HeaderWebhookLegacySignature: {rsaSig}}
+		for _, h := range []http.Header{edH, rsaH} {
+			if _, err := v.Verify(h, body); err != nil {
+				t.Fatalf("signed body rejected: %v", err)
+			}
+		}
+
+		tampered := bytes.Clone(body)
+		switch mode % 3 {
+		case 0:
+			if len(body) == 0 {
+				return
+			}
+			if flip == 0 {
+				flip = 1
+			}
+			tampered[pos%uint(len(body))] ^= flip
+		case 1:
+			tampered = append(tampered, flip)
+		case 2:
+			if len(body) == 0 {
+				return
+			}
+			tampered = tampered[:pos%uint(len(body))]
+		}
+		for _, h := range []http.Header{edH, rsaH} {
+			if s, err := v.Verify(h, tampered); !errors.Is(err, ErrSignatureInvalid) {
+				t.Fatalf("tampered body: scheme %q, err %v", s, err)
+			}
+		}
+	})
+}
+
+// FuzzParseWebhook: ParseWebhook never panics; what it accepts is well formed and
+// survives a JSON round trip unchanged; what it rejects is ErrMalformed.
+func FuzzParseWebhook(f *testing.F) {
+	for _, b := range []string{
+		installBody,
+		`{"type":"INSTALL","appId":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w","planId":"66a0419a0dffa47fb5f8b22f","trial":{"onTrial":true,"trialDuration":10,"trialStartDate":"2024-07-23T23:54:51.264Z"}}`,
+		`{"type":"UNINSTALL","appId":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w"}`,
+		`{"type":"LocationCreate","id":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w","name":"Loram ipsum","email":"mailer@example.com","stripeProductId":"prod_xyz123abc"}`,
+		`{"type":"PLAN_CHANGE","currentPlanId":"a","newPlanId":"b"}`,
+		`{"type":"X","timestamp":"2025-06-25T06:57:06.225+05:30"}`,
+		`{"type":"INSTALL","locationId":"l","trial":{"trialDuration":2.5}}`,
+		`[]`, `null`, `{"type":7}`, `{"type":"INSTALL","locationId":"a b"}`,
+	} {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e, err := ParseWebhook(body)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error is not ErrMalformed: %v", err)
+			}
+			if len(err.Error()) > 200 {
+				t.Fatalf("error too long (%d bytes)", len(err.Error()))
+			}
+			return
+		}
+		if e.Type == "" {
+			t.Fatal("accepted without a type")
+		}
+		for _, id := range []string{e.Type, e.WebhookID, e.LocationID, e.CompanyID, e.ID, e.AppID, e.UserID} {
+			if checkID(id) != "" {
+				t.Fatalf("accepted a bad id %q", id)
+			}
+		}
+		switch e.Type {
+		case EventInstall, EventUninstall:
+			if e.LocationID == "" && e.CompanyID == "" {
+				t.Fatal("accepted an install event without ids")
+			}
+		case EventLocationCreate, EventLocationUpdate:
+			if e.Location() != e.ID || e.ID == "" {
+				t.Fatal("Location() is not id for a Location* event")
+			}
+		}
+		again, err := json.Marshal(e)
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		e2, err := ParseWebhook(again)
+		if err != nil {
+			t.Fatalf("round trip rejected: %v", err)
+		}
+		if !webhookEventsEqual(e, e2) {
+			t.Fatalf("round trip changed the event:\n%+v\n%+v", e, e2)
+		}
+	})
+}
+
+func webhookEventsEqual(a, b WebhookEvent) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb) && a.Timestamp.Equal(b.Timestamp)
+}

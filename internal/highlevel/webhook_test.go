@@ -1,0 +1,463 @@
+package highlevel
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Test keys. Ed25519 keys come from fixed seeds; RSA keys are generated once per test
+// binary (2048 bits: the smallest accepted, and quick to make).
+var (
+	edKey1     = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
+	edKey2     = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{2}, ed25519.SeedSize))
+	edStranger = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, ed25519.SeedSize))
+
+	rsaKeys = sync.OnceValue(func() [3]*rsa.PrivateKey {
+		var ks [3]*rsa.PrivateKey
+		for i := range ks {
+			k, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				panic(err)
+			}
+			ks[i] = k
+		}
+		return ks
+	})
+)
+
+var webhookNow = time.Date(2025, 6, 25, 6, 57, 10, 0, time.UTC)
+
+// installBody is the official INSTALL sample (reference §5.2), compact as HighLevel
+// sends it.
+const installBody = `{"type":"INSTALL","appId":"665c6bb13d4e5364bdec0e2f","versionId":"665c6bb13d4e5364bdec0e2f","installType":"Location","locationId":"HjiMUOsCCHCjtxzEf8PR","companyId":"GNb7aIv4rQFVb9iwNl5K","userId":"Rg6BRRiHh7dS9gJy3W8a","companyName":"Marketplace and Integrations Prod Agency","isWhitelabelCompany":true,"whitelabelDetails":{"logoUrl":"https://example.com/logo.gif","domain":"rajender.dentistsnear.me"},"timestamp":"2025-06-25T06:57:06.225Z","webhookId":"1a533f85-1f1e-4886-891e-ee0cf4666e90"}`
+
+func pubPEM(t testing.TB, pub any) string {
+	t.Helper()
+	s, err := WebhookPublicKeyPEM(pub)
+	require.NoError(t, err)
+	return s
+}
+
+func edPub(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
+
+// testVerifier trusts edKey1, edKey2 and the first two RSA keys.
+func testVerifier(t testing.TB) *WebhookVerifier {
+	t.Helper()
+	ks := rsaKeys()
+	v, err := NewWebhookVerifier(
+		[]string{pubPEM(t, edPub(edKey1)), pubPEM(t, edPub(edKey2))},
+		[]string{pubPEM(t, &ks[0].PublicKey), pubPEM(t, &ks[1].PublicKey)},
+		5*time.Minute, func() time.Time { return webhookNow })
+	require.NoError(t, err)
+	return v
+}
+
+func rsaSign(t testing.TB, k *rsa.PrivateKey, body []byte) string {
+	t.Helper()
+	s, err := SignWebhookRSA(k, body)
+	require.NoError(t, err)
+	return s
+}
+
+func TestOfficialWebhookKeys(t *testing.T) {
+	k, err := parsePublicKeyPEM(OfficialWebhookEd25519Key)
+	require.NoError(t, err)
+	ed, ok := k.(ed25519.PublicKey)
+	require.True(t, ok, "official x-ghl-signature key is Ed25519")
+	// The reference abbreviates this as "8b61d1d6…7088e8"; its PEM decodes to this.
+	assert.Equal(t, "8b61d1d6cacbe28d7c3bc0516bb815258ec6edbba96cddc7f40c09ac708388e8", hex.EncodeToString(ed))
+
+	k, err = parsePublicKeyPEM(OfficialWebhookRSAKey)
+	require.NoError(t, err)
+	rk, ok := k.(*rsa.PublicKey)
+	require.True(t, ok, "official x-wh-signature key is RSA")
+	assert.Equal(t, 4096, rk.N.BitLen())
+	assert.Equal(t, 65537, rk.E)
+
+	for _, lists := range [][2][]string{{nil, nil}, {{}, {}}, {{"", "  \n"}, {" "}}} {
+		v, err := NewWebhookVerifier(lists[0], lists[1], 0, nil)
+		require.NoError(t, err)
+		require.Len(t, v.ed, 1)
+		require.Len(t, v.rsa, 1)
+		assert.Equal(t, ed, v.ed[0])
+		assert.True(t, rk.Equal(v.rsa[0]))
+		assert.Equal(t, DefaultWebhookMaxAge, v.MaxAge())
+	}
+}
+
+func TestNewWebhookVerifierKeys(t *testing.T) {
+	ks := rsaKeys()
+	good := pubPEM(t, edPub(edKey1))
+	rsaGood := pubPEM(t, &ks[0].PublicKey)
+
+	privDER, err := x509.MarshalPKCS8PrivateKey(edKey1)
+	require.NoError(t, err)
+	privPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}))
+	privB64 := base64.StdEncoding.EncodeToString(privDER)
+
+	corrupt := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte("not DER at all")}))
+	cert := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1, 2, 3}}))
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name   string
+		ed     []string
+		rsa    []string
+		maxAge time.Duration
+		want   []string // substrings of the error
+	}{
+		{"garbage second ed25519 key", []string{good, "hello"}, nil, 0, []string{"ed25519 key 2 of 2", "not a PEM block"}},
+		{"rsa key in ed25519 list", []string{rsaGood}, nil, 0, []string{"ed25519 key 1 of 1", "is an RSA key, want an Ed25519 key"}},
+		{"ed25519 key in rsa list", nil, []string{rsaGood, good}, 0, []string{"rsa key 2 of 2", "is an Ed25519 key, want an RSA key"}},
+		{"private key", []string{privPEM}, nil, 0, []string{"ed25519 key 1 of 1", "PRIVATE KEY; configure the public key only"}},
+		{"two blocks in one entry", []string{good + good}, nil, 0, []string{"ed25519 key 1 of 1", "more than one PEM block"}},
+		{"corrupt DER", nil, []string{corrupt}, 0, []string{"rsa key 1 of 1", "parse public key"}},
+		{"certificate", []string{cert}, nil, 0, []string{"ed25519 key 1 of 1", `PEM block type "CERTIFICATE"`}},
+		{"rsa too small", nil, []string{pubPEM(t, &small.PublicKey)}, 0, []string{"rsa key 1 of 1", "1024 bits"}},
+		{"negative max age", nil, nil, -time.Second, []string{"negative"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := NewWebhookVerifier(tt.ed, tt.rsa, tt.maxAge, nil)
+			require.Error(t, err)
+			assert.Nil(t, v)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.NotContains(t, err.Error(), privB64[10:40], "never echo key material")
+		})
+	}
+
+	t.Run("escaped newlines and PKCS#1 RSA are accepted", func(t *testing.T) {
+		escaped := strings.ReplaceAll(strings.TrimSpace(good), "\n", `\n`)
+		pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&ks[0].PublicKey)}))
+		v, err := NewWebhookVerifier([]string{escaped}, []string{pkcs1}, time.Minute, nil)
+		require.NoError(t, err)
+		assert.Equal(t, edPub(edKey1), v.ed[0])
+		assert.True(t, ks[0].PublicKey.Equal(v.rsa[0]))
+		assert.Equal(t, time.Minute, v.MaxAge())
+	})
+}
+
+func TestVerify(t *testing.T) {
+	v := testVerifier(t)
+	ks := rsaKeys()
+	body := []byte(installBody)
+	other := []byte(strings.Replace(installBody, "HjiMUOsCCHCjtxzEf8PR", "HjiMUOsCCHCjtxzEf8PS", 1))
+
+	var indented bytes.Buffer
+	require.NoError(t, json.Indent(&indented, body, "", "  "))
+	var parsed map[string]any
+	require.NoError(t, json.Unmarshal(body, &parsed))
+	reencoded, err := json.Marshal(parsed) // same data, keys re-ordered
+	require.NoError(t, err)
+	require.NotEqual(t, body, reencoded)
+
+	oneByte := bytes.Clone(body)
+	oneByte[len(oneByte)/2] ^= 0x01
+
+	edSig := SignWebhookEd25519(edKey1, body)
+	rsaSig := rsaSign(t, ks[0], body)
+
+	type hdr = map[string][]string
+	tests := []struct {
+		name    string
+		header  hdr
+		body    []byte
+		scheme  Scheme
+		wantErr error
+	}{
+		{"ed25519", hdr{HeaderWebhookSignature: {edSig}}, body, SchemeEd25519, nil},
+		{"ed25519 with rotated key", hdr{HeaderWebhookSignature: {SignWebhookEd25519(edKey2, body)}}, body, SchemeEd25519, nil},
+		{"ed25519 and rsa both valid: ed25519 wins", hdr{HeaderWebhookSignature: {edSig}, HeaderWebhookLegacySignature: {rsaSig}}, body, SchemeEd25519, nil},
+		{"ed25519 unpadded base64", hdr{HeaderWebhookSignature: {strings.TrimRight(edSig, "=")}}, body, SchemeEd25519, nil},
+		{"ed25519 surrounding whitespace", hdr{HeaderWebhookSignature: {" " + edSig + " "}}, body, SchemeEd25519, nil},
+		{"lower-case header names in a hand-built map", hdr{"x-ghl-signature": {edSig}}, body, SchemeEd25519, nil},
+		{"rsa when ed25519 absent", hdr{HeaderWebhookLegacySignature: {rsaSig}}, body, SchemeRSA, nil},
+		{"rsa with rotated key", hdr{HeaderWebhookLegacySignature: {rsaSign(t, ks[1], body)}}, body, SchemeRSA, nil},
+		{"rsa when ed25519 is N/A", hdr{HeaderWebhookSignature: {"N/A"}, HeaderWebhookLegacySignature: {rsaSig}}, body, SchemeRSA, nil},
+		{"rsa when ed25519 is n/a", hdr{HeaderWebhookSignature: {" n/a "}, HeaderWebhookLegacySignature: {rsaSig}}, body, SchemeRSA, nil},
+		{"rsa when ed25519 is empty", hdr{HeaderWebhookSignature: {""}, HeaderWebhookLegacySignature: {rsaSig}}, body, SchemeRSA, nil},
+		{"lower-case legacy header", hdr{"x-wh-signature": {rsaSig}}, body, SchemeRSA, nil},
+
+		{"no headers", hdr{}, body, "", ErrSignatureMissing},
+		{"nil header", nil, body, "", ErrSignatureMissing},
+		{"ed25519 N/A and no rsa", hdr{HeaderWebhookSignature: {"N/A"}}, body, "", ErrSignatureMissing},
+		{"both N/A", hdr{HeaderWebhookSignature: {"N/A"}, HeaderWebhookLegacySignature: {"N/A"}}, body, "", ErrSignatureMissing},
+		{"blank values", hdr{HeaderWebhookSignature: {"  "}, HeaderWebhookLegacySignature: {""}}, body, "", ErrSignatureMissing},
+
+		{"ed25519 bad base64", hdr{HeaderWebhookSignature: {"!!not base64!!"}}, body, "", ErrSignatureInvalid},
+		{"ed25519 wrong length", hdr{HeaderWebhookSignature: {base64.StdEncoding.EncodeToString(make([]byte, 63))}}, body, "", ErrSignatureInvalid},
+		{"ed25519 absurdly long", hdr{HeaderWebhookSignature: {strings.Repeat("A", 100_000)}}, body, "", ErrSignatureInvalid},
+		{"ed25519 from an unknown key", hdr{HeaderWebhookSignature: {SignWebhookEd25519(edStranger, body)}}, body, "", ErrSignatureInvalid},
+		{"ed25519 over different bytes", hdr{HeaderWebhookSignature: {SignWebhookEd25519(edKey1, other)}}, body, "", ErrSignatureInvalid},
+		{"one byte of body changed", hdr{HeaderWebhookSignature: {edSig}}, oneByte, "", ErrSignatureInvalid},
+		{"body re-indented", hdr{HeaderWebhookSignature: {edSig}}, indented.Bytes(), "", ErrSignatureInvalid},
+		{"body re-encoded from parsed JSON", hdr{HeaderWebhookSignature: {edSig}}, reencoded, "", ErrSignatureInvalid},
+		{"empty body", hdr{HeaderWebhookSignature: {edSig}}, nil, "", ErrSignatureInvalid},
+		{"two ed25519 values", hdr{HeaderWebhookSignature: {edSig, edSig}}, body, "", ErrSignatureInvalid},
+		{"ed25519 under two spellings", hdr{HeaderWebhookSignature: {edSig}, "x-ghl-signature": {edSig}}, body, "", ErrSignatureInvalid},
+		{"invalid ed25519 does not fall back to valid rsa", hdr{HeaderWebhookSignature: {SignWebhookEd25519(edKey1, other)}, HeaderWebhookLegacySignature: {rsaSig}}, body, "", ErrSignatureInvalid},
+		{"garbage ed25519 does not fall back to valid rsa", hdr{HeaderWebhookSignature: {"garbage"}, HeaderWebhookLegacySignature: {rsaSig}}, body, "", ErrSignatureInvalid},
+		{"ed25519 signature in the rsa header", hdr{HeaderWebhookLegacySignature: {edSig}}, body, "", ErrSignatureInvalid},
+
+		{"rsa bad base64", hdr{HeaderWebhookLegacySignature: {"%%%"}}, body, "", ErrSignatureInvalid},
+		{"rsa wrong length", hdr{HeaderWebhookLegacySignature: {rsaSig[:len(rsaSig)-8]}}, body, "", ErrSignatureInvalid},
+		{"rsa absurdly long", hdr{HeaderWebhookLegacySignature: {strings.Repeat("QUFB", 10_000)}}, body, "", ErrSignatureInvalid},
+		{"rsa from an unknown key", hdr{HeaderWebhookLegacySignature: {rsaSign(t, ks[2], body)}}, body, "", ErrSignatureInvalid},
+		{"rsa over different bytes", hdr{HeaderWebhookLegacySignature: {rsaSign(t, ks[0], other)}}, body, "", ErrSignatureInvalid},
+		{"rsa, one byte of body changed", hdr{HeaderWebhookLegacySignature: {rsaSig}}, oneByte, "", ErrSignatureInvalid},
+		{"rsa, body re-indented", hdr{HeaderWebhookLegacySignature: {rsaSig}}, indented.Bytes(), "", ErrSignatureInvalid},
+		{"two rsa values", hdr{HeaderWebhookLegacySignature: {rsaSig, rsaSig}}, body, "", ErrSignatureInvalid},
+
+		{"body over the limit", hdr{HeaderWebhookSignature: {edSig}}, make([]byte, MaxWebhookBody+1), "", ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scheme, err := v.Verify(http.Header(tt.header), tt.body)
+			assert.Equal(t, tt.scheme, scheme)
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.wantErr)
+			msg := err.Error()
+			for _, vs := range tt.header {
+				for _, s := range vs {
+					if len(strings.TrimSpace(s)) > 8 {
+						assert.NotContains(t, msg, strings.TrimSpace(s)[:8], "error echoes a signature")
+					}
+				}
+			}
+			assert.NotContains(t, msg, "HjiMUOsCCHCjtxzEf8P", "error echoes the body")
+			assert.Less(t, len(msg), 200)
+		})
+	}
+}
+
+func TestVerifyConcurrent(t *testing.T) {
+	v := testVerifier(t)
+	ks := rsaKeys()
+	body := []byte(installBody)
+	edH := http.Header{HeaderWebhookSignature: {SignWebhookEd25519(edKey2, body)}}
+	rsaH := http.Header{HeaderWebhookLegacySignature: {rsaSign(t, ks[1], body)}}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 20 {
+				h, want := edH, SchemeEd25519
+				if i%2 == 1 {
+					h, want = rsaH, SchemeRSA
+				}
+				s, err := v.Verify(h, body)
+				assert.NoError(t, err)
+				assert.Equal(t, want, s)
+				_, err = v.Verify(h, body[1:])
+				assert.ErrorIs(t, err, ErrSignatureInvalid)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestSignWebhookFormat(t *testing.T) {
+	body := []byte(installBody)
+	s := SignWebhookEd25519(edKey1, body)
+	assert.Len(t, s, 88, "base64 of 64 bytes, padded")
+	raw, err := base64.StdEncoding.DecodeString(s)
+	require.NoError(t, err)
+	assert.True(t, ed25519.Verify(edPub(edKey1), body, raw))
+
+	_, err = SignWebhookRSA(nil, body)
+	require.Error(t, err)
+
+	_, err = WebhookPublicKeyPEM("not a key")
+	require.Error(t, err)
+}
+
+func TestWebhookEndToEnd(t *testing.T) {
+	v := testVerifier(t)
+	body := []byte(installBody)
+	h := http.Header{}
+	h.Set(HeaderWebhookSignature, SignWebhookEd25519(edKey1, body))
+
+	scheme, err := v.Verify(h, body)
+	require.NoError(t, err)
+	assert.Equal(t, SchemeEd25519, scheme)
+	e, err := ParseWebhook(body)
+	require.NoError(t, err)
+	require.NoError(t, v.CheckFresh(e))
+	assert.Equal(t, "HjiMUOsCCHCjtxzEf8PR", e.Location())
+}
+
+func TestParseWebhookSamples(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want WebhookEvent
+		loc  string
+	}{
+		{"INSTALL location (official sample)", installBody, WebhookEvent{
+			Type: EventInstall, WebhookID: "1a533f85-1f1e-4886-891e-ee0cf4666e90",
+			Timestamp: time.Date(2025, 6, 25, 6, 57, 6, 225_000_000, time.UTC),
+			AppID:     "665c6bb13d4e5364bdec0e2f", VersionID: "665c6bb13d4e5364bdec0e2f", InstallType: "Location",
+			LocationID: "HjiMUOsCCHCjtxzEf8PR", CompanyID: "GNb7aIv4rQFVb9iwNl5K", UserID: "Rg6BRRiHh7dS9gJy3W8a",
+			CompanyName: "Marketplace and Integrations Prod Agency", IsWhitelabelCompany: true,
+			WhitelabelDetails: &WhitelabelDetails{Domain: "rajender.dentistsnear.me", LogoURL: "https://example.com/logo.gif"},
+		}, "HjiMUOsCCHCjtxzEf8PR"},
+		{"INSTALL agency", `{"type":"INSTALL","appId":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w","planId":"66a0419a0dffa47fb5f8b22f","trial":{"onTrial":true,"trialDuration":10,"trialStartDate":"2024-07-23T23:54:51.264Z"}}`, WebhookEvent{
+			Type: EventInstall, AppID: "ve9EPM428h8vShlRW1KT", CompanyID: "otg8dTQqGLh3Q6iQI55w", PlanID: "66a0419a0dffa47fb5f8b22f",
+			Trial: &WebhookTrial{OnTrial: true, TrialDuration: 10, TrialStartDate: time.Date(2024, 7, 23, 23, 54, 51, 264_000_000, time.UTC)},
+		}, ""},
+		{"INSTALL bulk", `{"type":"INSTALL","appId":"a","companyId":"c","locationId":"l","isBulkInstallation":true,"timestamp":"2025-06-25T08:57:06+02:00","webhookId":"w"}`, WebhookEvent{
+			Type: EventInstall, AppID: "a", CompanyID: "c", LocationID: "l", IsBulkInstallation: true,
+			Timestamp: time.Date(2025, 6, 25, 6, 57, 6, 0, time.UTC), WebhookID: "w",
+		}, "l"},
+		{"UNINSTALL location", `{"type":"UNINSTALL","appId":"ve9EPM428h8vShlRW1KT","locationId":"otg8dTQqGLh3Q6iQI55w"}`, WebhookEvent{
+			Type: EventUninstall, AppID: "ve9EPM428h8vShlRW1KT", LocationID: "otg8dTQqGLh3Q6iQI55w",
+		}, "otg8dTQqGLh3Q6iQI55w"},
+		{"UNINSTALL agency", `{"type":"UNINSTALL","appId":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w"}`, WebhookEvent{
+			Type: EventUninstall, AppID: "ve9EPM428h8vShlRW1KT", CompanyID: "otg8dTQqGLh3Q6iQI55w",
+		}, ""},
+		{"LocationCreate", `{"type":"LocationCreate","id":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w","name":"Loram ipsum","email":"mailer@example.com","stripeProductId":"prod_xyz123abc"}`, WebhookEvent{
+			Type: EventLocationCreate, ID: "ve9EPM428h8vShlRW1KT", CompanyID: "otg8dTQqGLh3Q6iQI55w",
+			Name: "Loram ipsum", Email: "mailer@example.com", StripeProductID: "prod_xyz123abc",
+		}, "ve9EPM428h8vShlRW1KT"},
+		{"LocationUpdate", `{"type":"LocationUpdate","id":"ve9EPM428h8vShlRW1KT","companyId":"otg8dTQqGLh3Q6iQI55w","name":"Loram ipsum","email":"mailer@example.com","stripeProductId":"prod_xyz123abc","timestamp":"2025-06-25T06:57:06.225Z","webhookId":"9d2c"}`, WebhookEvent{
+			Type: EventLocationUpdate, ID: "ve9EPM428h8vShlRW1KT", CompanyID: "otg8dTQqGLh3Q6iQI55w",
+			Name: "Loram ipsum", Email: "mailer@example.com", StripeProductID: "prod_xyz123abc",
+			Timestamp: time.Date(2025, 6, 25, 6, 57, 6, 225_000_000, time.UTC), WebhookID: "9d2c",
+		}, "ve9EPM428h8vShlRW1KT"},
+		{"PLAN_CHANGE", `{"type":"PLAN_CHANGE","appId":"ve9EPM428h8vShlRW1KT","locationId":"otg8dTQqGLh3Q6iQI55w","companyId":"otg8dTQqGLh3Q6iQI55w","userId":"otg8dTQqGLh3Q6iQI55w","currentPlanId":"66a0419a0dffa47fb5f8b22f","newPlanId":"66a0419a0dffa47fb5f8b230"}`, WebhookEvent{
+			Type: EventPlanChange, AppID: "ve9EPM428h8vShlRW1KT", LocationID: "otg8dTQqGLh3Q6iQI55w", CompanyID: "otg8dTQqGLh3Q6iQI55w",
+			UserID: "otg8dTQqGLh3Q6iQI55w", CurrentPlanID: "66a0419a0dffa47fb5f8b22f", NewPlanID: "66a0419a0dffa47fb5f8b230",
+		}, "otg8dTQqGLh3Q6iQI55w"},
+		{"unknown type and fields are kept", `{"type":"ContactCreate","locationId":"l1","contact":{"x":[1,2]},"future":true}`, WebhookEvent{
+			Type: "ContactCreate", LocationID: "l1",
+		}, "l1"},
+		{"null fields read as absent", `{"type":"UNINSTALL","locationId":"l1","timestamp":null,"trial":null,"companyId":null}`, WebhookEvent{
+			Type: EventUninstall, LocationID: "l1",
+		}, "l1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ParseWebhook([]byte(tt.body))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, e)
+			assert.Equal(t, tt.loc, e.Location())
+		})
+	}
+}
+
+func TestParseWebhookErrors(t *testing.T) {
+	long := strings.Repeat("x", maxIDLen+1)
+	tests := []struct {
+		name, body string
+		want       string // substring of the reason
+		secret     string // must not appear in the error
+	}{
+		{"empty", ``, "invalid JSON", ""},
+		{"not JSON", `type=INSTALL`, "invalid JSON at byte", ""},
+		{"truncated", `{"type":"INSTALL","locationId":"l`, "invalid JSON", ""},
+		{"trailing data", `{"type":"INSTALL","locationId":"l"} {}`, "invalid JSON", ""},
+		{"array", `[{"type":"INSTALL"}]`, "JSON array, want an object", ""},
+		{"string", `"INSTALL"`, "JSON string, want an object", ""},
+		{"null", `null`, "type missing", ""},
+		{"type missing", `{"locationId":"l"}`, "type missing", ""},
+		{"type empty", `{"type":"","locationId":"l"}`, "type missing", ""},
+		{"type not a string", `{"type":7,"locationId":"l"}`, "type is a JSON number, want a string", ""},
+		{"type with a newline", `{"type":"INSTALL\nX","locationId":"l"}`, "type contains whitespace", ""},
+		{"locationId not a string", `{"type":"INSTALL","locationId":12345678}`, "locationId is a JSON number, want a string", "12345678"},
+		{"locationId with a space", `{"type":"INSTALL","locationId":"abc def"}`, "locationId contains whitespace", "abc def"},
+		{"locationId with zero-width space", `{"type":"INSTALL","locationId":"abc\u200bdef"}`, "locationId contains whitespace, control or invisible", ""},
+		{"locationId too long", `{"type":"INSTALL","locationId":"` + long + `"}`, "locationId is longer than 128 bytes", long},
+		{"companyId invalid UTF-8", "{\"type\":\"UNINSTALL\",\"companyId\":\"a\xffb\"}", "companyId contains", ""},
+		{"id with a tab", `{"type":"LocationUpdate","id":"a\tb"}`, "id contains whitespace", ""},
+		{"webhookId not a string", `{"type":"INSTALL","locationId":"l","webhookId":{"a":1}}`, "webhookId is a JSON object, want a string", ""},
+		{"INSTALL without ids", `{"type":"INSTALL","appId":"a"}`, "INSTALL has neither locationId nor companyId", ""},
+		{"UNINSTALL without ids", `{"type":"UNINSTALL","appId":"a"}`, "UNINSTALL has neither locationId nor companyId", ""},
+		{"LocationCreate with locationId but no id", `{"type":"LocationCreate","locationId":"l"}`, "LocationCreate has no id", ""},
+		{"LocationUpdate without id", `{"type":"LocationUpdate","companyId":"c"}`, "LocationUpdate has no id", ""},
+		{"timestamp not a time", `{"type":"INSTALL","locationId":"l","timestamp":"yesterday at noon"}`, "timestamp is not an RFC 3339 time", "yesterday"},
+		{"timestamp a number", `{"type":"INSTALL","locationId":"l","timestamp":1750834626225}`, "timestamp is a JSON number, want a string", "1750834626225"},
+		{"timestamp without zone", `{"type":"INSTALL","locationId":"l","timestamp":"2025-06-25T06:57:06"}`, "timestamp is not an RFC 3339 time", ""},
+		{"isBulkInstallation a string", `{"type":"INSTALL","locationId":"l","isBulkInstallation":"yes"}`, "isBulkInstallation is a JSON string, want a boolean", ""},
+		{"trial.onTrial a string", `{"type":"INSTALL","companyId":"c","trial":{"onTrial":"true"}}`, "trial.onTrial is a JSON string, want a boolean", ""},
+		{"trial.trialDuration negative", `{"type":"INSTALL","companyId":"c","trial":{"trialDuration":-1}}`, "trial.trialDuration is out of range", ""},
+		{"trial.trialDuration a string", `{"type":"INSTALL","companyId":"c","trial":{"trialDuration":"ten"}}`, "trial.trialDuration is a JSON string, want a number", "ten"},
+		{"trial.trialStartDate bad", `{"type":"INSTALL","companyId":"c","trial":{"trialStartDate":"someday"}}`, "trial.trialStartDate is not an RFC 3339 time", "someday"},
+		{"whitelabelDetails a string", `{"type":"INSTALL","companyId":"c","whitelabelDetails":"x"}`, "whitelabelDetails is a JSON string, want an object", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ParseWebhook([]byte(tt.body))
+			require.ErrorIs(t, err, ErrMalformed)
+			assert.Equal(t, WebhookEvent{}, e)
+			assert.Contains(t, err.Error(), tt.want)
+			if tt.secret != "" {
+				assert.NotContains(t, err.Error(), tt.secret, "error echoes the value")
+			}
+		})
+	}
+}
+
+func TestCheckFresh(t *testing.T) {
+	v := testVerifier(t) // now = webhookNow, maxAge 5m
+	tests := []struct {
+		name string
+		ts   time.Time
+		want error
+	}{
+		{"now", webhookNow, nil},
+		{"just sent", webhookNow.Add(-3 * time.Second), nil},
+		{"oldest accepted", webhookNow.Add(-5 * time.Minute), nil},
+		{"newest accepted (clock skew)", webhookNow.Add(5 * time.Minute), nil},
+		{"just too old", webhookNow.Add(-5*time.Minute - time.Millisecond), ErrStale},
+		{"a day old (replay)", webhookNow.Add(-24 * time.Hour), ErrStale},
+		{"just too far in the future", webhookNow.Add(5*time.Minute + time.Millisecond), ErrStale},
+		{"far future", webhookNow.Add(365 * 24 * time.Hour), ErrStale},
+		{"missing", time.Time{}, ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := v.CheckFresh(WebhookEvent{Type: EventInstall, Timestamp: tt.ts})
+			if tt.want == nil {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, tt.want)
+			if errors.Is(err, ErrStale) {
+				assert.Contains(t, err.Error(), "window ±5m0s")
+			}
+		})
+	}
+}
+
+func TestWebhookPublicKeyPEMRoundTrip(t *testing.T) {
+	ks := rsaKeys()
+	for _, pub := range []any{edPub(edKey1), &ks[0].PublicKey} {
+		s, err := WebhookPublicKeyPEM(pub)
+		require.NoError(t, err)
+		k, err := parsePublicKeyPEM(s)
+		require.NoError(t, err)
+		assert.True(t, k.(interface{ Equal(crypto.PublicKey) bool }).Equal(pub))
+	}
+}

@@ -1,0 +1,317 @@
+package actionstepsim
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+var (
+	actionStatuses = []string{"Active", "Inactive", "Template", "Closed"}
+	amlStatuses    = []string{"Not required", "Not started", "In progress", "Complete", "Delayed", "None"}
+)
+
+// actionsKind is matters (reference §3.4): GET, and PUT or PATCH (the
+// spec says PATCH, the docs and older clients PUT; both work). Matters
+// are created through actioncreate. Fields as in the 2024 recorded
+// sample; the spec's bannerText is not simulated.
+func actionsKind() *kind {
+	k := &kind{name: kActions, patch: true, fields: []field{
+		{name: "name", access: onUpdate},
+		{name: "reference", access: onUpdate},
+		{name: "priority", typ: tInt, access: onUpdate},
+		{name: "status", typ: tEnum, enum: actionStatuses, access: onUpdate},
+		{name: "statusTimestamp", typ: tTimestamp},
+		{name: "isBillableOverride", access: onUpdate},
+		{name: "createdTimestamp", typ: tDate},
+		{name: "modifiedTimestamp", typ: tTimestamp},
+		{name: "isDeleted", typ: tFlag},
+		{name: "deletedBy"},
+		{name: "deletedTimestamp", typ: tTimestamp},
+		{name: "isFavorite", typ: tFlag},
+		{name: "overrideBillingStatus", typ: tEnum, enum: []string{"Active", "Closed"}, access: onUpdate},
+		{name: "lastAccessTimestamp", typ: tTimestamp},
+		{name: "importExternalReference", access: onUpdate},
+		{name: "amlReviewStatus", typ: tEnum, enum: amlStatuses, access: onUpdate},
+	}, links: []linkDef{
+		{name: "assignedTo", target: kParticipants, access: onUpdate},
+		{name: "division", target: "divisions", access: onUpdate},
+		{name: "actionType", target: kActionTypes},
+		{name: "primaryParticipants", target: kParticipants, many: true},
+		{name: "step", target: "steps"},
+		{name: "billSettings", target: "actionbillsettings"},
+		{name: "relatedActions", target: kActions, many: true},
+	}}
+	k.rows = stored(k.name)
+	k.update = updateAction
+	return k
+}
+
+// updateAction changes a matter; closing one is a status change to
+// "Closed", which moves statusTimestamp.
+func updateAction(c *restCall, r *record, in *item) error {
+	old := r.str("status")
+	if err := c.apply(r, in, onUpdate); err != nil {
+		return err
+	}
+	switch {
+	case r.str("name") == "":
+		return errInvalid(in.pointer+"/name", "name must not be empty")
+	case r.str("status") == "":
+		return errInvalid(in.pointer+"/status", "status must not be empty")
+	}
+	if err := c.checkUniqueRef(r, in); err != nil {
+		return err
+	}
+	if r.str("status") != old {
+		r.attrs["statusTimestamp"] = c.s.timestamp(c.now)
+	}
+	r.attrs["modifiedTimestamp"] = c.s.timestamp(c.now)
+	c.emit("ActionUpdated", r)
+	return nil
+}
+
+// actionCreateKind is the non-standard matter creation resource
+// (reference §3.4): POST returns the new matter in its own shape (DBC2
+// ActionCreateSchema); GET /actioncreate/{actionTypeId} describes what a
+// new matter of that type needs. No list, filters or multiple ids.
+func actionCreateKind() *kind {
+	k := &kind{name: kActionCreate, noList: true, single: true, fields: []field{
+		{name: "name"}, {name: "reference"}, {name: "priority", typ: tInt}, {name: "status"},
+		{name: "statusTimestamp"}, {name: "isBillableOverride"}, {name: "createdTimestamp"},
+		{name: "modifiedTimestamp"}, {name: "isDeleted"}, {name: "deletedBy"}, {name: "deletedTimestamp"},
+		{name: "isFavorite"},
+	}, links: []linkDef{
+		{name: "assignedTo", target: kParticipants},
+		{name: "division", target: "divisions"},
+		{name: "actionType", target: kActionTypes},
+		{name: "primaryParticipants", target: kParticipants, many: true},
+	}}
+	template := actionCreateTemplateKind()
+	k.find = func(c *restCall, id string) *record {
+		at := c.org.lookup(kActionTypes, id)
+		if at == nil {
+			return nil
+		}
+		r := newRecord(template, at.id)
+		r.attrs["priority"], r.attrs["status"] = 0, "Active"
+		r.links["actionType"], r.links["step"] = id, id+"--1"
+		r.links["stepParticipantTypes"] = []string{at.links["primaryParticipantType"].(string)}
+		return r
+	}
+	k.create = func(c *restCall, in *item) (*record, error) {
+		a, err := createAction(c, in)
+		if err != nil {
+			return nil, err
+		}
+		r := newRecord(k, a.id)
+		for _, f := range k.fields {
+			r.attrs[f.name] = a.attrs[f.name]
+		}
+		for _, l := range k.links {
+			r.links[l.name] = a.links[l.name]
+		}
+		return r, nil
+	}
+	return k
+}
+
+// actionCreateTemplateKind is the GET /actioncreate/{actionTypeId} shape.
+// The real reply lists the start step's tasks, messages, templates and
+// data fields (reference §3.4); simulator choice: only the participant
+// types, since the simulated workflow has no such requirements.
+func actionCreateTemplateKind() *kind {
+	return &kind{name: kActionCreate, fields: []field{
+		{name: "actionName"}, {name: "fileReference"}, {name: "priority", typ: tInt}, {name: "status"},
+	}, links: []linkDef{
+		{name: "actionType", target: kActionTypes},
+		{name: "step", target: "steps"},
+		{name: "stepParticipantTypes", target: kParticipantTypes, many: true},
+	}}
+}
+
+// actionCreateInput is the POST /actioncreate body (DBC2
+// ActionCreatePostSchema, ROGAN): participants are linked with
+// "participantType<ID>": [participant ids] links. Workflow links are
+// accepted and ignored.
+var actionCreateInput = &kind{name: kActionCreate, fields: []field{
+	{name: "actionName", access: onCreate},
+	{name: "fileReference", access: onCreate},
+	{name: "priority", typ: tInt, access: onCreate},
+	{name: "assignedToParticipant", typ: tInt, access: onCreate},
+	{name: "status", typ: tEnum, enum: actionStatuses, access: onCreate},
+	{name: "timestamp", typ: tTimestamp, access: onCreate},
+	{name: "fileNote", access: onCreate},
+}, links: []linkDef{
+	{name: "actionType", target: kActionTypes, access: onCreate},
+	{name: "assignedToParticipant", target: kParticipants, access: onCreate},
+	{name: "stepTasks", target: "tasks", many: true, access: onCreate},
+	{name: "documentTemplates", target: "documenttemplates", many: true, access: onCreate},
+	{name: "stepMessages", target: "stepmessages", many: true, access: onCreate},
+	{name: "trustAccounts", target: "trustaccounts", many: true, access: onCreate},
+}}
+
+var participantTypeLink = regexp.MustCompile(`^participantType([0-9]+)$`)
+
+// createAction creates a matter, links its participants and adds the
+// optional file note.
+func createAction(c *restCall, in *item) (*record, error) {
+	typed := map[int][]string{} // participant type → participant ids
+	links := maps.Clone(in.links)
+	for name, raw := range in.links {
+		m := participantTypeLink.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		delete(links, name)
+		typeID, _ := strconv.Atoi(m[1])
+		ptr := in.pointer + "/links/" + name
+		if c.org.lookup(kParticipantTypes, m[1]) == nil {
+			return nil, errInvalid(ptr, "participanttypes '%s' does not exist", m[1])
+		}
+		l := linkDef{name: name, target: kParticipants, many: true}
+		v, err := decodeLink(l, raw)
+		if err != nil {
+			// A single id is accepted as well as a list.
+			l.many = false
+			if v, err = decodeLink(l, raw); err != nil {
+				return nil, errInvalid(ptr, "%v", err)
+			}
+			v = []string{v.(string)}
+		}
+		if err := c.checkLink(l, v, ptr); err != nil {
+			return nil, err
+		}
+		typed[typeID], _ = v.([]string)
+	}
+	req := newRecord(actionCreateInput, 0)
+	if err := c.apply(req, &item{pointer: in.pointer, attrs: in.attrs, links: links}, onCreate); err != nil {
+		return nil, err
+	}
+	if req.str("actionName") == "" {
+		return nil, errInvalid(in.pointer+"/actionName", "actionName is required")
+	}
+	typeID := req.links["actionType"]
+	if typeID == nil {
+		return nil, errInvalid(in.pointer+"/links/actionType", "links.actionType is required")
+	}
+	assigned := strconv.Itoa(c.org.userPartID)
+	if n, ok := req.attrs["assignedToParticipant"].(int); ok {
+		assigned = strconv.Itoa(n)
+		if c.org.lookup(kParticipants, assigned) == nil {
+			return nil, errInvalid(in.pointer+"/assignedToParticipant", "participants '%s' does not exist", assigned)
+		}
+	}
+	if l, ok := req.links["assignedToParticipant"].(string); ok {
+		assigned = l
+	}
+	now := c.s.timestamp(c.now)
+	a := newRecord(c.s.kinds[kActions], c.org.nextID(kActions))
+	a.attrs["name"], a.attrs["reference"] = req.attrs["actionName"], req.attrs["fileReference"]
+	a.attrs["priority"], a.attrs["status"] = 0, "Active"
+	if p, ok := req.attrs["priority"].(int); ok {
+		a.attrs["priority"] = p
+	}
+	if s, ok := req.attrs["status"].(string); ok {
+		a.attrs["status"] = s
+	}
+	a.attrs["statusTimestamp"], a.attrs["createdTimestamp"], a.attrs["modifiedTimestamp"] = now, c.s.date(c.now), now
+	a.attrs["isDeleted"], a.attrs["isFavorite"], a.attrs["amlReviewStatus"] = "F", "F", "None"
+	a.links["assignedTo"], a.links["division"], a.links["actionType"] = assigned, "1", typeID
+	a.links["step"], a.links["billSettings"] = typeID.(string)+"--1", a.idString()
+	c.org.insert(a)
+	first := len(c.events)
+	for _, t := range slices.Sorted(maps.Keys(typed)) {
+		for _, p := range typed[t] {
+			pid, _ := strconv.Atoi(p)
+			if c.org.lookup(kActionParticipants, participantID(a.id.(int), t, pid)) != nil {
+				continue // listed twice in one request
+			}
+			c.linkParticipant(a, t, pid)
+		}
+	}
+	// ActionCreated goes first but shows the linked participants.
+	c.emit("ActionCreated", a)
+	c.events = slices.Insert(c.events[:len(c.events)-1], first, c.events[len(c.events)-1])
+	if note := req.str("fileNote"); note != "" {
+		c.addFileNote(a.idString(), note, "User")
+	}
+	return a, nil
+}
+
+// actionParticipantsKind links participants to matters in a role
+// (reference §3.4): GET, POST, DELETE; links are immutable; id
+// "action--participantType--participant".
+func actionParticipantsKind() *kind {
+	k := &kind{name: kActionParticipants, fields: []field{
+		{name: "participantNumber", typ: tInt},
+	}, links: []linkDef{
+		{name: "action", target: kActions, access: onCreate},
+		{name: "participantType", target: kParticipantTypes, access: onCreate},
+		{name: "participant", target: kParticipants, access: onCreate},
+	}}
+	k.rows = stored(k.name)
+	k.create = func(c *restCall, in *item) (*record, error) {
+		req := newRecord(k, "")
+		if err := c.apply(req, in, onCreate); err != nil {
+			return nil, err
+		}
+		a, t, p := req.linkID("action"), req.linkID("participantType"), req.linkID("participant")
+		if a == 0 || t == 0 || p == 0 {
+			return nil, errInvalid(in.pointer+"/links", "links.action, links.participantType and links.participant are required")
+		}
+		if c.org.lookup(k.name, participantID(a, t, p)) != nil {
+			return nil, errInvalid(in.pointer, "Participant %d is already linked to action %d as participant type %d", p, a, t)
+		}
+		return c.linkParticipant(c.org.lookup(kActions, strconv.Itoa(a)), t, p), nil
+	}
+	k.remove = func(c *restCall, r *record) error {
+		c.org.delete(r)
+		c.syncPrimaryParticipants(c.org.lookup(kActions, r.links["action"].(string)))
+		c.emit("ActionParticipantDeleted", r)
+		return nil
+	}
+	return k
+}
+
+func participantID(action, typeID, participant int) string {
+	return fmt.Sprintf("%d--%d--%d", action, typeID, participant)
+}
+
+// linkParticipant adds participant p to matter a as type t.
+// participantNumber is its position among that type's participants.
+func (c *restCall) linkParticipant(a *record, t, p int) *record {
+	n := 1
+	for _, ap := range c.org.tables[kActionParticipants] {
+		if ap.links["action"] == a.idString() && ap.linkID("participantType") == t {
+			n = max(n, ap.num("participantNumber")+1)
+		}
+	}
+	r := newRecord(c.s.kinds[kActionParticipants], participantID(a.id.(int), t, p))
+	r.attrs["participantNumber"] = n
+	r.links["action"], r.links["participantType"], r.links["participant"] = a.idString(), strconv.Itoa(t), strconv.Itoa(p)
+	c.org.insert(r)
+	c.syncPrimaryParticipants(a)
+	c.emit("ActionParticipantAdded", r)
+	return r
+}
+
+// syncPrimaryParticipants sets a matter's primaryParticipants: its
+// participants of the matter type's primary participant type.
+func (c *restCall) syncPrimaryParticipants(a *record) {
+	at := c.org.lookup(kActionTypes, a.links["actionType"].(string))
+	primary := at.links["primaryParticipantType"]
+	var ids []string
+	for _, ap := range c.org.tables[kActionParticipants] {
+		if ap.links["action"] == a.idString() && ap.links["participantType"] == primary {
+			ids = append(ids, ap.links["participant"].(string))
+		}
+	}
+	if ids == nil {
+		a.links["primaryParticipants"] = nil
+		return
+	}
+	a.links["primaryParticipants"] = ids
+}

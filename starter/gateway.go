@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/billing"
+	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/tokens"
+	"github.com/saasbridge/saasbridge/workflows"
+)
+
+// gateway turns HighLevel webhooks and billing events into workflow starts and
+// signals. It answers fast and loses nothing: an event is acknowledged only after
+// Temporal has it, and when Temporal cannot be reached HighLevel is told 429, the one
+// answer it redelivers on.
+type gateway struct {
+	temporal        client.Client
+	verifier        *highlevel.WebhookVerifier
+	appID           string
+	billingSecrets  [][]byte
+	billingMaxAge   time.Duration
+	maxBody         int64
+	temporalTimeout time.Duration
+	// companyOf finds the company of a location for billing events, which name only
+	// the location.
+	companyOf func(ctx context.Context, locationID string) (string, error)
+	seen      *seenCache
+	logger    *zap.Logger
+	now       func() time.Time
+}
+
+// Event-id prefixes keep the sources' id spaces apart in the subscription entity's
+// dedupe memory.
+const (
+	highLevelEventPrefix = "highlevel/"
+	billingEventPrefix   = "billing/"
+)
+
+// retryAfterSeconds is what a 429/503 asks the sender to wait.
+const retryAfterSeconds = 10
+
+func (g *gateway) routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /webhooks/highlevel", g.highLevel)
+	if len(g.billingSecrets) > 0 {
+		mux.HandleFunc("POST /events/subscription-changed", g.billing)
+	}
+}
+
+// reply is every JSON answer of the gateway.
+type reply struct {
+	Status     string               `json:"status,omitempty"`
+	WorkflowID string               `json:"workflowId,omitempty"`
+	Error      string               `json:"error,omitempty"`
+	Fields     []billing.FieldError `json:"fields,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, r reply) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(r)
+}
+
+// readBody enforces the content type and the size limit; on failure it has answered.
+func (g *gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, reply{Error: "Content-Type must be application/json"})
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeJSON(w, http.StatusRequestEntityTooLarge, reply{Error: fmt.Sprintf("body larger than %d bytes", g.maxBody)})
+		return nil, false
+	case err != nil:
+		writeJSON(w, http.StatusBadRequest, reply{Error: "could not read the body"})
+		return nil, false
+	}
+	return body, true
+}
+
+// highLevel serves POST /webhooks/highlevel.
+func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
+	body, ok := g.readBody(w, r)
+	if !ok {
+		return
+	}
+	scheme, err := g.verifier.Verify(r.Header, body)
+	if err != nil {
+		g.reject(w, http.StatusUnauthorized, "highlevel", err)
+		return
+	}
+	ev, err := highlevel.ParseWebhook(body)
+	if err != nil {
+		g.reject(w, http.StatusBadRequest, "highlevel", err)
+		return
+	}
+	if err := g.verifier.CheckFresh(ev); err != nil {
+		g.reject(w, http.StatusUnauthorized, "highlevel", err)
+		return
+	}
+	log := g.logger.With(zap.String("type", ev.Type), zap.String("webhookId", ev.WebhookID),
+		zap.String("locationId", ev.Location()), zap.String("companyId", ev.CompanyID), zap.String("scheme", string(scheme)))
+	if ev.AppID != "" && ev.AppID != g.appID {
+		log.Info("webhook for another app ignored", zap.String("appId", ev.AppID))
+		writeJSON(w, http.StatusOK, reply{Status: "ignored"})
+		return
+	}
+	key := highLevelEventPrefix + ev.WebhookID
+	if ev.WebhookID != "" && g.seen.Seen(key) {
+		log.Info("duplicate webhook acknowledged")
+		writeJSON(w, http.StatusOK, reply{Status: "duplicate"})
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), g.temporalTimeout)
+	defer cancel()
+	workflowID, err := g.routeHighLevel(ctx, ev)
+	switch {
+	case errors.Is(err, errNotRouted):
+		log.Debug("webhook acknowledged without action")
+		writeJSON(w, http.StatusOK, reply{Status: "ignored"})
+		return
+	case err != nil:
+		// 429 is the one status HighLevel redelivers on: nothing is lost.
+		log.Warn("could not hand the webhook to Temporal; asking HighLevel to redeliver", zap.Error(err))
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		writeJSON(w, http.StatusTooManyRequests, reply{Error: "temporarily unable to accept events; retry"})
+		return
+	}
+	if ev.WebhookID != "" {
+		g.seen.Add(key)
+	}
+	log.Info("webhook accepted", zap.String("workflowId", workflowID))
+	writeJSON(w, http.StatusOK, reply{Status: "accepted", WorkflowID: workflowID})
+}
+
+var errNotRouted = errors.New("event type not routed")
+
+// routeHighLevel maps a verified webhook to its workflow (DESIGN.md flows 1–3).
+func (g *gateway) routeHighLevel(ctx context.Context, ev highlevel.WebhookEvent) (string, error) {
+	loc := ev.Location()
+	trigger := fmt.Sprintf("HighLevel %s webhook %s", ev.Type, ev.WebhookID)
+	switch {
+	case (ev.Type == highlevel.EventInstall || ev.Type == highlevel.EventLocationCreate) && loc != "" && ev.CompanyID != "":
+		run, err := workflows.StartOnboarding(ctx, g.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: ev.CompanyID, Trigger: trigger})
+		if err != nil {
+			return "", err
+		}
+		return run.GetID(), nil
+	case ev.Type == highlevel.EventLocationUpdate && loc != "" && ev.CompanyID != "":
+		run, err := workflows.SignalSubscription(ctx, g.temporal, loc, ev.CompanyID, workflows.SubscriptionEvent{
+			EventID: highLevelEventPrefix + ev.WebhookID, Kind: workflows.EventCheck, Source: trigger, OccurredAt: ev.Timestamp,
+		})
+		if err != nil {
+			return "", err
+		}
+		return run.GetID(), nil
+	case ev.Type == highlevel.EventUninstall && (loc != "" || ev.CompanyID != ""):
+		company := ev.CompanyID
+		if company == "" {
+			// A location UNINSTALL may carry only the location; its token knows the company.
+			c, err := g.companyOf(ctx, loc)
+			if err != nil {
+				return "", err
+			}
+			company = c
+		}
+		if company == "" {
+			// Nothing of this location is held: nothing to offboard.
+			return "", errNotRouted
+		}
+		run, err := workflows.StartOffboarding(ctx, g.temporal, workflows.OffboardingInput{CompanyID: company, LocationID: loc, Trigger: trigger})
+		if err != nil {
+			return "", err
+		}
+		return run.GetID(), nil
+	}
+	// Agency-level INSTALLs, other event types: acknowledged (2xx ends redelivery).
+	return "", errNotRouted
+}
+
+// billing serves POST /events/subscription-changed.
+func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
+	body, ok := g.readBody(w, r)
+	if !ok {
+		return
+	}
+	if err := billing.Verify(g.billingSecrets, r.Header.Get(billing.SignatureHeader), body, g.now(), g.billingMaxAge); err != nil {
+		g.reject(w, http.StatusUnauthorized, "billing", err)
+		return
+	}
+	ev, err := billing.Parse(body)
+	var invalid *billing.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		g.logger.Info("billing event rejected", zap.String("reason", "invalid"), zap.Int("fields", len(invalid.Fields)))
+		writeJSON(w, http.StatusBadRequest, reply{Error: "invalid event", Fields: invalid.Fields})
+		return
+	case err != nil:
+		g.reject(w, http.StatusBadRequest, "billing", err)
+		return
+	}
+	log := g.logger.With(zap.String("eventId", ev.EventID), zap.String("locationId", ev.LocationID))
+	key := billingEventPrefix + ev.EventID
+	if g.seen.Seen(key) {
+		log.Info("duplicate billing event acknowledged")
+		writeJSON(w, http.StatusOK, reply{Status: "duplicate"})
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), g.temporalTimeout)
+	defer cancel()
+	company, err := g.companyOf(ctx, ev.LocationID)
+	if err != nil {
+		g.unavailable(w, log, err)
+		return
+	}
+	if company == "" {
+		writeJSON(w, http.StatusUnprocessableEntity, reply{Error: "unknown location: it has not been onboarded and no default company is configured"})
+		return
+	}
+	run, err := workflows.SignalSubscription(ctx, g.temporal, ev.LocationID, company, workflows.SubscriptionEvent{
+		EventID: key, Kind: workflows.EventChange, Source: "billing",
+		SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID, PlanID: ev.PlanID, Status: ev.Status, OccurredAt: ev.OccurredAt,
+	})
+	if err != nil {
+		g.unavailable(w, log, err)
+		return
+	}
+	g.seen.Add(key)
+	log.Info("billing event accepted", zap.String("workflowId", run.GetID()))
+	writeJSON(w, http.StatusAccepted, reply{Status: "accepted", WorkflowID: run.GetID()})
+}
+
+// unavailable answers a billing event that could not be handed to Temporal.
+func (g *gateway) unavailable(w http.ResponseWriter, log *zap.Logger, err error) {
+	log.Warn("could not hand the billing event to Temporal", zap.Error(err))
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	writeJSON(w, http.StatusServiceUnavailable, reply{Error: "temporarily unable to accept events; retry"})
+}
+
+// reject answers bad input. The reason comes from our own error values, which never
+// contain the body or a signature.
+func (g *gateway) reject(w http.ResponseWriter, status int, source string, err error) {
+	g.logger.Info("event rejected", zap.String("source", source), zap.Int("status", status), zap.String("reason", err.Error()))
+	writeJSON(w, status, reply{Error: err.Error()})
+}
+
+// companyFromStore finds a location's company from its stored token, falling back to
+// the configured default company.
+func companyFromStore(store *tokens.Store, fallback string) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, locationID string) (string, error) {
+		_, info, err := store.Get(ctx, tokens.KeyHighLevelLocation(locationID))
+		switch {
+		case err == nil && info.Attrs[credentials.AttrCompanyID] != "":
+			return info.Attrs[credentials.AttrCompanyID], nil
+		case err == nil, errors.Is(err, tokens.ErrNotFound):
+			return fallback, nil
+		default:
+			return "", fmt.Errorf("look up the company of %s: %w", locationID, err)
+		}
+	}
+}

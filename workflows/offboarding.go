@@ -1,0 +1,115 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/saasbridge/saasbridge/activities"
+)
+
+// OffboardingInput offboards one location (LocationID set) or a whole agency (only
+// CompanyID set: HighLevel's agency-level UNINSTALL).
+type OffboardingInput struct {
+	CompanyID  string `json:"companyId"`
+	LocationID string `json:"locationId,omitempty"`
+	Trigger    string `json:"trigger,omitempty"`
+}
+
+// OffboardingResult records what an offboarding removed.
+type OffboardingResult struct {
+	CompanyID string `json:"companyId"`
+	// Locations are the locations offboarded (one for a location uninstall).
+	Locations []string `json:"locations"`
+	// SubscriptionStopped is true when a running subscription entity was told.
+	SubscriptionStopped bool `json:"subscriptionStopped,omitempty"`
+}
+
+var creds *activities.Credentials
+
+// withStore sets options for token-store activities: local I/O, quick to retry.
+func withStore(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              TaskQueue,
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+		Summary:                summary,
+	})
+}
+
+// Offboarding runs DESIGN.md flow 3 on an UNINSTALL: the location's tokens are deleted
+// and its subscription entity is told to end; the history of this workflow is the
+// record of the uninstall. An agency uninstall offboards every location saasbridge
+// holds a token for, each as its own child workflow.
+func Offboarding(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
+	if in.CompanyID == "" {
+		return OffboardingResult{}, temporal.NewNonRetryableApplicationError("invalid offboarding input: companyId is required", ErrTypeInvalidInput, nil)
+	}
+	if in.LocationID != "" {
+		return offboardLocation(ctx, in)
+	}
+	return offboardAgency(ctx, in)
+}
+
+func offboardLocation(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
+	ref := activities.LocationRef{CompanyID: in.CompanyID, LocationID: in.LocationID}
+	res := OffboardingResult{CompanyID: in.CompanyID, Locations: []string{in.LocationID}}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding location `%s`**\n\nNow: deleting its stored tokens", in.LocationID))
+	if err := workflow.ExecuteActivity(withStore(ctx, "Token store: delete location token"),
+		creds.DeleteLocationToken, ref).Get(ctx, nil); err != nil {
+		return res, err
+	}
+
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding location `%s`**\n\nNow: ending its subscription workflow", in.LocationID))
+	ev := SubscriptionEvent{EventID: "uninstall/" + workflow.GetInfo(ctx).WorkflowExecution.RunID, Kind: EventUninstalled, Source: in.Trigger}
+	err := workflow.SignalExternalWorkflow(ctx, SubscriptionWorkflowID(in.LocationID), "", SubscriptionSignal, ev).Get(ctx, nil)
+	var notRunning *temporal.UnknownExternalWorkflowExecutionError
+	switch {
+	case err == nil:
+		res.SubscriptionStopped = true
+	case errors.As(err, &notRunning):
+		// No subscription entity is running for this location: nothing to stop.
+	default:
+		return res, err
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarded location `%s`**", in.LocationID))
+	return res, nil
+}
+
+func offboardAgency(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
+	res := OffboardingResult{CompanyID: in.CompanyID}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding agency `%s`**\n\nNow: finding its locations", in.CompanyID))
+	var locs []string
+	if err := workflow.ExecuteActivity(withStore(ctx, "Token store: list the agency's locations"),
+		creds.LocationsWithTokens, in.CompanyID).Get(ctx, &locs); err != nil {
+		return res, err
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding agency `%s`**\n\nNow: offboarding %d locations", in.CompanyID, len(locs)))
+	futures := make([]workflow.ChildWorkflowFuture, len(locs))
+	for i, loc := range locs {
+		child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:    OffboardingWorkflowID(loc),
+			StaticSummary: "Offboard location " + loc,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				LocationIDAttr.ValueSet(loc), CompanyIDAttr.ValueSet(in.CompanyID)),
+		})
+		futures[i] = workflow.ExecuteChildWorkflow(child, OffboardingWorkflowType,
+			OffboardingInput{CompanyID: in.CompanyID, LocationID: loc, Trigger: in.Trigger})
+	}
+	for i, f := range futures {
+		if err := f.Get(ctx, nil); err != nil {
+			return res, fmt.Errorf("offboard location %s: %w", locs[i], err)
+		}
+		res.Locations = append(res.Locations, locs[i])
+	}
+	if err := workflow.ExecuteActivity(withStore(ctx, "Token store: delete agency token"),
+		creds.DeleteAgencyToken, in.CompanyID).Get(ctx, nil); err != nil {
+		return res, err
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarded agency `%s`** and %d locations", in.CompanyID, len(locs)))
+	return res, nil
+}

@@ -1,0 +1,282 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/saasbridge/saasbridge/activities"
+)
+
+const (
+	// defaultEventsPerRun keeps a run's history to a few thousand events: each event
+	// costs at most five activities (~11 history events each).
+	defaultEventsPerRun = 200
+	// recentEvents is how many applied event IDs are remembered for dedupe. Billing
+	// systems and HighLevel redeliver within hours, long before 1000 newer events.
+	recentEvents = 1000
+)
+
+// Subscription is the long-lived entity that applies every subscription event of one
+// location, one at a time, in the order they arrived (DESIGN.md flow 2). Events come by
+// SignalWithStart (SignalSubscription). A failed event is recorded and does not stop
+// the entity; an uninstall ends it.
+func Subscription(ctx workflow.Context, in SubscriptionInput) (SubscriptionState, error) {
+	s := &subscription{in: in}
+	if in.State != nil {
+		s.state = *in.State
+	}
+	s.state.LocationID, s.state.CompanyID = in.LocationID, in.CompanyID
+	if in.LocationID == "" || in.CompanyID == "" {
+		return s.state, temporal.NewNonRetryableApplicationError("invalid subscription input: locationId and companyId are required", ErrTypeInvalidInput, nil)
+	}
+	if err := workflow.SetQueryHandlerWithOptions(ctx, StatusQuery, func() (SubscriptionState, error) {
+		return s.state, nil
+	}, workflow.QueryHandlerOptions{Description: "The location's subscription as last applied"}); err != nil {
+		return s.state, err
+	}
+	events := workflow.GetSignalChannelWithOptions(ctx, SubscriptionSignal, workflow.SignalChannelOptions{
+		Description: "A subscription change or check for this location, applied in arrival order",
+	})
+	queue := slices.Clone(in.Pending)
+	perRun := in.EventsPerRun
+	if perRun <= 0 {
+		perRun = defaultEventsPerRun
+	}
+	s.showIdle(ctx, len(queue))
+
+	for appliedThisRun := 0; ; {
+		queue = drain(events, queue)
+		if len(queue) == 0 {
+			if s.state.Uninstalled {
+				return s.state, nil
+			}
+			var ev SubscriptionEvent
+			events.Receive(ctx, &ev)
+			queue = append(queue, ev)
+			continue
+		}
+		ev := queue[0]
+		queue = queue[1:]
+		s.handle(ctx, ev, len(queue))
+		appliedThisRun++
+
+		if appliedThisRun >= perRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			// Signals are not carried to the next run: take every buffered one along.
+			queue = drain(events, queue)
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return s.state, err
+			}
+			next := SubscriptionInput{
+				LocationID: in.LocationID, CompanyID: in.CompanyID, State: &s.state,
+				Pending: queue, EventsPerRun: in.EventsPerRun,
+			}
+			return s.state, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflowType, next)
+		}
+		s.showIdle(ctx, len(queue))
+	}
+}
+
+func drain(ch workflow.ReceiveChannel, queue []SubscriptionEvent) []SubscriptionEvent {
+	for {
+		var ev SubscriptionEvent
+		if !ch.ReceiveAsync(&ev) {
+			return queue
+		}
+		queue = append(queue, ev)
+	}
+}
+
+type subscription struct {
+	in    SubscriptionInput
+	state SubscriptionState
+}
+
+// handle applies one event, unless it was applied before, and records the outcome.
+func (s *subscription) handle(ctx workflow.Context, ev SubscriptionEvent, waiting int) {
+	logger := workflow.GetLogger(ctx)
+	if ev.EventID != "" && slices.Contains(s.state.Recent, ev.EventID) {
+		s.state.Duplicates++
+		logger.Info("skipping an event already applied", "eventId", ev.EventID)
+		return
+	}
+	workflow.SetCurrentDetails(ctx, s.details(fmt.Sprintf("applying %s event `%s` from %s (%d waiting)", ev.Kind, ev.EventID, ev.Source, waiting)))
+	err := s.apply(ctx, ev)
+	s.state.LastEventID = ev.EventID
+	s.state.LastEventAt = workflow.Now(ctx)
+	if ev.EventID != "" {
+		s.state.Recent = append(s.state.Recent, ev.EventID)
+		if n := len(s.state.Recent); n > recentEvents {
+			s.state.Recent = slices.Clone(s.state.Recent[n-recentEvents:])
+		}
+	}
+	if err != nil {
+		s.state.Failed++
+		s.state.LastError = errorMessage(err)
+		logger.Warn("subscription event failed", "eventId", ev.EventID, "kind", ev.Kind, "error", err)
+	} else {
+		s.state.Applied++
+		s.state.LastError = ""
+	}
+	s.upsertSearchAttributes(ctx)
+}
+
+// apply runs the steps of one event: each step is one activity, one endpoint.
+func (s *subscription) apply(ctx workflow.Context, ev SubscriptionEvent) error {
+	ref := activities.LocationRef{CompanyID: s.in.CompanyID, LocationID: s.in.LocationID}
+	switch ev.Kind {
+	case EventUninstalled:
+		s.state.Uninstalled = true
+		s.state.TokenStatus = activities.TokenMissing
+		return nil
+	case EventChange:
+		if ev.SubscriptionID == "" || ev.CustomerID == "" {
+			return temporal.NewNonRetryableApplicationError("a change event needs subscriptionId and customerId", ErrTypeInvalidInput, nil)
+		}
+		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"),
+			hl.UpdateSaaSSubscription, activities.UpdateSubscriptionInput{
+				LocationRef: ref, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID,
+			}).Get(ctx, nil); err != nil {
+			return err
+		}
+	case EventCheck:
+	default:
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown event kind %q", ev.Kind), ErrTypeInvalidInput, nil)
+	}
+
+	// Sync the status from HighLevel: it, not the event, is the truth.
+	var sub activities.Subscription
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"),
+		hl.GetSaaSSubscription, ref).Get(ctx, &sub); err != nil {
+		return err
+	}
+	planChanged := sub.PlanID != "" && sub.PlanID != s.state.PlanID
+	s.state.SubscriptionID, s.state.CustomerID = sub.SubscriptionID, sub.CustomerID
+	s.state.PlanID, s.state.Status, s.state.SaaSMode = sub.PlanID, sub.SubscriptionStatus, sub.SaaSMode
+	s.state.Paused = sub.SubscriptionStatus == statusPaused
+
+	if planChanged {
+		var plan activities.Plan
+		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS plan "+sub.PlanID),
+			hl.GetSaaSPlan, activities.PlanRef{CompanyID: s.in.CompanyID, PlanID: sub.PlanID}).Get(ctx, &plan); err != nil {
+			return err
+		}
+		s.state.PlanTitle = plan.Title
+	}
+
+	if want, ok := pauseFor(ev.Status); ok && want != s.state.Paused {
+		summary := "HighLevel: pause location"
+		if !want {
+			summary = "HighLevel: resume location"
+		}
+		if err := workflow.ExecuteActivity(withHighLevel(ctx, summary),
+			hl.PauseLocation, activities.PauseInput{LocationRef: ref, Paused: want}).Get(ctx, nil); err != nil {
+			return err
+		}
+		s.state.Paused = want
+		if want {
+			s.state.Status = statusPaused
+		} else {
+			s.state.Status = statusActive
+		}
+	}
+	return s.adjustToken(ctx, ref)
+}
+
+// adjustToken keeps the location token in step with the location: refresh it; if the
+// refresh token is dead or missing, mint a new one with the agency token; if HighLevel
+// says the location is not active, the store keeps it suspended (refresh token kept).
+func (s *subscription) adjustToken(ctx workflow.Context, ref activities.LocationRef) error {
+	var st activities.LocationTokenState
+	if err := workflow.ExecuteActivity(withLocalCall(ctx, "HighLevel: refresh location token"),
+		hl.RefreshLocationToken, ref).Get(ctx, &st); err != nil {
+		return err
+	}
+	s.state.TokenStatus = st.Status
+	if st.Status != activities.TokenDead && st.Status != activities.TokenMissing {
+		return nil
+	}
+	var lt activities.LocationToken
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"),
+		hl.MintLocationToken, ref).Get(ctx, &lt); err != nil {
+		return err
+	}
+	s.state.TokenStatus = activities.TokenActive
+	return nil
+}
+
+// Statuses from billing systems and HighLevel.
+const (
+	statusActive = "active"
+	statusPaused = "paused"
+)
+
+// pauseFor says whether a billing status calls for the location to be paused (true),
+// running (false), or leaves it as it is (ok == false): a past-due or incomplete
+// payment gets the billing system's grace period, not a pause.
+func pauseFor(status string) (pause, ok bool) {
+	switch status {
+	case statusPaused, "unpaid", "canceled":
+		return true, true
+	case statusActive, "trialing":
+		return false, true
+	}
+	return false, false
+}
+
+func (s *subscription) upsertSearchAttributes(ctx workflow.Context) {
+	updates := []temporal.SearchAttributeUpdate{keyword(SubscriptionStatusAttr, s.state.Status), keyword(PlanIDAttr, s.state.PlanID)}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Warn("could not upsert subscription search attributes", "error", err)
+	}
+}
+
+// keyword sets a keyword attribute, or unsets it for an empty value so that a filter
+// such as "PlanId IS NULL" finds locations without one.
+func keyword(key temporal.SearchAttributeKeyKeyword, v string) temporal.SearchAttributeUpdate {
+	if v == "" {
+		return key.ValueUnset()
+	}
+	return key.ValueSet(v)
+}
+
+func (s *subscription) showIdle(ctx workflow.Context, waiting int) {
+	what := "waiting for subscription events"
+	if waiting > 0 {
+		what = fmt.Sprintf("%d events waiting", waiting)
+	}
+	workflow.SetCurrentDetails(ctx, s.details(what))
+}
+
+func (s *subscription) details(now string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Subscription of location `%s`** (company `%s`)\n\n", s.state.LocationID, s.state.CompanyID)
+	fmt.Fprintf(&b, "| | |\n|---|---|\n| status | %s |\n| plan | %s %s |\n| subscription | %s |\n| paused | %t |\n| location token | %s |\n| events applied / failed / duplicates | %d / %d / %d |\n",
+		orDash(s.state.Status), orDash(s.state.PlanID), s.state.PlanTitle, orDash(s.state.SubscriptionID), s.state.Paused,
+		orDash(s.state.TokenStatus), s.state.Applied, s.state.Failed, s.state.Duplicates)
+	if s.state.LastError != "" {
+		fmt.Fprintf(&b, "\nLast event `%s` failed: %s\n", s.state.LastEventID, s.state.LastError)
+	}
+	fmt.Fprintf(&b, "\nNow: %s", now)
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// errorMessage is the most useful line of an activity failure: the API's message.
+func errorMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,67 @@
+package workflows
+
+import "time"
+
+// Kinds of subscription event.
+const (
+	// EventChange sets a subscription (billing system, operator, reconciliation).
+	EventChange = "change"
+	// EventCheck re-reads HighLevel's state (a LocationUpdate webhook).
+	EventCheck = "check"
+	// EventUninstalled ends the entity: the app was uninstalled from the location.
+	EventUninstalled = "uninstalled"
+)
+
+// SubscriptionEvent is one event for a location's subscription workflow. EventID is
+// the dedupe key: an event whose ID was applied before is skipped.
+type SubscriptionEvent struct {
+	EventID string `json:"eventId"`
+	Kind    string `json:"kind"`
+	// Source says where it came from (billing, highlevel:LocationUpdate, operator …).
+	Source         string    `json:"source,omitempty"`
+	SubscriptionID string    `json:"subscriptionId,omitempty"`
+	CustomerID     string    `json:"customerId,omitempty"`
+	PlanID         string    `json:"planId,omitempty"`
+	Status         string    `json:"status,omitempty"`
+	OccurredAt     time.Time `json:"occurredAt,omitzero"`
+}
+
+// SubscriptionInput starts (or continues) a location's subscription entity. State and
+// Pending are set only by continue-as-new, which carries them to the next run.
+type SubscriptionInput struct {
+	LocationID string             `json:"locationId"`
+	CompanyID  string             `json:"companyId"`
+	State      *SubscriptionState `json:"state,omitempty"`
+	// Pending are events received but not yet applied when the last run ended.
+	Pending []SubscriptionEvent `json:"pending,omitempty"`
+	// EventsPerRun bounds the events one run applies before continuing as new, so
+	// the history stays small (0 = default). The server's own suggestion also counts.
+	EventsPerRun int `json:"eventsPerRun,omitempty"`
+}
+
+// SubscriptionState is the location's subscription as last applied; it answers
+// StatusQuery and is the workflow's result when it ends.
+type SubscriptionState struct {
+	LocationID     string `json:"locationId"`
+	CompanyID      string `json:"companyId"`
+	SubscriptionID string `json:"subscriptionId,omitempty"`
+	CustomerID     string `json:"customerId,omitempty"`
+	PlanID         string `json:"planId,omitempty"`
+	PlanTitle      string `json:"planTitle,omitempty"`
+	// Status is HighLevel's subscriptionStatus after the last event.
+	Status   string `json:"status,omitempty"`
+	SaaSMode string `json:"saasMode,omitempty"`
+	Paused   bool   `json:"paused"`
+	// TokenStatus is the location token's state (activities.Token*).
+	TokenStatus string    `json:"tokenStatus,omitempty"`
+	LastEventID string    `json:"lastEventId,omitempty"`
+	LastEventAt time.Time `json:"lastEventAt,omitzero"`
+	// LastError is the last event's failure, empty when it applied cleanly.
+	LastError   string `json:"lastError,omitempty"`
+	Applied     int    `json:"applied"`
+	Failed      int    `json:"failed"`
+	Duplicates  int    `json:"duplicates"`
+	Uninstalled bool   `json:"uninstalled"`
+	// Recent holds the IDs of the last events applied (oldest first), for dedupe.
+	Recent []string `json:"recent,omitempty"`
+}
