@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -57,8 +58,11 @@ func classify(err error) error {
 	}
 
 	var (
-		api    *highlevel.APIError
-		decode *highlevel.DecodeError
+		api      *highlevel.APIError
+		decode   *highlevel.DecodeError
+		asAPI    *actionstep.APIError
+		asOAuth  *actionstep.OAuthError
+		asDecode *actionstep.DecodeError
 	)
 	switch {
 	// The credential's verdict comes first: a refresh the API refused wraps that 400
@@ -69,7 +73,11 @@ func classify(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLocationSuspended, err)
 	case errors.As(err, &api):
 		return classifyStatus(api.Error(), api.StatusCode, api.RetryAfter, err)
-	case errors.As(err, &decode):
+	case errors.As(err, &asAPI):
+		return classifyStatus(asAPI.Error(), asAPI.StatusCode, asAPI.RetryAfter, err)
+	case errors.As(err, &asOAuth):
+		return classifyStatus(asOAuth.Error(), asOAuth.StatusCode, asOAuth.RetryAfter, err)
+	case errors.As(err, &decode), errors.As(err, &asDecode), errors.Is(err, actionstep.ErrNoAPIEndpoint):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeUnexpectedResponse, err)
 	case errors.Is(err, tokens.ErrNotFound):
 		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeNotConnected,
@@ -85,8 +93,12 @@ func classify(err error) error {
 func classifyStatus(msg string, status int, retryAfter time.Duration, cause error) error {
 	switch {
 	case status == http.StatusTooManyRequests:
-		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeRateLimited,
-			temporal.ApplicationErrorOptions{Cause: cause, NextRetryDelay: max(retryAfter, minRetryDelay)})
+		opts := temporal.ApplicationErrorOptions{Cause: cause}
+		if retryAfter > 0 {
+			opts.NextRetryDelay = max(retryAfter, minRetryDelay)
+		}
+		// Without a Retry-After the retry policy's backoff applies.
+		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeRateLimited, opts)
 	case status >= 500:
 		return temporal.NewApplicationErrorWithOptions(msg, ErrTypeUnavailable,
 			temporal.ApplicationErrorOptions{Cause: cause})

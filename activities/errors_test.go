@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -28,7 +29,13 @@ func TestClassify(t *testing.T) {
 		wantInMsg    string
 	}{
 		{"429 with Retry-After", api(http.StatusTooManyRequests, "Too Many Requests", 7*time.Second), ErrTypeRateLimited, false, 7 * time.Second, "429"},
-		{"429 with Retry-After 0 is floored", api(http.StatusTooManyRequests, "", 0), ErrTypeRateLimited, false, time.Second, "429"},
+		{"429 with a sub-second Retry-After is floored", api(http.StatusTooManyRequests, "", 100*time.Millisecond), ErrTypeRateLimited, false, time.Second, "429"},
+		{"429 without Retry-After backs off by policy", api(http.StatusTooManyRequests, "", 0), ErrTypeRateLimited, false, 0, "429"},
+		{"Actionstep 429", &actionstep.APIError{Endpoint: "POST /participants", StatusCode: 429, RetryAfter: 5 * time.Second}, ErrTypeRateLimited, false, 5 * time.Second, ""},
+		{"Actionstep 422 keeps its message", &actionstep.APIError{Endpoint: "POST /participants", StatusCode: 422, Message: "companyName: required"}, ErrTypeRejected, true, 0, "companyName: required"},
+		{"Actionstep 503", &actionstep.APIError{Endpoint: "GET /actions", StatusCode: 503}, ErrTypeUnavailable, false, 0, ""},
+		{"Actionstep OAuth 500", &actionstep.OAuthError{Endpoint: "POST /oauth/token", StatusCode: 500}, ErrTypeUnavailable, false, 0, ""},
+		{"Actionstep without api_endpoint", fmt.Errorf("x: %w", actionstep.ErrNoAPIEndpoint), ErrTypeUnexpectedResponse, true, 0, ""},
 		{"500", api(500, "Internal Server Error", 0), ErrTypeUnavailable, false, 0, "Internal Server Error"},
 		{"503", api(503, "", 0), ErrTypeUnavailable, false, 0, "503"},
 		{"400 carries the API's message", api(400, "This feature is only available on Agency Pro plan", 0), ErrTypeRejected, true, 0, "only available on Agency Pro plan"},

@@ -17,8 +17,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -100,7 +102,7 @@ func TestConnectStoresTheAgencyToken(t *testing.T) {
 	assert.NotEmpty(t, tok.RefreshToken)
 
 	logged := f.logs.String()
-	assert.Contains(t, logged, "agency connected")
+	assert.Contains(t, logged, `"msg":"connected"`)
 	for _, secret := range f.sim.IssuedTokens().All() {
 		assert.NotContains(t, logged, secret, "a token was logged")
 	}
@@ -125,7 +127,7 @@ func TestConnectRedirectsToConsentWithState(t *testing.T) {
 	require.Len(t, q.Get("state"), 43)
 	var cookie *http.Cookie
 	for _, ck := range resp.Cookies() {
-		if ck.Name == stateCookie {
+		if ck.Name == "saasbridge_highlevel_oauth_state" {
 			cookie = ck
 		}
 	}
@@ -147,7 +149,7 @@ func TestCallbackRejectsBadInputAndStoresNothing(t *testing.T) {
 	withState := func(state string) *http.Client {
 		c := browser()
 		u, _ := url.Parse(f.starter.URL + "/oauth/highlevel/")
-		c.Jar.SetCookies(u, []*http.Cookie{{Name: stateCookie, Value: state, Path: "/oauth/highlevel/"}})
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: "saasbridge_highlevel_oauth_state", Value: state, Path: "/oauth/highlevel/"}})
 		return c
 	}
 	tests := []struct {
@@ -201,4 +203,49 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestConnectActionstepStoresTheOrganisationsToken(t *testing.T) {
+	sim := actionstepsim.New(actionstepsim.Options{ClientID: "as-client", ClientSecret: "as-secret", AutoConsent: true})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	org, err := sim.CreateOrg(actionstepsim.OrgSpec{OrgKey: "lawfirm"})
+	require.NoError(t, err)
+
+	var k config.Key
+	require.NoError(t, k.UnmarshalText([]byte(base64.StdEncoding.EncodeToString(make([]byte, 32)))))
+	store, err := tokens.Open(t.Context(), filepath.Join(t.TempDir(), "tokens.db"), k)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	asc, err := actionstep.New(srv.URL+"/api/oauth/token", "as-client", "as-secret")
+	require.NoError(t, err)
+
+	mux := http.NewServeMux()
+	starter := httptest.NewUnstartedServer(mux)
+	cfg := config.Starter{
+		Actionstep: config.Actionstep{
+			AuthURL: srv.URL + "/api/oauth/authorize", TokenURL: srv.URL + "/api/oauth/token",
+			ClientID: "as-client", ClientSecret: "as-secret", OrgKey: "lawfirm", Scopes: []string{"participants", "actions"},
+		},
+		PublicURL: "http://" + starter.Listener.Addr().String(),
+	}
+	newActionstepConnect(cfg, asc, store, zap.NewNop()).routes(mux)
+	starter.Start()
+	t.Cleanup(starter.Close)
+
+	status, body := get(t, browser(), starter.URL+"/oauth/actionstep/start")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, "organisation lawfirm")
+	_, info, err := store.Get(t.Context(), tokens.KeyActionstep(org.OrgKey))
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL+org.APIPath, info.Attrs["api_endpoint"])
+	assert.Equal(t, "lawfirm", info.Attrs["orgkey"])
+
+	// A code Actionstep refuses is a 502 with its error, and stores nothing new.
+	c := browser()
+	u, _ := url.Parse(starter.URL + "/oauth/actionstep/")
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "saasbridge_actionstep_oauth_state", Value: "s", Path: "/oauth/actionstep/"}})
+	status, body = get(t, c, starter.URL+"/oauth/actionstep/callback?code=bogus&state=s")
+	assert.Equal(t, http.StatusBadGateway, status)
+	assert.Contains(t, body, "Actionstep refused the authorization code: invalid_grant")
 }

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
@@ -60,7 +61,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	mux := http.NewServeMux()
+	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}))
+	if err != nil {
+		return err
+	}
 	newHighLevelConnect(cfg, hl, store, logger).routes(mux)
+	newActionstepConnect(cfg, asc, store, logger).routes(mux)
 	gw := &gateway{
 		temporal: tc, verifier: verifier, appID: cfg.HighLevel.AppID(),
 		billingSecrets: cfg.BillingSecrets, billingMaxAge: cfg.BillingMaxAge,

@@ -16,9 +16,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/saasbridge/saasbridge/activities"
+	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
+	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
@@ -57,13 +59,30 @@ func run() error {
 		return err
 	}
 
+	fields, err := mapping.FromEnv(cfg.Actionstep.Mapping, cfg.Actionstep.MappingFile)
+	if err != nil {
+		return fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
+	}
+	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}))
+	if err != nil {
+		return err
+	}
+
 	c, err := temporalclient.Dial(ctx, cfg.Temporal, logger)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
-	workers := build(c, cfg, &activities.HighLevel{Client: hl, Tokens: store}, &activities.Credentials{Tokens: store})
+	workers := build(c, cfg, activitySet{
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store},
+		creds:     &activities.Credentials{Tokens: store},
+		actionstep: &activities.Actionstep{
+			Client: asc, Tokens: store, OrgKey: cfg.Actionstep.OrgKey, Mapping: fields,
+			MatterType: cfg.Actionstep.MatterType, ClientType: cfg.Actionstep.ClientType, DataCollection: cfg.Actionstep.DataCollection,
+		},
+	})
 	for _, w := range workers {
 		if err := w.Start(); err != nil {
 			stopAll(workers)
@@ -73,8 +92,10 @@ func run() error {
 	logger.Info("worker started",
 		zap.String("temporalAddress", cfg.Temporal.Address),
 		zap.String("namespace", cfg.Temporal.Namespace),
-		zap.Strings("taskQueues", []string{workflows.TaskQueue, workflows.HighLevelAgencyTaskQueue}),
-		zap.Float64("highLevelRatePerSecond", cfg.HighLevelRatePerSecond))
+		zap.Strings("taskQueues", []string{workflows.TaskQueue, workflows.HighLevelAgencyTaskQueue, workflows.ActionstepTaskQueue}),
+		zap.Float64("highLevelRatePerSecond", cfg.HighLevelRatePerSecond),
+		zap.Float64("actionstepRatePerSecond", cfg.ActionstepRatePerSecond),
+		zap.String("actionstepOrg", cfg.Actionstep.OrgKey))
 
 	<-ctx.Done()
 	logger.Info("shutting down; waiting for in-flight activities", zap.Duration("timeout", cfg.ShutdownTimeout))
@@ -83,15 +104,22 @@ func run() error {
 	return nil
 }
 
-// build creates the workers. Start/Stop rather than Run: with two workers per process,
-// one signal must stop both, and Stop waits up to WorkerStopTimeout for activities.
-func build(c client.Client, cfg config.Worker, hl *activities.HighLevel, creds *activities.Credentials) []worker.Worker {
+// activitySet is every activity struct a worker process registers.
+type activitySet struct {
+	highLevel  *activities.HighLevel
+	creds      *activities.Credentials
+	actionstep *activities.Actionstep
+}
+
+// build creates the workers, one per task queue. Start/Stop rather than Run: one
+// signal must stop them all, and Stop waits up to WorkerStopTimeout for activities.
+func build(c client.Client, cfg config.Worker, acts activitySet) []worker.Worker {
 	wf := worker.New(c, workflows.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 	workflows.Register(wf)
-	wf.RegisterActivity(creds)
+	wf.RegisterActivity(acts.creds)
 	// HighLevel calls that spend no agency budget (a location token's own refresh)
 	// run here; the workflow picks the queue per call.
-	wf.RegisterActivity(hl)
+	wf.RegisterActivity(acts.highLevel)
 
 	// TaskQueueActivitiesPerSecond is enforced by the server for the whole queue, so
 	// every worker process must be given the same value.
@@ -99,8 +127,14 @@ func build(c client.Client, cfg config.Worker, hl *activities.HighLevel, creds *
 		TaskQueueActivitiesPerSecond: cfg.HighLevelRatePerSecond,
 		WorkerStopTimeout:            cfg.ShutdownTimeout,
 	})
-	agency.RegisterActivity(hl)
-	return []worker.Worker{wf, agency}
+	agency.RegisterActivity(acts.highLevel)
+
+	as := worker.New(c, workflows.ActionstepTaskQueue, worker.Options{
+		TaskQueueActivitiesPerSecond: cfg.ActionstepRatePerSecond,
+		WorkerStopTimeout:            cfg.ShutdownTimeout,
+	})
+	as.RegisterActivity(acts.actionstep)
+	return []worker.Worker{wf, agency, as}
 }
 
 func stopAll(ws []worker.Worker) {

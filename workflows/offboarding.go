@@ -26,6 +26,8 @@ type OffboardingResult struct {
 	Locations []string `json:"locations"`
 	// SubscriptionStopped is true when a running subscription entity was told.
 	SubscriptionStopped bool `json:"subscriptionStopped,omitempty"`
+	// MatterClosed is the Actionstep matter closed (a location offboarding).
+	MatterClosed string `json:"matterClosed,omitempty"`
 }
 
 var creds *activities.Credentials
@@ -76,8 +78,42 @@ func offboardLocation(ctx workflow.Context, in OffboardingInput) (OffboardingRes
 	default:
 		return res, err
 	}
+	// Actionstep joined the flow after the first release (see GetVersion).
+	if workflow.GetVersion(ctx, "actionstep-offboarding", workflow.DefaultVersion, 1) == 1 {
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding location `%s`**\n\nNow: closing its Actionstep matter", in.LocationID))
+		matter, err := closeMatter(ctx, in)
+		if err != nil {
+			return res, err
+		}
+		res.MatterClosed = matter
+	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarded location `%s`**", in.LocationID))
 	return res, nil
+}
+
+// closeMatter notes the uninstall on the location's matter and closes it; a location
+// that never reached Actionstep has nothing to close.
+func closeMatter(ctx workflow.Context, in OffboardingInput) (string, error) {
+	sync := &actionstepSync{}
+	if err := sync.resolve(ctx); err != nil {
+		return "", err
+	}
+	var matter activities.Found
+	if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the subscription matter"), as.FindMatter,
+		activities.MatterRef{LocationID: in.LocationID, MatterTypeID: sync.setup.MatterTypeID}).Get(ctx, &matter); err != nil || matter.ID == "" {
+		return "", err
+	}
+	sync.record.MatterID = matter.ID
+	marker := "offboarding/" + workflow.GetInfo(ctx).WorkflowExecution.RunID
+	if err := sync.note(ctx, fmt.Sprintf("App uninstalled from the HighLevel location (%s); matter closed.", orDash(in.Trigger)), marker); err != nil {
+		return "", err
+	}
+	if matter.Status != matterClosed {
+		if err := sync.setStatus(ctx, matterClosed); err != nil {
+			return "", err
+		}
+	}
+	return matter.ID, nil
 }
 
 func offboardAgency(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {

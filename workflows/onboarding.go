@@ -107,12 +107,48 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 			"verification failed: "+strings.Join(problems, "; "), ErrTypeVerificationFailed, nil)
 	}
 
-	o.enter(ctx, StepDone, "onboarded")
-	return OnboardingResult{
+	res := OnboardingResult{
 		LocationID: o.in.LocationID, CompanyID: o.in.CompanyID, AlreadyEnabled: enabled.AlreadyEnabled,
 		SaaSMode: sub.SaaSMode, PlanID: sub.PlanID, SubscriptionID: sub.SubscriptionID,
 		SubscriptionStatus: sub.SubscriptionStatus,
-	}, nil
+	}
+
+	// 6. Actionstep: the client, its subscription matter, the matter's data and a note.
+	// Added after the first release: histories recorded before it replay without it.
+	if workflow.GetVersion(ctx, "actionstep-provisioning", workflow.DefaultVersion, 1) == 1 {
+		o.enter(ctx, StepActionstep, "recording the location in Actionstep")
+		loc := activities.Location{LocationID: o.in.LocationID, CompanyID: o.in.CompanyID, Name: inst.Name, Address: inst.Address}
+		sync := &actionstepSync{}
+		if err := sync.provision(ctx, loc); err != nil {
+			return res, err
+		}
+		data := activities.SubscriptionData{
+			SubscriptionID: sub.SubscriptionID, CustomerID: sub.CustomerID, PlanID: sub.PlanID, Status: sub.SubscriptionStatus,
+			Paused: sub.SubscriptionStatus == statusPaused, EventID: "onboarding/" + workflow.GetInfo(ctx).WorkflowExecution.RunID,
+			EventSource: o.in.Trigger, ChangedAt: workflow.Now(ctx),
+		}
+		if err := sync.write(ctx, loc, data, onboardingNote(res)); err != nil {
+			return res, err
+		}
+		res.Actionstep = sync.record
+	}
+
+	o.enter(ctx, StepDone, "onboarded")
+	return res, nil
+}
+
+func onboardingNote(r OnboardingResult) string {
+	note := fmt.Sprintf("Onboarded from HighLevel: SaaS mode %s", r.SaaSMode)
+	if r.PlanID != "" {
+		note += ", plan " + r.PlanID
+	}
+	if r.SubscriptionID != "" {
+		note += fmt.Sprintf(", subscription %s (%s)", r.SubscriptionID, r.SubscriptionStatus)
+	}
+	if r.AlreadyEnabled {
+		note += "; SaaS was already enabled (re-install)"
+	}
+	return note + "."
 }
 
 // verify compares what HighLevel reports with what this run asked for.
@@ -147,7 +183,7 @@ func (o *onboarding) enter(ctx workflow.Context, step, what string) {
 	workflow.SetCurrentDetails(ctx, o.details(step, what))
 }
 
-var onboardingSteps = []string{StepConfirmInstall, StepMintLocationToken, StepEnableSaaS, StepUpdateSubscription, StepVerify}
+var onboardingSteps = []string{StepConfirmInstall, StepMintLocationToken, StepEnableSaaS, StepUpdateSubscription, StepVerify, StepActionstep}
 
 func (o *onboarding) details(step, what string) string {
 	var b strings.Builder

@@ -24,13 +24,15 @@ const (
 	company = "GNb7aIv4rQFVb9iwNl5K"
 )
 
-func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+func newEnv(t *testing.T) *testEnv {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	workflows.Register(env)
 	env.RegisterActivity(&activities.HighLevel{})
-	return env
+	fake := newFakeActionstep()
+	fake.install(env)
+	return &testEnv{TestWorkflowEnvironment: env, as: fake}
 }
 
 var ref = activities.LocationRef{CompanyID: company, LocationID: loc}
@@ -41,7 +43,7 @@ func installed() activities.InstalledLocation {
 
 // happyPath mocks every step as succeeding; tests override single steps with
 // .Once() expectations registered before these.
-func happyPath(env *testsuite.TestWorkflowEnvironment, sub activities.Subscription) {
+func happyPath(env *testEnv, sub activities.Subscription) {
 	env.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(installed(), nil)
 	env.OnActivity(hl.MintLocationToken, mock.Anything, ref).Return(activities.LocationToken{ExpiresAt: time.Unix(1e9, 0)}, nil)
 	env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{CustomerID: "cus_1"}, nil)
@@ -60,7 +62,7 @@ func TestOnboarding(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    workflows.OnboardingInput
-		setup func(env *testsuite.TestWorkflowEnvironment)
+		setup func(env *testEnv)
 		// wantErrType is the ApplicationError type the workflow fails with ("" = success).
 		wantErrType string
 		wantErrMsg  string
@@ -70,7 +72,7 @@ func TestOnboarding(t *testing.T) {
 		{
 			name:  "success with subscription",
 			in:    withSub,
-			setup: func(env *testsuite.TestWorkflowEnvironment) { happyPath(env, enabledSub("plan_pro", "sub_1")) },
+			setup: func(env *testEnv) { happyPath(env, enabledSub("plan_pro", "sub_1")) },
 			want: workflows.OnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", PlanID: "plan_pro",
 				SubscriptionID: "sub_1", SubscriptionStatus: "active"},
 			calls: map[string]int{"GetInstalledLocation": 2, "MintLocationToken": 1, "EnableSaaS": 1, "UpdateSaaSSubscription": 1, "GetSaaSSubscription": 1},
@@ -78,14 +80,14 @@ func TestOnboarding(t *testing.T) {
 		{
 			name:  "missing subscription skips the subscription step",
 			in:    noSub,
-			setup: func(env *testsuite.TestWorkflowEnvironment) { happyPath(env, enabledSub("", "")) },
+			setup: func(env *testEnv) { happyPath(env, enabledSub("", "")) },
 			want:  workflows.OnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", SubscriptionStatus: "active"},
 			calls: map[string]int{"GetInstalledLocation": 2, "MintLocationToken": 1, "EnableSaaS": 1, "UpdateSaaSSubscription": 0, "GetSaaSSubscription": 1},
 		},
 		{
 			name: "retryable failure then success",
 			in:   noSub,
-			setup: func(env *testsuite.TestWorkflowEnvironment) {
+			setup: func(env *testEnv) {
 				env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).
 					Return(activities.EnableSaaSOutcome{}, temporal.NewApplicationError("highlevel: 503", activities.ErrTypeUnavailable)).Once()
 				env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).
@@ -99,7 +101,7 @@ func TestOnboarding(t *testing.T) {
 		{
 			name: "non-retryable 4xx fails with the API's message",
 			in:   noSub,
-			setup: func(env *testsuite.TestWorkflowEnvironment) {
+			setup: func(env *testEnv) {
 				env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{},
 					temporal.NewNonRetryableApplicationError("highlevel POST /saas/enable-saas/{locationId}: 400: This feature is only available on Agency Pro plan",
 						activities.ErrTypeRejected, nil)).Once()
@@ -112,7 +114,7 @@ func TestOnboarding(t *testing.T) {
 		{
 			name: "already enabled is confirmed by reading it back",
 			in:   noSub,
-			setup: func(env *testsuite.TestWorkflowEnvironment) {
+			setup: func(env *testEnv) {
 				env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{AlreadyEnabled: true}, nil).Once()
 				happyPath(env, enabledSub("plan_old", "sub_old"))
 			},
@@ -123,7 +125,7 @@ func TestOnboarding(t *testing.T) {
 		{
 			name: "already enabled but the read disagrees fails verification",
 			in:   workflows.OnboardingInput{LocationID: loc, CompanyID: company, PlanID: "plan_pro"},
-			setup: func(env *testsuite.TestWorkflowEnvironment) {
+			setup: func(env *testEnv) {
 				env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{AlreadyEnabled: true}, nil).Once()
 				happyPath(env, enabledSub("plan_basic", ""))
 			},
@@ -133,7 +135,7 @@ func TestOnboarding(t *testing.T) {
 		{
 			name: "app not installed stops before any write",
 			in:   noSub,
-			setup: func(env *testsuite.TestWorkflowEnvironment) {
+			setup: func(env *testEnv) {
 				env.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(activities.InstalledLocation{}, nil).Once()
 				happyPath(env, enabledSub("", ""))
 			},
@@ -143,7 +145,7 @@ func TestOnboarding(t *testing.T) {
 		{
 			name:        "invalid input",
 			in:          workflows.OnboardingInput{LocationID: loc, CompanyID: company, SubscriptionID: "sub_1"},
-			setup:       func(*testsuite.TestWorkflowEnvironment) {},
+			setup:       func(*testEnv) {},
 			wantErrType: workflows.ErrTypeInvalidInput,
 			wantErrMsg:  "subscriptionId and customerId must be given together",
 		},
@@ -165,7 +167,11 @@ func TestOnboarding(t *testing.T) {
 				require.NoError(t, err)
 				var got workflows.OnboardingResult
 				require.NoError(t, env.GetWorkflowResult(&got))
+				tt.want.Actionstep = workflows.ActionstepRecord{ParticipantID: "p1", MatterID: "m2", RecordID: "r3"}
 				require.Equal(t, tt.want, got)
+				notes := env.as.noteTexts()
+				require.Len(t, notes, 1, "one file note")
+				require.Contains(t, notes[0], "Onboarded from HighLevel")
 			}
 			for name, n := range tt.calls {
 				env.AssertActivityNumberOfCalls(t, name, n)
@@ -188,14 +194,16 @@ func TestOnboardingStatusQueryAndSearchAttribute(t *testing.T) {
 	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, []string{
-		workflows.StepConfirmInstall, workflows.StepMintLocationToken, workflows.StepEnableSaaS,
-		workflows.StepVerify, workflows.StepVerify,
-	}, steps)
+		workflows.StepConfirmInstall, workflows.StepMintLocationToken, workflows.StepEnableSaaS, workflows.StepVerify, workflows.StepVerify,
+	}, steps[:5])
+	for _, st := range steps[5:] {
+		require.Equal(t, workflows.StepActionstep, st)
+	}
 
 	v, err := env.QueryWorkflow(workflows.StatusQuery)
 	require.NoError(t, err)
 	var st workflows.OnboardingStatus
 	require.NoError(t, v.Get(&st))
 	require.Equal(t, workflows.StepDone, st.Step)
-	require.Equal(t, []string{workflows.StepConfirmInstall, workflows.StepMintLocationToken, workflows.StepEnableSaaS, workflows.StepVerify}, st.CompletedSteps)
+	require.Equal(t, []string{workflows.StepConfirmInstall, workflows.StepMintLocationToken, workflows.StepEnableSaaS, workflows.StepVerify, workflows.StepActionstep}, st.CompletedSteps)
 }

@@ -32,6 +32,8 @@ type OnboardingResult struct {
 	PlanID             string `json:"planId,omitempty"`
 	SubscriptionID     string `json:"subscriptionId,omitempty"`
 	SubscriptionStatus string `json:"subscriptionStatus,omitempty"`
+	// Actionstep is where the location is recorded in Actionstep.
+	Actionstep ActionstepRecord `json:"actionstep,omitzero"`
 }
 
 // Onboarding steps, in order; each is also the OnboardingStep search attribute value
@@ -42,6 +44,7 @@ const (
 	StepEnableSaaS         = "enable-saas"
 	StepUpdateSubscription = "update-subscription"
 	StepVerify             = "verify"
+	StepActionstep         = "actionstep"
 	StepDone               = "done"
 )
 

@@ -128,6 +128,7 @@ func (s *subscription) handle(ctx workflow.Context, ev SubscriptionEvent, waitin
 // apply runs the steps of one event: each step is one activity, one endpoint.
 func (s *subscription) apply(ctx workflow.Context, ev SubscriptionEvent) error {
 	ref := activities.LocationRef{CompanyID: s.in.CompanyID, LocationID: s.in.LocationID}
+	prev := s.state
 	switch ev.Kind {
 	case EventUninstalled:
 		s.state.Uninstalled = true
@@ -184,7 +185,66 @@ func (s *subscription) apply(ctx workflow.Context, ev SubscriptionEvent) error {
 			s.state.Status = statusActive
 		}
 	}
-	return s.adjustToken(ctx, ref)
+	if err := s.adjustToken(ctx, ref); err != nil {
+		return err
+	}
+	// Actionstep joined the flow after the first release: runs recorded before it
+	// replay without these steps.
+	if workflow.GetVersion(ctx, "actionstep-sync", workflow.DefaultVersion, 1) == 1 {
+		return s.syncActionstep(ctx, ev, prev)
+	}
+	return nil
+}
+
+// syncActionstep writes the subscription into the location's matter and notes the
+// change. The first time, it finds (or creates) the client and matter, reading the
+// location's name and address from HighLevel in case they must be created.
+func (s *subscription) syncActionstep(ctx workflow.Context, ev SubscriptionEvent, prev SubscriptionState) error {
+	loc := activities.Location{LocationID: s.in.LocationID, CompanyID: s.in.CompanyID}
+	sync := &actionstepSync{setup: s.state.ActionstepSetup, record: s.state.ActionstepRecord}
+	if sync.record.RecordID == "" {
+		var inst activities.InstalledLocation
+		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read the location for Actionstep"),
+			hl.GetInstalledLocation, activities.LocationRef{CompanyID: s.in.CompanyID, LocationID: s.in.LocationID}).Get(ctx, &inst); err != nil {
+			return err
+		}
+		loc.Name, loc.Address = inst.Name, inst.Address
+		if err := sync.provision(ctx, loc); err != nil {
+			return err
+		}
+		s.state.ActionstepSetup, s.state.ActionstepRecord = sync.setup, sync.record
+	}
+	data := activities.SubscriptionData{
+		SubscriptionID: s.state.SubscriptionID, CustomerID: s.state.CustomerID, PlanID: s.state.PlanID, PlanTitle: s.state.PlanTitle,
+		Status: s.state.Status, Paused: s.state.Paused, EventID: ev.EventID, EventSource: ev.Source, ChangedAt: ev.OccurredAt,
+	}
+	if data.ChangedAt.IsZero() {
+		data.ChangedAt = workflow.Now(ctx)
+	}
+	return sync.write(ctx, loc, data, changeNote(ev, prev, s.state))
+}
+
+// changeNote says what an event changed, for the matter's file notes.
+func changeNote(ev SubscriptionEvent, prev, now SubscriptionState) string {
+	var changes []string
+	for _, c := range []struct{ what, from, to string }{
+		{"subscription", prev.SubscriptionID, now.SubscriptionID},
+		{"plan", prev.PlanID, now.PlanID},
+		{"status", prev.Status, now.Status},
+	} {
+		if c.from != c.to {
+			changes = append(changes, fmt.Sprintf("%s %s → %s", c.what, orDash(c.from), orDash(c.to)))
+		}
+	}
+	what := "no change"
+	if len(changes) > 0 {
+		what = strings.Join(changes, ", ")
+	}
+	kind := "Subscription changed"
+	if ev.Kind == EventCheck {
+		kind = "Subscription checked"
+	}
+	return fmt.Sprintf("%s (%s): %s.", kind, orDash(ev.Source), what)
 }
 
 // adjustToken keeps the location token in step with the location: refresh it; if the

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/saasbridge/saasbridge/activities"
@@ -22,7 +21,7 @@ import (
 // subEnv is a test environment with the subscription's HighLevel reads backed by a
 // tiny model of the location, so tests assert on behaviour rather than call scripts.
 type subEnv struct {
-	*testsuite.TestWorkflowEnvironment
+	*testEnv
 	t       *testing.T
 	model   activities.Subscription
 	updates []string // subscription ids in the order UpdateSaaSSubscription saw them
@@ -35,9 +34,10 @@ type subEnv struct {
 }
 
 func newSubEnv(t *testing.T) *subEnv {
-	e := &subEnv{t: t, TestWorkflowEnvironment: newEnv(t), token: activities.TokenActive,
+	e := &subEnv{t: t, testEnv: newEnv(t), token: activities.TokenActive,
 		model: activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}}
 	e.RegisterActivity(&activities.Credentials{})
+	e.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(installed(), nil)
 	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSubscriptionInput) error {
 		if err := e.failUpdate[in.SubscriptionID]; err != nil {
 			return err

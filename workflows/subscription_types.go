@@ -64,4 +64,8 @@ type SubscriptionState struct {
 	Uninstalled bool   `json:"uninstalled"`
 	// Recent holds the IDs of the last events applied (oldest first), for dedupe.
 	Recent []string `json:"recent,omitempty"`
+	// Actionstep caches where the location lives in Actionstep and what the
+	// configured names resolved to, so each event costs only the writes.
+	ActionstepSetup  ActionstepSetup  `json:"actionstepSetup,omitzero"`
+	ActionstepRecord ActionstepRecord `json:"actionstepRecord,omitzero"`
 }

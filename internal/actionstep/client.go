@@ -318,12 +318,23 @@ func roundTrip[T any](ctx context.Context, c *Client, r request, resource string
 var errEmptyID = errors.New("empty or invalid id")
 
 // recordPath is "<resource>/<id>". An empty id would turn a get into a list and an update into
-// a bulk update, so it is refused; escaping keeps a comma from addressing several records.
+// a bulk update, so it is refused (see idSegment).
 func recordPath(resource string, id ID) (string, error) {
-	if id == "" || id == "." || id == ".." {
+	seg, err := idSegment(id)
+	if err != nil {
+		return "", err
+	}
+	return resource + "/" + seg, nil
+}
+
+// idSegment is one id as a path segment. An empty id, a dot segment and a comma are refused:
+// servers decode %2C before splitting a path's ids, so escaping cannot keep a comma from
+// addressing several records.
+func idSegment(id ID) (string, error) {
+	if id == "" || id == "." || id == ".." || strings.Contains(string(id), ",") {
 		return "", errEmptyID
 	}
-	return resource + "/" + url.PathEscape(string(id)), nil
+	return url.PathEscape(string(id)), nil
 }
 
 // endpointError reports a request refused before it was sent (a bad id or filter).

@@ -2,7 +2,11 @@ package actionstep
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // Custom-data endpoint templates (reference §3.5). Collections and fields are defined once
@@ -19,6 +23,8 @@ const (
 	EndpointGetDataCollectionRecordValue    = "GET /datacollectionrecordvalues/{id}"
 	EndpointCreateDataCollectionRecordValue = "POST /datacollectionrecordvalues"
 	EndpointUpdateDataCollectionRecordValue = "PUT /datacollectionrecordvalues/{id}"
+	// EndpointUpdateDataCollectionRecordValues is the bulk update, several ids joined by commas.
+	EndpointUpdateDataCollectionRecordValues = "PUT /datacollectionrecordvalues/{ids}"
 )
 
 // DataCollection is a set of custom fields attached to a matter type.
@@ -168,4 +174,47 @@ func (c *Client) UpdateDataCollectionRecordValue(ctx context.Context, id ID, val
 		StringValue string `json:"stringValue"`
 	}{value}
 	return update[DataCollectionRecordValue](ctx, c, EndpointUpdateDataCollectionRecordValue, http.MethodPut, resDataCollectionRecordValues, id, body)
+}
+
+// UpdateDataCollectionRecordValues sets several values, by value id, in one request:
+// PUT /datacollectionrecordvalues/{id1},{id2},… with an array body in the same order
+// (reference §3.5 step 4). The ids are sent sorted, so the same map always makes the same
+// request. It returns the values as written. An empty map sends nothing.
+//
+// The API documents no atomicity: after an error some of the values may have been set. Like
+// the single update it sets state, so repeating it is harmless.
+func (c *Client) UpdateDataCollectionRecordValues(ctx context.Context, values map[ID]string) ([]DataCollectionRecordValue, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	type valueBody struct {
+		StringValue string `json:"stringValue"`
+	}
+	ids := slices.Sorted(maps.Keys(values))
+	segments := make([]string, len(ids))
+	bodies := make([]valueBody, len(ids))
+	for i, id := range ids {
+		seg, err := idSegment(id)
+		if err != nil {
+			return nil, endpointError(EndpointUpdateDataCollectionRecordValues, err)
+		}
+		segments[i], bodies[i] = seg, valueBody{values[id]}
+	}
+	r := request{
+		endpoint: EndpointUpdateDataCollectionRecordValues, method: http.MethodPut,
+		path: resDataCollectionRecordValues + "/" + strings.Join(segments, ","),
+		body: envelope(resDataCollectionRecordValues, bodies),
+	}
+	res, err := c.rest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	page, err := decodePage[DataCollectionRecordValue](res.body, resDataCollectionRecordValues)
+	if err == nil && len(page.Items) != len(ids) {
+		err = fmt.Errorf("%w: want %d %s records, got %d", errNoRecord, len(ids), resDataCollectionRecordValues, len(page.Items))
+	}
+	if err != nil {
+		return nil, &DecodeError{Endpoint: r.endpoint, StatusCode: res.status, Err: err}
+	}
+	return page.Items, nil
 }

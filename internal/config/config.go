@@ -55,6 +55,31 @@ func (h HighLevel) AppID() string {
 	return id
 }
 
+// Actionstep holds the Actionstep app's credentials, the organisation saasbridge writes
+// to, and the names of what it writes (resolved through the API at run time).
+type Actionstep struct {
+	AuthURL      string `env:"ACTIONSTEP_AUTH_URL" envDefault:"https://go.actionstep.com/api/oauth/authorize"`
+	TokenURL     string `env:"ACTIONSTEP_TOKEN_URL" envDefault:"https://api.actionstep.com/api/oauth/token"`
+	ClientID     string `env:"ACTIONSTEP_CLIENT_ID,required,notEmpty"`
+	ClientSecret string `env:"ACTIONSTEP_CLIENT_SECRET,required,notEmpty"`
+	// Scopes: one per resource the flows touch (least privilege), space-separated.
+	Scopes []string `env:"ACTIONSTEP_SCOPES" envSeparator:" " envDefault:"participants participanttypes participantdefaulttypes actiontypes actions actioncreate actionparticipants datacollections datacollectionfields datacollectionrecords datacollectionrecordvalues filenotes contactnotes users"`
+	// OrgKey is the organisation connected through /oauth/actionstep/start; its token
+	// is the one the worker uses.
+	OrgKey string `env:"ACTIONSTEP_ORG_KEY,required,notEmpty"`
+	// MatterType, ClientType and DataCollection name the matter type of subscription
+	// matters, the participant type of the client on them, and the matter type's data
+	// collection that holds the subscription's fields.
+	MatterType     string `env:"ACTIONSTEP_MATTER_TYPE" envDefault:"SaaS Subscription"`
+	ClientType     string `env:"ACTIONSTEP_CLIENT_TYPE" envDefault:"Client"`
+	DataCollection string `env:"ACTIONSTEP_DATA_COLLECTION" envDefault:"saas_subscription"`
+	// Mapping (inline JSON) or MappingFile (a path) maps HighLevel fields onto
+	// Actionstep's; neither means the built-in default.
+	Mapping     string        `env:"ACTIONSTEP_MAPPING"`
+	MappingFile string        `env:"ACTIONSTEP_MAPPING_FILE"`
+	CallTimeout time.Duration `env:"ACTIONSTEP_REQUEST_TIMEOUT" envDefault:"20s"`
+}
+
 // Store locates the token store and the key that encrypts tokens at rest.
 type Store struct {
 	// DSN is a SQLite file path (the default) or a sqlite:// / file: URL.
@@ -91,24 +116,30 @@ func (k Key) String() string { return "[redacted]" }
 
 // Worker is the worker process's configuration.
 type Worker struct {
-	Temporal  Temporal
-	HighLevel HighLevel
-	Store     Store
-	Log       Log
+	Temporal   Temporal
+	HighLevel  HighLevel
+	Actionstep Actionstep
+	Store      Store
+	Log        Log
 	// HighLevelRatePerSecond caps agency-token calls across every worker: it becomes the
 	// server-side TaskQueueActivitiesPerSecond of the agency task queue. HighLevel allows
 	// 100 per 10 s per app per company; the default leaves headroom for the starter.
 	HighLevelRatePerSecond float64 `env:"HIGHLEVEL_RATE_PER_SECOND" envDefault:"9"`
+	// ActionstepRatePerSecond caps Actionstep calls across every worker (the
+	// actionstep task queue's server-side limit): Actionstep rate-limits per user and
+	// organisation without publishing numbers.
+	ActionstepRatePerSecond float64 `env:"ACTIONSTEP_RATE_PER_SECOND" envDefault:"4"`
 	// ShutdownTimeout lets in-flight activities finish on SIGTERM.
 	ShutdownTimeout time.Duration `env:"WORKER_SHUTDOWN_TIMEOUT" envDefault:"30s"`
 }
 
 // Starter is the starter process's configuration (HTTP server and CLI commands).
 type Starter struct {
-	Temporal  Temporal
-	HighLevel HighLevel
-	Store     Store
-	Log       Log
+	Temporal   Temporal
+	HighLevel  HighLevel
+	Actionstep Actionstep
+	Store      Store
+	Log        Log
 	// CompanyID is the agency (HighLevel company) that CLI commands act for by default.
 	CompanyID  string `env:"HIGHLEVEL_COMPANY_ID"`
 	ListenAddr string `env:"STARTER_LISTEN_ADDR" envDefault:"127.0.0.1:8080"`
@@ -182,6 +213,11 @@ func (s Secrets) String() string { return fmt.Sprintf("[%d secrets redacted]", l
 // HighLevelRedirectURL is the OAuth callback registered with the HighLevel app.
 func (s Starter) HighLevelRedirectURL() string {
 	return strings.TrimRight(s.PublicURL, "/") + "/oauth/highlevel/callback"
+}
+
+// ActionstepRedirectURL is the OAuth callback registered with the Actionstep app.
+func (s Starter) ActionstepRedirectURL() string {
+	return strings.TrimRight(s.PublicURL, "/") + "/oauth/actionstep/callback"
 }
 
 // LoadWorker reads the worker's configuration from the environment.
@@ -280,7 +316,8 @@ func parseReason(e env.ParseError) string {
 }
 
 // fieldKeys maps struct field names to their variable names; caarlos0/env reports parse
-// errors by field name only. Field names are unique across sections (see the test).
+// errors by field name only. Names of fields that can fail to parse (anything but
+// strings) are unique across sections (see the test).
 func fieldKeys(t reflect.Type) map[string]string {
 	out := map[string]string{}
 	for i := range t.NumField() {
@@ -387,6 +424,30 @@ func (h HighLevel) problems() []problem {
 	return out
 }
 
+func (a Actionstep) problems() []problem {
+	var out []problem
+	for key, raw := range map[string]string{"ACTIONSTEP_AUTH_URL": a.AuthURL, "ACTIONSTEP_TOKEN_URL": a.TokenURL} {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			out = append(out, problem{key, "must be an absolute http(s) URL"})
+		}
+	}
+	for key, v := range map[string]string{"ACTIONSTEP_MATTER_TYPE": a.MatterType, "ACTIONSTEP_CLIENT_TYPE": a.ClientType, "ACTIONSTEP_DATA_COLLECTION": a.DataCollection} {
+		if strings.TrimSpace(v) == "" {
+			out = append(out, problem{key, "must not be empty"})
+		}
+	}
+	if a.Mapping != "" && a.MappingFile != "" {
+		out = append(out, problem{"ACTIONSTEP_MAPPING", "set ACTIONSTEP_MAPPING or ACTIONSTEP_MAPPING_FILE, not both"})
+	}
+	if a.CallTimeout <= 0 {
+		out = append(out, problem{"ACTIONSTEP_REQUEST_TIMEOUT", "must be positive"})
+	}
+	if len(a.Scopes) == 0 {
+		out = append(out, problem{"ACTIONSTEP_SCOPES", "must list at least one scope"})
+	}
+	return out
+}
+
 func (s Store) problems() []problem {
 	if strings.TrimSpace(s.DSN) == "" {
 		return []problem{{"STORE_DSN", "must not be empty"}}
@@ -413,6 +474,9 @@ func (w Worker) problems() []problem {
 	var out []problem
 	if w.HighLevelRatePerSecond <= 0 {
 		out = append(out, problem{"HIGHLEVEL_RATE_PER_SECOND", "must be positive"})
+	}
+	if w.ActionstepRatePerSecond <= 0 {
+		out = append(out, problem{"ACTIONSTEP_RATE_PER_SECOND", "must be positive"})
 	}
 	if w.ShutdownTimeout < 0 {
 		out = append(out, problem{"WORKER_SHUTDOWN_TIMEOUT", "must not be negative"})

@@ -18,6 +18,9 @@ func baseEnv() []string {
 		"HIGHLEVEL_CLIENT_ID=6578278e879ad2646715ba9c-megyp358",
 		"HIGHLEVEL_CLIENT_SECRET=5f0c1e8e-secret",
 		"STORE_ENCRYPTION_KEY=" + goodKey,
+		"ACTIONSTEP_CLIENT_ID=as-client",
+		"ACTIONSTEP_CLIENT_SECRET=as-secret",
+		"ACTIONSTEP_ORG_KEY=demoorg",
 	}
 }
 
@@ -53,7 +56,8 @@ func TestLoadNamesEveryBadVariable(t *testing.T) {
 		{
 			name: "all required missing",
 			env:  nil,
-			want: []string{"HIGHLEVEL_CLIENT_ID: required but not set", "HIGHLEVEL_CLIENT_SECRET: required but not set", "STORE_ENCRYPTION_KEY: required but not set"},
+			want: []string{"HIGHLEVEL_CLIENT_ID: required but not set", "HIGHLEVEL_CLIENT_SECRET: required but not set", "STORE_ENCRYPTION_KEY: required but not set",
+				"ACTIONSTEP_CLIENT_ID: required but not set", "ACTIONSTEP_ORG_KEY: required but not set"},
 		},
 		{
 			name: "malformed values",
@@ -126,7 +130,7 @@ func TestKeyNeverPrinted(t *testing.T) {
 }
 
 // Parse errors are reported by field name; the mapping to variable names relies on
-// field names being unique across every section.
+// the names of fields that can fail to parse (not strings) being unique across sections.
 func TestFieldNamesUnique(t *testing.T) {
 	for _, typ := range []reflect.Type{reflect.TypeFor[Worker](), reflect.TypeFor[Starter]()} {
 		seen := map[string]string{}
@@ -139,6 +143,9 @@ func TestFieldNamesUnique(t *testing.T) {
 					continue
 				}
 				key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				if f.Type.Kind() == reflect.String || (f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String) {
+					continue
+				}
 				if prev, ok := seen[f.Name]; ok && prev != key {
 					t.Errorf("%s: field %s maps to both %s and %s", typ, f.Name, prev, key)
 				}
@@ -166,11 +173,21 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 		documented[key] = true
 	}
 	read := map[string]bool{}
-	for _, typ := range []reflect.Type{reflect.TypeFor[Worker](), reflect.TypeFor[Starter]()} {
-		for _, key := range fieldKeys(typ) {
-			read[key] = true
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
+				walk(f.Type)
+				continue
+			}
+			if key, _, _ := strings.Cut(f.Tag.Get("env"), ","); key != "" {
+				read[key] = true
+			}
 		}
 	}
+	walk(reflect.TypeFor[Worker]())
+	walk(reflect.TypeFor[Starter]())
 	for key := range read {
 		if !documented[key] {
 			t.Errorf("%s is read but not in .env.example", key)

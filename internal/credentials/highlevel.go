@@ -87,11 +87,14 @@ func refreshError(err error) error {
 	return err
 }
 
-// source serves one stored credential to a HighLevel client.
+// source serves one stored credential to an API client.
 type source struct {
 	store     *tokens.Store
 	key       string
 	refresher tokens.Refresher
+	// convert shapes the stored token for the client (Actionstep's carries its
+	// api_endpoint along).
+	convert func(tokens.Token) *oauth2.Token
 }
 
 var (
@@ -103,7 +106,7 @@ var (
 // refreshes through c when the token is about to expire, and replaces a token the API
 // rejected with 401.
 func HighLevelSource(store *tokens.Store, c *highlevel.Client, key string) oauth2.TokenSource {
-	return source{store: store, key: key, refresher: HighLevelRefresher(c)}
+	return source{store: store, key: key, refresher: HighLevelRefresher(c), convert: bearer}
 }
 
 // Token satisfies oauth2.TokenSource for code without a context; the client uses
@@ -120,7 +123,7 @@ func (s source) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return oauth2Token(t), nil
+	return s.convert(t), nil
 }
 
 // Reauthorize refreshes the credential unless another process already replaced the
@@ -130,9 +133,9 @@ func (s source) Reauthorize(ctx context.Context, rejected *oauth2.Token) (*oauth
 	if err != nil {
 		return nil, err
 	}
-	return oauth2Token(t), nil
+	return s.convert(t), nil
 }
 
-func oauth2Token(t tokens.Token) *oauth2.Token {
+func bearer(t tokens.Token) *oauth2.Token {
 	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: "Bearer", Expiry: t.Expiry}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,10 +20,13 @@ import (
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
+// fixtureRelease names the workflow code the recorded histories come from. Bump it
+// when a workflow changes shape, run make histories, and commit the new files next to
+// the old ones: old histories must keep replaying (v1: before Actionstep; v2: with it).
+const fixtureRelease = "v2"
+
 // TestRecordHistories writes real histories, from this dev server, into
-// workflows/testdata for the replay tests. Run it (make histories) whenever a workflow
-// changes shape, and commit the new files next to the old ones: old histories must
-// keep replaying.
+// workflows/testdata for the replay tests.
 func TestRecordHistories(t *testing.T) {
 	s := need(t)
 	if os.Getenv("SAASBRIDGE_RECORD_HISTORIES") == "" {
@@ -39,6 +43,7 @@ func TestRecordHistories(t *testing.T) {
 			Events: s.history(ctx, t, run.GetID(), run.GetRunID()),
 		})
 		require.NoError(t, err)
+		name = strings.Replace(name, "_v1_", "_"+fixtureRelease+"_", 1)
 		require.NoError(t, os.WriteFile(filepath.Join(out, name+".json"), js, 0o644))
 	}
 	record := func(name string, in workflows.OnboardingInput) {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
@@ -41,6 +43,11 @@ type stack struct {
 	sandbox      *proc
 	sandboxURL   string
 	admin        *highlevelsim.AdminClient
+	asURL        string
+	asAdmin      *actionstepsim.AdminClient
+	asClientID   string
+	asSecret     string
+	orgKey       string
 	starter      *proc
 	starterURL   string
 	workers      []*proc
@@ -119,6 +126,9 @@ func startStack() (*stack, error) {
 		clientSecret:  randHex(16),
 		storeKey:      base64.StdEncoding.EncodeToString(randBytes(32)),
 		billingSecret: randHex(16),
+		asClientID:    "saasbridge-" + randHex(4),
+		asSecret:      randHex(16),
+		orgKey:        "e2eorg" + randHex(3),
 	}
 	// Logs and databases of the last run stay in build/e2e for inspection.
 	if err := os.RemoveAll(s.dir); err != nil {
@@ -151,6 +161,10 @@ func startStack() (*stack, error) {
 		"SANDBOX_AUTO_CONSENT=true",
 		"SANDBOX_LOG_LEVEL=debug",
 		"SANDBOX_WEBHOOK_RSA_BITS=2048",
+		"SANDBOX_ACTIONSTEP_ADDR=127.0.0.1:0",
+		"SANDBOX_ACTIONSTEP_CLIENT_ID=" + s.asClientID,
+		"SANDBOX_ACTIONSTEP_CLIENT_SECRET=" + s.asSecret,
+		"SANDBOX_ACTIONSTEP_SEED_ORG=" + s.orgKey,
 	})
 	if err != nil {
 		return s, err
@@ -161,6 +175,14 @@ func startStack() (*stack, error) {
 	}
 	s.sandboxURL = addr
 	s.admin = &highlevelsim.AdminClient{BaseURL: addr}
+	if s.asURL, err = s.sandbox.waitLog(ctx, regexp.MustCompile(`sandbox actionstep listening on (http://[0-9.:]+)`)); err != nil {
+		return s, err
+	}
+	s.asAdmin = &actionstepsim.AdminClient{BaseURL: s.asURL}
+	// The tests drive Actionstep harder than its default limit (300 a minute) allows.
+	if _, err := s.asAdmin.SetRateLimit(ctx, actionstepsim.RateLimit{Max: 100000, Window: actionstepsim.Duration(time.Minute)}); err != nil {
+		return s, fmt.Errorf("raise the Actionstep sandbox's rate limit: %w", err)
+	}
 	agency, err := s.admin.CreateAgency(ctx, highlevelsim.AgencySpec{Name: "E2E Agency"})
 	if err != nil {
 		return s, fmt.Errorf("seed agency: %w", err)
@@ -183,7 +205,10 @@ func startStack() (*stack, error) {
 	if _, err := s.starter.waitLog(ctx, regexp.MustCompile(`starter listening`)); err != nil {
 		return s, err
 	}
-	if err := s.connectAgency(ctx); err != nil {
+	if err := s.connect(ctx, "highlevel", s.companyID); err != nil {
+		return s, err
+	}
+	if err := s.connect(ctx, "actionstep", s.orgKey); err != nil {
 		return s, err
 	}
 	// The sandbox delivers its webhooks to the starter, redelivering 429s quickly.
@@ -281,25 +306,31 @@ func (s *stack) env() []string {
 		"HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS=" + s.sandboxRSAPEM,
 		"BILLING_WEBHOOK_SECRETS=" + s.billingSecret,
 		"STARTER_TEMPORAL_TIMEOUT=2s",
+		"ACTIONSTEP_AUTH_URL=" + s.asURL + "/api/oauth/authorize",
+		"ACTIONSTEP_TOKEN_URL=" + s.asURL + "/api/oauth/token",
+		"ACTIONSTEP_CLIENT_ID=" + s.asClientID,
+		"ACTIONSTEP_CLIENT_SECRET=" + s.asSecret,
+		"ACTIONSTEP_ORG_KEY=" + s.orgKey,
+		"ACTIONSTEP_RATE_PER_SECOND=50",
 		// Debug logs everything the programs can log: the leak check reads them all.
 		"LOG_LEVEL=" + map[bool]string{false: "debug", true: "info"}[benchMode],
 		"LOG_FORMAT=json",
 	}
 }
 
-// connectAgency runs the real OAuth flow: starter → sandbox consent → callback.
-func (s *stack) connectAgency(ctx context.Context) error {
+// connect runs a real OAuth flow: starter → sandbox consent (auto) → callback.
+func (s *stack) connect(ctx context.Context, provider, want string) error {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.starterURL+"/oauth/highlevel/start", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.starterURL+"/oauth/"+provider+"/start", nil)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("connect agency: %w", err)
+		return fmt.Errorf("connect %s: %w", provider, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), s.companyID) {
-		return fmt.Errorf("connect agency: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+		return fmt.Errorf("connect %s: %d %s", provider, resp.StatusCode, body)
 	}
 	return nil
 }
@@ -339,11 +370,10 @@ func (s *stack) stop() {
 func (s *stack) checkLogsForTokens() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	issued, err := s.admin.Tokens(ctx)
+	all, err := s.issuedTokens(ctx)
 	if err != nil {
 		return err
 	}
-	all := issued.All()
 	if len(all) == 0 {
 		return errors.New("the sandbox issued no tokens: the leak check would prove nothing")
 	}
@@ -357,6 +387,19 @@ func (s *stack) checkLogsForTokens() error {
 		}
 	}
 	return nil
+}
+
+// issuedTokens is every token either sandbox ever issued.
+func (s *stack) issuedTokens(ctx context.Context) ([]string, error) {
+	hl, err := s.admin.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	as, err := s.asAdmin.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Concat(hl.All(), as.AccessTokens, as.RefreshTokens), nil
 }
 
 func freePort() (string, error) {

@@ -1,0 +1,197 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/saasbridge/saasbridge/activities"
+)
+
+// ActionstepTaskQueue carries every Actionstep call; its workers share one server-side
+// rate limit (Actionstep limits per user and organisation).
+const ActionstepTaskQueue = "actionstep"
+
+// as refers to Actionstep activity methods; never dereferenced.
+var as *activities.Actionstep
+
+// ErrTypeActionstepDuplicate: a create kept losing its answer and the record never
+// showed up; stop rather than risk a duplicate.
+const ErrTypeActionstepDuplicate = "ActionstepCreateUnconfirmed"
+
+// maxCreateRounds bounds find→create rounds when creates keep losing their answers.
+const maxCreateRounds = 5
+
+func withActionstep(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              ActionstepTaskQueue,
+		StartToCloseTimeout:    45 * time.Second,
+		ScheduleToCloseTimeout: 30 * time.Minute,
+		RetryPolicy:            highLevelRetry,
+		Summary:                summary,
+	})
+}
+
+// ActionstepSetup is what the configured names resolve to in the organisation. The
+// subscription entity keeps it so it looks them up once.
+type ActionstepSetup struct {
+	MatterTypeID     string `json:"matterTypeId"`
+	ClientTypeID     string `json:"clientTypeId"`
+	DataCollectionID string `json:"dataCollectionId"`
+}
+
+func (s ActionstepSetup) resolved() bool { return s.DataCollectionID != "" }
+
+// ActionstepRecord is where a location lives in Actionstep.
+type ActionstepRecord struct {
+	ParticipantID string `json:"participantId,omitempty"`
+	MatterID      string `json:"matterId,omitempty"`
+	RecordID      string `json:"recordId,omitempty"`
+}
+
+// actionstepSync runs the Actionstep steps of the flows. Every step is one activity,
+// one call; creates are find→create rounds, because Actionstep's POSTs are not
+// idempotent and an answer lost after a commit must not make a duplicate.
+type actionstepSync struct {
+	setup  ActionstepSetup
+	record ActionstepRecord
+}
+
+func (s *actionstepSync) resolve(ctx workflow.Context) error {
+	if s.setup.resolved() {
+		return nil
+	}
+	if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look up the matter type"), as.LookupMatterType).Get(ctx, &s.setup.MatterTypeID); err != nil {
+		return err
+	}
+	if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look up the client participant type"), as.LookupClientType).Get(ctx, &s.setup.ClientTypeID); err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look up the data collection"),
+		as.LookupDataCollection, s.setup.MatterTypeID).Get(ctx, &s.setup.DataCollectionID)
+}
+
+// findOrCreate runs find, and create when absent, until one of them yields an id.
+func findOrCreate(ctx workflow.Context, what string, find, create func() (activities.Found, error)) (activities.Found, error) {
+	for range maxCreateRounds {
+		found, err := find()
+		if err != nil || found.ID != "" {
+			return found, err
+		}
+		created, err := create()
+		if err == nil {
+			return created, nil
+		}
+		if !outcomeUnknown(err) {
+			return activities.Found{}, err
+		}
+		workflow.GetLogger(ctx).Warn("create lost its answer; looking again before retrying", "what", what)
+	}
+	return activities.Found{}, temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("could not confirm the %s was created after %d tries", what, maxCreateRounds), ErrTypeActionstepDuplicate, nil)
+}
+
+// provision finds or creates the client, its subscription matter (reopened if it was
+// closed) and the matter's data record.
+func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location) error {
+	if err := s.resolve(ctx); err != nil {
+		return err
+	}
+	client, err := findOrCreate(ctx, "client participant",
+		func() (f activities.Found, err error) {
+			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the client"), as.FindClient, loc.LocationID).Get(ctx, &f)
+			return f, err
+		},
+		func() (f activities.Found, err error) {
+			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: create the client"), as.CreateClient, loc).Get(ctx, &f.ID)
+			return f, err
+		})
+	if err != nil {
+		return err
+	}
+	s.record.ParticipantID = client.ID
+
+	ref := activities.MatterRef{LocationID: loc.LocationID, MatterTypeID: s.setup.MatterTypeID}
+	matter, err := findOrCreate(ctx, "subscription matter",
+		func() (f activities.Found, err error) {
+			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the subscription matter"), as.FindMatter, ref).Get(ctx, &f)
+			return f, err
+		},
+		func() (f activities.Found, err error) {
+			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: create the subscription matter"), as.CreateMatter, activities.NewMatter{
+				MatterRef: ref, LocationName: loc.Name, ClientTypeID: s.setup.ClientTypeID, ParticipantID: client.ID,
+			}).Get(ctx, &f.ID)
+			return f, err
+		})
+	if err != nil {
+		return err
+	}
+	s.record.MatterID = matter.ID
+	if matter.Status == matterClosed {
+		// A re-install: the matter of the earlier install is reopened, not duplicated.
+		if err := s.setStatus(ctx, matterActive); err != nil {
+			return err
+		}
+	}
+
+	rec := activities.RecordRef{MatterID: matter.ID, DataCollectionID: s.setup.DataCollectionID}
+	record, err := findOrCreate(ctx, "data record",
+		func() (f activities.Found, err error) {
+			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the matter's data record"), as.FindRecord, rec).Get(ctx, &f)
+			return f, err
+		},
+		func() (f activities.Found, err error) {
+			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: create the matter's data record"), as.CreateRecord, rec).Get(ctx, &f.ID)
+			return f, err
+		})
+	s.record.RecordID = record.ID
+	return err
+}
+
+// write writes the subscription into the matter's data record and adds a file note.
+func (s *actionstepSync) write(ctx workflow.Context, loc activities.Location, sub activities.SubscriptionData, note string) error {
+	if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: write the subscription data"), as.WriteSubscriptionData, activities.DataWrite{
+		RecordRef: activities.RecordRef{MatterID: s.record.MatterID, DataCollectionID: s.setup.DataCollectionID},
+		RecordID:  s.record.RecordID, Location: loc, Subscription: sub,
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	return s.note(ctx, note, sub.EventID)
+}
+
+// note adds a file note once. Notes are created first (each is new); only after a
+// lost answer does it look for the marker before adding the note again.
+func (s *actionstepSync) note(ctx workflow.Context, text, marker string) error {
+	n := activities.Note{MatterID: s.record.MatterID, Text: fmt.Sprintf("%s [saasbridge %s]", text, marker), Marker: marker}
+	for range maxCreateRounds {
+		err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: add a file note"), as.AddFileNote, n).Get(ctx, nil)
+		if !outcomeUnknown(err) {
+			return err
+		}
+		var exists bool
+		if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look for the file note"), as.FindFileNote, n).Get(ctx, &exists); err != nil || exists {
+			return err
+		}
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("could not confirm the file note was added after %d tries", maxCreateRounds), ErrTypeActionstepDuplicate, nil)
+}
+
+func outcomeUnknown(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == activities.ErrTypeOutcomeUnknown
+}
+
+// Matter statuses.
+const (
+	matterActive = "Active"
+	matterClosed = "Closed"
+)
+
+func (s *actionstepSync) setStatus(ctx workflow.Context, status string) error {
+	return workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: set the matter "+status), as.SetMatterStatus,
+		activities.MatterStatus{MatterID: s.record.MatterID, Status: status}).Get(ctx, nil)
+}
