@@ -57,9 +57,15 @@ unit:
 	$(GO) test -race -count=1 -short ./...
 
 ## test: everything CI runs. End-to-end tests start their own Temporal dev server
-## (bin/temporal), sandbox, workers and starter on loopback.
+## (bin/temporal), sandbox, workers and starter on loopback; the token store's
+## PostgreSQL tests get a throwaway server, and the Web UI test Debian's Chromium
+## (both installed when absent).
 test: $(TEMPORAL) lint
-	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@dsn=$$(./scripts/postgres.sh start) && chromium=$$(./scripts/chromium.sh) || exit 1; \
+	echo "SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHROMIUM=$$chromium SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./..."; \
+	SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHROMIUM=$$chromium SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) \
+		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...; rc=$$?; \
+	./scripts/postgres.sh stop >/dev/null; exit $$rc
 
 ## bench: figures named by the issues, printed as a table.
 bench: $(TEMPORAL)

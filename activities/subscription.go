@@ -9,7 +9,9 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -89,9 +91,12 @@ func (a *HighLevel) RefreshLocationToken(ctx context.Context, in LocationRef) (L
 	}
 }
 
-// Credentials holds activities on the token store alone (no API call).
+// Credentials holds activities on the token store: deletion, listing, and refreshing
+// credentials through their provider's token endpoint.
 type Credentials struct {
-	Tokens *tokens.Store
+	Tokens     *tokens.Store
+	HighLevel  *highlevel.Client
+	Actionstep *actionstep.Client
 }
 
 // DeleteLocationToken removes a location's stored token (offboarding). Deleting a

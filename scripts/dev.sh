@@ -35,6 +35,7 @@ ensure BILLING_WEBHOOK_SECRETS "$(rand_alnum 32)"
 ensure ACTIONSTEP_CLIENT_ID "saasbridge-$(rand_hex 8)"
 ensure ACTIONSTEP_CLIENT_SECRET "$(rand_alnum 32)"
 ensure ACTIONSTEP_ORG_KEY demolaw
+ensure PAYLOAD_ENCRYPTION_KEYS "dev1:$(head -c 32 /dev/urandom | base64)"
 umask 022
 set -a
 # shellcheck disable=SC1091
@@ -50,6 +51,7 @@ ACTIONSTEP_AUTH_URL=http://127.0.0.1:$ACTIONSTEP_PORT/api/oauth/authorize
 ACTIONSTEP_TOKEN_URL=http://127.0.0.1:$ACTIONSTEP_PORT/api/oauth/token
 LOG_FORMAT=console
 LOG_LEVEL=${LOG_LEVEL:-info}
+WORKER_HTTP_ADDR=127.0.0.1:${WORKER_HTTP_PORT:-9090}
 set +a
 
 if [[ "${1:-}" == "onboard" ]]; then
@@ -92,7 +94,8 @@ for sa in $("$bin/starter" search-attributes); do sa_args+=(--search-attribute "
 
 echo ">> Temporal dev server (logs: .dev/temporal.log)"
 "$bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-  --db-filename "$dev/temporal.db" --log-level warn "${sa_args[@]}" >"$dev/temporal.log" 2>&1 &
+  --db-filename "$dev/temporal.db" --log-level warn "${sa_args[@]}" \
+  --ui-codec-endpoint "http://127.0.0.1:$STARTER_PORT/codec" >"$dev/temporal.log" 2>&1 &
 pids+=($!)
 
 echo ">> HighLevel sandbox (logs: .dev/sandbox.log)"
@@ -128,12 +131,16 @@ for provider in highlevel actionstep; do
 done
 rm -f "$dev/cookies"
 
+echo ">> applying the reconciliation and credential-upkeep schedules"
+"$bin/starter" schedules apply
+
 first=$(curl -fsS "http://127.0.0.1:$SANDBOX_PORT/_sandbox/state" | grep -o '"id":"[A-Za-z0-9]\{20\}"' | grep -v "$HIGHLEVEL_COMPANY_ID" | head -1 | cut -d'"' -f4)
 cat <<MSG
 
   saasbridge is running.
     Temporal Web UI   http://127.0.0.1:$TEMPORAL_UI_PORT
-    starter           http://127.0.0.1:$STARTER_PORT   (connect: /oauth/highlevel/start)
+    starter           http://127.0.0.1:$STARTER_PORT   (connect: /oauth/highlevel/start; /metrics, /readyz)
+    worker probes     http://$WORKER_HTTP_ADDR   (/metrics, /readyz)
     HighLevel sandbox http://127.0.0.1:$SANDBOX_PORT   (state: /_sandbox/state)
     Actionstep sandbox http://127.0.0.1:$ACTIONSTEP_PORT  (state: /_sandbox/orgs/$ACTIONSTEP_ORG_KEY)
 

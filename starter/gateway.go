@@ -17,6 +17,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/billing"
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
 )
@@ -39,7 +40,14 @@ type gateway struct {
 	seen      *seenCache
 	logger    *zap.Logger
 	now       func() time.Time
+	metrics   *metrics.Metrics // nil: not recorded
 }
+
+// Webhook sources, as metric labels.
+const (
+	sourceHighLevel = "highlevel"
+	sourceBilling   = "billing"
+)
 
 // Event-id prefixes keep the sources' id spaces apart in the subscription entity's
 // dedupe memory.
@@ -73,56 +81,63 @@ func writeJSON(w http.ResponseWriter, status int, r reply) {
 }
 
 // readBody enforces the content type and the size limit; on failure it has answered.
-func (g *gateway) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+func (g *gateway) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
+	g.metrics.WebhookReceived(source)
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		writeJSON(w, http.StatusUnsupportedMediaType, reply{Error: "Content-Type must be application/json"})
+		g.reject(w, http.StatusUnsupportedMediaType, source, metrics.ReasonContentType, errors.New("Content-Type must be application/json"))
 		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeJSON(w, http.StatusRequestEntityTooLarge, reply{Error: fmt.Sprintf("body larger than %d bytes", g.maxBody)})
+		g.reject(w, http.StatusRequestEntityTooLarge, source, metrics.ReasonTooLarge, fmt.Errorf("body larger than %d bytes", g.maxBody))
 		return nil, false
 	case err != nil:
-		writeJSON(w, http.StatusBadRequest, reply{Error: "could not read the body"})
+		g.reject(w, http.StatusBadRequest, source, metrics.ReasonMalformed, errors.New("could not read the body"))
 		return nil, false
 	}
 	return body, true
 }
 
+// accept answers an event Temporal has (or did not need).
+func (g *gateway) accept(w http.ResponseWriter, status int, source, outcome, workflowID string) {
+	g.metrics.WebhookAccepted(source, outcome)
+	writeJSON(w, status, reply{Status: outcome, WorkflowID: workflowID})
+}
+
 // highLevel serves POST /webhooks/highlevel.
 func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
-	body, ok := g.readBody(w, r)
+	body, ok := g.readBody(w, r, sourceHighLevel)
 	if !ok {
 		return
 	}
 	scheme, err := g.verifier.Verify(r.Header, body)
 	if err != nil {
-		g.reject(w, http.StatusUnauthorized, "highlevel", err)
+		g.reject(w, http.StatusUnauthorized, sourceHighLevel, metrics.ReasonSignature, err)
 		return
 	}
 	ev, err := highlevel.ParseWebhook(body)
 	if err != nil {
-		g.reject(w, http.StatusBadRequest, "highlevel", err)
+		g.reject(w, http.StatusBadRequest, sourceHighLevel, metrics.ReasonMalformed, err)
 		return
 	}
 	if err := g.verifier.CheckFresh(ev); err != nil {
-		g.reject(w, http.StatusUnauthorized, "highlevel", err)
+		g.reject(w, http.StatusUnauthorized, sourceHighLevel, metrics.ReasonStale, err)
 		return
 	}
 	log := g.logger.With(zap.String("type", ev.Type), zap.String("webhookId", ev.WebhookID),
 		zap.String("locationId", ev.Location()), zap.String("companyId", ev.CompanyID), zap.String("scheme", string(scheme)))
 	if ev.AppID != "" && ev.AppID != g.appID {
 		log.Info("webhook for another app ignored", zap.String("appId", ev.AppID))
-		writeJSON(w, http.StatusOK, reply{Status: "ignored"})
+		g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeIgnored, "")
 		return
 	}
 	key := highLevelEventPrefix + ev.WebhookID
 	if ev.WebhookID != "" && g.seen.Seen(key) {
 		log.Info("duplicate webhook acknowledged")
-		writeJSON(w, http.StatusOK, reply{Status: "duplicate"})
+		g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeDuplicate, "")
 		return
 	}
 
@@ -132,11 +147,12 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errNotRouted):
 		log.Debug("webhook acknowledged without action")
-		writeJSON(w, http.StatusOK, reply{Status: "ignored"})
+		g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeIgnored, "")
 		return
 	case err != nil:
 		// 429 is the one status HighLevel redelivers on: nothing is lost.
 		log.Warn("could not hand the webhook to Temporal; asking HighLevel to redeliver", zap.Error(err))
+		g.metrics.WebhookRejected(sourceHighLevel, metrics.ReasonUnavailable)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 		writeJSON(w, http.StatusTooManyRequests, reply{Error: "temporarily unable to accept events; retry"})
 		return
@@ -145,7 +161,7 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 		g.seen.Add(key)
 	}
 	log.Info("webhook accepted", zap.String("workflowId", workflowID))
-	writeJSON(w, http.StatusOK, reply{Status: "accepted", WorkflowID: workflowID})
+	g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeAccepted, workflowID)
 }
 
 var errNotRouted = errors.New("event type not routed")
@@ -195,12 +211,16 @@ func (g *gateway) routeHighLevel(ctx context.Context, ev highlevel.WebhookEvent)
 
 // billing serves POST /events/subscription-changed.
 func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
-	body, ok := g.readBody(w, r)
+	body, ok := g.readBody(w, r, sourceBilling)
 	if !ok {
 		return
 	}
 	if err := billing.Verify(g.billingSecrets, r.Header.Get(billing.SignatureHeader), body, g.now(), g.billingMaxAge); err != nil {
-		g.reject(w, http.StatusUnauthorized, "billing", err)
+		reason := metrics.ReasonSignature
+		if errors.Is(err, billing.ErrStale) {
+			reason = metrics.ReasonStale
+		}
+		g.reject(w, http.StatusUnauthorized, sourceBilling, reason, err)
 		return
 	}
 	ev, err := billing.Parse(body)
@@ -208,17 +228,18 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &invalid):
 		g.logger.Info("billing event rejected", zap.String("reason", "invalid"), zap.Int("fields", len(invalid.Fields)))
+		g.metrics.WebhookRejected(sourceBilling, metrics.ReasonInvalid)
 		writeJSON(w, http.StatusBadRequest, reply{Error: "invalid event", Fields: invalid.Fields})
 		return
 	case err != nil:
-		g.reject(w, http.StatusBadRequest, "billing", err)
+		g.reject(w, http.StatusBadRequest, sourceBilling, metrics.ReasonMalformed, err)
 		return
 	}
 	log := g.logger.With(zap.String("eventId", ev.EventID), zap.String("locationId", ev.LocationID))
 	key := billingEventPrefix + ev.EventID
 	if g.seen.Seen(key) {
 		log.Info("duplicate billing event acknowledged")
-		writeJSON(w, http.StatusOK, reply{Status: "duplicate"})
+		g.accept(w, http.StatusOK, sourceBilling, metrics.WebhookOutcomeDuplicate, "")
 		return
 	}
 
@@ -230,7 +251,8 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if company == "" {
-		writeJSON(w, http.StatusUnprocessableEntity, reply{Error: "unknown location: it has not been onboarded and no default company is configured"})
+		g.reject(w, http.StatusUnprocessableEntity, sourceBilling, metrics.ReasonInvalid,
+			errors.New("unknown location: it has not been onboarded and no default company is configured"))
 		return
 	}
 	run, err := workflows.SignalSubscription(ctx, g.temporal, ev.LocationID, company, workflows.SubscriptionEvent{
@@ -243,20 +265,22 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 	}
 	g.seen.Add(key)
 	log.Info("billing event accepted", zap.String("workflowId", run.GetID()))
-	writeJSON(w, http.StatusAccepted, reply{Status: "accepted", WorkflowID: run.GetID()})
+	g.accept(w, http.StatusAccepted, sourceBilling, metrics.WebhookOutcomeAccepted, run.GetID())
 }
 
 // unavailable answers a billing event that could not be handed to Temporal.
 func (g *gateway) unavailable(w http.ResponseWriter, log *zap.Logger, err error) {
 	log.Warn("could not hand the billing event to Temporal", zap.Error(err))
+	g.metrics.WebhookRejected(sourceBilling, metrics.ReasonUnavailable)
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	writeJSON(w, http.StatusServiceUnavailable, reply{Error: "temporarily unable to accept events; retry"})
 }
 
-// reject answers bad input. The reason comes from our own error values, which never
+// reject answers bad input. The message comes from our own error values, which never
 // contain the body or a signature.
-func (g *gateway) reject(w http.ResponseWriter, status int, source string, err error) {
+func (g *gateway) reject(w http.ResponseWriter, status int, source, reason string, err error) {
 	g.logger.Info("event rejected", zap.String("source", source), zap.Int("status", status), zap.String("reason", err.Error()))
+	g.metrics.WebhookRejected(source, reason)
 	writeJSON(w, status, reply{Error: err.Error()})
 }
 

@@ -29,6 +29,8 @@ commands:
             send a subscription change for one location
   search-attributes
             print the custom search attributes (Name=Type) a namespace needs
+  schedules apply
+            create or update the reconciliation and credential-upkeep schedules
 
 Run "starter <command> -h" for a command's flags. Settings come from the environment
 (see .env.example).
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return onboard(ctx, args[1:], stdout, stderr)
 	case "subscription-changed":
 		return subscriptionChanged(ctx, args[1:], stdout, stderr)
+	case "schedules":
+		return schedules(ctx, args[1:], stdout, stderr)
 	case "search-attributes":
 		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes())) {
 			fmt.Fprintf(stdout, "%s=%s\n", name, workflows.SearchAttributes()[name])

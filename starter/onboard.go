@@ -8,8 +8,6 @@ import (
 	"io"
 
 	"github.com/saasbridge/saasbridge/internal/config"
-	"github.com/saasbridge/saasbridge/internal/logging"
-	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
@@ -48,11 +46,7 @@ func onboard(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	in.Trigger = "operator command"
 
-	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
-	if err != nil {
-		return err
-	}
-	c, err := temporalclient.Dial(ctx, cfg.Temporal, logger)
+	c, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}

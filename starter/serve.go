@@ -14,8 +14,11 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
+	"github.com/saasbridge/saasbridge/internal/metrics"
+	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -39,18 +42,28 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer func() { _ = logger.Sync() }()
 
-	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey)
+	m := metrics.New(metrics.WithLogger(logger))
+	defer func() { _ = m.Close() }()
+	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey, tokens.WithLogger(logger),
+		tokens.WithRefreshObserver(func(kind tokens.Kind, outcome string) { m.TokenRefresh(string(kind), outcome) }))
 	if err != nil {
 		return fmt.Errorf("open token store: %w", err)
 	}
 	defer store.Close()
 	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
-		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}))
+		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}), highlevel.WithObserver(m.HighLevelObserver()))
 	if err != nil {
 		return err
 	}
 
-	tc, err := temporalclient.Lazy(cfg.Temporal, logger)
+	keys, err := payloadcodec.ParseKeys(cfg.Payloads.Keys, cfg.Payloads.KeyID)
+	if err != nil {
+		return fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
+	}
+	// Lazy: the server comes up, and answers webhooks with 429, even while Temporal is down.
+	tc, err := temporalclient.Lazy(cfg.Temporal, logger, temporalclient.Deps{
+		DataConverter: payloadcodec.DataConverter(keys), Metrics: m.TemporalHandler(),
+	})
 	if err != nil {
 		return err
 	}
@@ -62,7 +75,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	mux := http.NewServeMux()
 	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
-		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}))
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(m.ActionstepObserver()))
 	if err != nil {
 		return err
 	}
@@ -74,16 +87,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		maxBody: cfg.WebhookMaxBodyBytes, temporalTimeout: cfg.TemporalCallTimeout,
 		companyOf: companyFromStore(store, cfg.CompanyID),
 		seen:      newSeenCache(2*time.Hour, 1_000_000),
-		logger:    logger.Named("gateway"), now: time.Now,
+		logger:    logger.Named("gateway"), now: time.Now, metrics: m,
 	}
 	gw.routes(mux)
+	// The codec server lets the Web UI (and the CLI) show decrypted payloads.
+	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(keys, payloadcodec.HandlerOptions{
+		AllowedOrigins: cfg.CodecOrigins, BearerToken: cfg.CodecAuthToken,
+	})))
+	mux.Handle("GET /metrics", m.Handler())
+	probes := health.Handler(map[string]health.Check{
+		"temporal": health.TemporalCheck(tc), "token_store": health.PingCheck(store),
+	}, 3*time.Second)
+	mux.Handle("/healthz", probes)
+	mux.Handle("/readyz", probes)
 	if len(cfg.BillingSecrets) == 0 {
 		logger.Info("billing events disabled: BILLING_WEBHOOK_SECRETS is empty")
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
 
 	srv := &http.Server{
 		Handler:           accessLog(logger, mux),

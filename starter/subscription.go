@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/saasbridge/saasbridge/internal/config"
-	"github.com/saasbridge/saasbridge/internal/logging"
-	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
@@ -68,11 +66,7 @@ func subscriptionChanged(ctx context.Context, args []string, stdout, stderr io.W
 	if company == "" {
 		return errors.New("subscription-changed: no company: pass --company or set HIGHLEVEL_COMPANY_ID")
 	}
-	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
-	if err != nil {
-		return err
-	}
-	c, err := temporalclient.Dial(ctx, cfg.Temporal, logger)
+	c, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}

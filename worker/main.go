@@ -6,27 +6,37 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
 	"github.com/saasbridge/saasbridge/activities"
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/mapping"
+	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
 func main() {
+	// `worker -probe URL` is the containers' health check: distroless images have no
+	// curl, and both binaries serve /readyz.
+	if len(os.Args) == 3 && os.Args[1] == "-probe" {
+		os.Exit(probe(os.Args[2]))
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
@@ -47,14 +57,17 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey)
+	m := metrics.New(metrics.WithLogger(logger))
+	defer func() { _ = m.Close() }()
+	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey, tokens.WithLogger(logger),
+		tokens.WithRefreshObserver(func(kind tokens.Kind, outcome string) { m.TokenRefresh(string(kind), outcome) }))
 	if err != nil {
 		return fmt.Errorf("open token store: %w", err)
 	}
 	defer store.Close()
 
 	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
-		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}))
+		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}), highlevel.WithObserver(m.HighLevelObserver()))
 	if err != nil {
 		return err
 	}
@@ -64,20 +77,33 @@ func run() error {
 		return fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
 	}
 	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
-		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}))
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(m.ActionstepObserver()))
 	if err != nil {
 		return err
 	}
 
-	c, err := temporalclient.Dial(ctx, cfg.Temporal, logger)
+	dc, err := temporalclient.PayloadConverter(cfg.Payloads)
+	if err != nil {
+		return err
+	}
+	c, err := temporalclient.Dial(ctx, cfg.Temporal, logger, temporalclient.Deps{DataConverter: dc, Metrics: m.TemporalHandler()})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 
-	workers := build(c, cfg, activitySet{
+	stopHTTP, err := serveProbes(cfg.HTTPAddr, m, map[string]health.Check{
+		"temporal": health.TemporalCheck(c), "token_store": health.PingCheck(store),
+	}, logger)
+	if err != nil {
+		return err
+	}
+	defer stopHTTP()
+
+	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
 		highLevel: &activities.HighLevel{Client: hl, Tokens: store},
-		creds:     &activities.Credentials{Tokens: store},
+		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
+		reconcile: &activities.Reconciler{Orchestrator: workflows.Orchestrator{Client: c}},
 		actionstep: &activities.Actionstep{
 			Client: asc, Tokens: store, OrgKey: cfg.Actionstep.OrgKey, Mapping: fields,
 			MatterType: cfg.Actionstep.MatterType, ClientType: cfg.Actionstep.ClientType, DataCollection: cfg.Actionstep.DataCollection,
@@ -108,15 +134,20 @@ func run() error {
 type activitySet struct {
 	highLevel  *activities.HighLevel
 	creds      *activities.Credentials
+	reconcile  *activities.Reconciler
 	actionstep *activities.Actionstep
 }
 
 // build creates the workers, one per task queue. Start/Stop rather than Run: one
 // signal must stop them all, and Stop waits up to WorkerStopTimeout for activities.
-func build(c client.Client, cfg config.Worker, acts activitySet) []worker.Worker {
-	wf := worker.New(c, workflows.TaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+func build(c client.Client, cfg config.Worker, outcomes interceptor.WorkerInterceptor, acts activitySet) []worker.Worker {
+	wf := worker.New(c, workflows.TaskQueue, worker.Options{
+		WorkerStopTimeout: cfg.ShutdownTimeout,
+		Interceptors:      []interceptor.WorkerInterceptor{outcomes},
+	})
 	workflows.Register(wf)
 	wf.RegisterActivity(acts.creds)
+	wf.RegisterActivity(acts.reconcile)
 	// HighLevel calls that spend no agency budget (a location token's own refresh)
 	// run here; the workflow picks the queue per call.
 	wf.RegisterActivity(acts.highLevel)
@@ -135,6 +166,42 @@ func build(c client.Client, cfg config.Worker, acts activitySet) []worker.Worker
 	})
 	as.RegisterActivity(acts.actionstep)
 	return []worker.Worker{wf, agency, as}
+}
+
+func probe(url string) int {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "probe:", resp.Status)
+		return 1
+	}
+	return 0
+}
+
+// serveProbes serves /metrics, /healthz and /readyz; the returned func stops it.
+func serveProbes(addr string, m *metrics.Metrics, checks map[string]health.Check, logger *zap.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	probes := health.Handler(checks, 3*time.Second)
+	mux.Handle("/healthz", probes)
+	mux.Handle("/readyz", probes)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (WORKER_HTTP_ADDR): %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("worker probes listening", zap.String("addr", ln.Addr().String()))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
 }
 
 func stopAll(ws []worker.Worker) {

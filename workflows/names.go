@@ -24,6 +24,8 @@ const (
 	OnboardingWorkflowType   = "LocationOnboarding"
 	SubscriptionWorkflowType = "LocationSubscription"
 	OffboardingWorkflowType  = "LocationOffboarding"
+	ReconcileWorkflowType    = "Reconcile"
+	UpkeepWorkflowType       = "CredentialUpkeep"
 )
 
 // Query and signal names.

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,6 +11,8 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
@@ -22,11 +25,24 @@ func TestReplay(t *testing.T) {
 	require.NotEmpty(t, files, "no recorded histories: run make histories")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			replayer := worker.NewWorkflowReplayer()
+			replayer := newReplayer(t)
 			workflows.Register(replayer)
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
+}
+
+// newReplayer decodes histories recorded with the e2e stack's fixture payload keys
+// (and, unchanged, those recorded before payloads were encrypted).
+func newReplayer(t *testing.T) worker.WorkflowReplayer {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "payload-keys.txt"))
+	require.NoError(t, err)
+	dc, err := temporalclient.PayloadConverter(config.Payloads{Keys: strings.TrimSpace(string(b))})
+	require.NoError(t, err)
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	require.NoError(t, err)
+	return r
 }
 
 // TestReplayCatchesNonDeterminism proves the check bites: a workflow that skips the
@@ -42,7 +58,7 @@ func TestReplayCatchesNonDeterminism(t *testing.T) {
 	hist, err := client.HistoryFromJSON(r, client.HistoryJSONOptions{})
 	require.NoError(t, err)
 
-	replayer := worker.NewWorkflowReplayer()
+	replayer := newReplayer(t)
 	replayer.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.OnboardingInput) (workflows.OnboardingResult, error) {
 		return workflows.OnboardingResult{}, nil
 	}, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowType})

@@ -88,6 +88,16 @@ type Store struct {
 	EncryptionKey Key `env:"STORE_ENCRYPTION_KEY,required,notEmpty"`
 }
 
+// Payloads holds the keys that encrypt workflow inputs and results (names, emails and
+// addresses) before they reach Temporal. Every worker and starter needs the same keys.
+type Payloads struct {
+	// Keys is "id:base64key,…" (32-byte keys); old keys stay listed while histories
+	// encrypted with them are still around.
+	Keys string `env:"PAYLOAD_ENCRYPTION_KEYS,required,notEmpty"`
+	// KeyID is the id of the key that encrypts new payloads (default: the first).
+	KeyID string `env:"PAYLOAD_ENCRYPTION_KEY_ID"`
+}
+
 // Log configures the process logger.
 type Log struct {
 	Level  string `env:"LOG_LEVEL" envDefault:"info"`
@@ -120,7 +130,10 @@ type Worker struct {
 	HighLevel  HighLevel
 	Actionstep Actionstep
 	Store      Store
+	Payloads   Payloads
 	Log        Log
+	// HTTPAddr serves /metrics, /healthz and /readyz.
+	HTTPAddr string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
 	// HighLevelRatePerSecond caps agency-token calls across every worker: it becomes the
 	// server-side TaskQueueActivitiesPerSecond of the agency task queue. HighLevel allows
 	// 100 per 10 s per app per company; the default leaves headroom for the starter.
@@ -139,6 +152,7 @@ type Starter struct {
 	HighLevel  HighLevel
 	Actionstep Actionstep
 	Store      Store
+	Payloads   Payloads
 	Log        Log
 	// CompanyID is the agency (HighLevel company) that CLI commands act for by default.
 	CompanyID  string `env:"HIGHLEVEL_COMPANY_ID"`
@@ -164,6 +178,17 @@ type Starter struct {
 	BillingSecrets Secrets `env:"BILLING_WEBHOOK_SECRETS"`
 	// BillingMaxAge is the replay window for a billing event's signature timestamp.
 	BillingMaxAge time.Duration `env:"BILLING_MAX_AGE" envDefault:"5m"`
+
+	// CodecOrigins are the Web UI origins allowed to call the codec server (/codec);
+	// CodecAuthToken, when set, is the bearer token it requires (CLI use: the Web UI
+	// can only forward its own OIDC token).
+	CodecOrigins   []string `env:"CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
+	CodecAuthToken string   `env:"CODEC_AUTH_TOKEN"`
+
+	// ReconcileInterval and UpkeepInterval are the schedules' periods
+	// (`starter schedules apply`).
+	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"15m"`
+	UpkeepInterval    time.Duration `env:"UPKEEP_INTERVAL" envDefault:"6h"`
 }
 
 // PEMBlocks holds one or more PEM blocks from one variable. Literal "\n" sequences
@@ -491,6 +516,7 @@ func (s Starter) problems() []problem {
 	}
 	for key, d := range map[string]time.Duration{
 		"STARTER_TEMPORAL_TIMEOUT": s.TemporalCallTimeout, "WEBHOOK_MAX_AGE": s.WebhookMaxAge, "BILLING_MAX_AGE": s.BillingMaxAge,
+		"RECONCILE_INTERVAL": s.ReconcileInterval, "UPKEEP_INTERVAL": s.UpkeepInterval,
 	} {
 		if d <= 0 {
 			out = append(out, problem{key, "must be positive"})

@@ -21,6 +21,7 @@ func baseEnv() []string {
 		"ACTIONSTEP_CLIENT_ID=as-client",
 		"ACTIONSTEP_CLIENT_SECRET=as-secret",
 		"ACTIONSTEP_ORG_KEY=demoorg",
+		"PAYLOAD_ENCRYPTION_KEYS=k1:" + goodKey,
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -150,7 +149,7 @@ func TestConcurrentOnboardings(t *testing.T) {
 	for _, ev := range hist {
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 			var sum string
-			require.NoError(t, converter.GetDefaultDataConverter().FromPayload(ev.GetUserMetadata().GetSummary(), &sum))
+			require.NoError(t, s.dataConverter.FromPayload(ev.GetUserMetadata().GetSummary(), &sum))
 			summaries = append(summaries, sum)
 		}
 	}

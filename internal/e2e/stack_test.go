@@ -17,18 +17,22 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
+	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
 )
@@ -59,6 +63,9 @@ type stack struct {
 
 	cli          string
 	temporalPort string
+	uiPort       string // the Temporal Web UI, at http://127.0.0.1:<uiPort>
+	// dataConverter decrypts payloads like the programs do.
+	dataConverter converter.DataConverter
 	// Webhook signing: the sandbox's public keys, and a key of the tests' own so they
 	// can send crafted webhooks (bad signatures, load) straight to the starter.
 	sandboxEd25519PEM string
@@ -121,7 +128,7 @@ func startStack() (*stack, error) {
 	defer cancel()
 
 	s := &stack{
-		dir:           filepath.Join(repoRoot(), "build", "e2e"),
+		dir:           filepath.Join(repoRoot(), "build", "e2e", strconv.Itoa(os.Getpid())),
 		clientID:      randHex(12) + "-" + strings.ToLower(randHex(4)),
 		clientSecret:  randHex(16),
 		storeKey:      base64.StdEncoding.EncodeToString(randBytes(32)),
@@ -130,10 +137,9 @@ func startStack() (*stack, error) {
 		asSecret:      randHex(16),
 		orgKey:        "e2eorg" + randHex(3),
 	}
-	// Logs and databases of the last run stay in build/e2e for inspection.
-	if err := os.RemoveAll(s.dir); err != nil {
-		return nil, err
-	}
+	// Logs and databases stay in build/e2e/<pid> for inspection; each run has its own
+	// folder (runs may overlap), and folders of runs over a day old are removed.
+	pruneOldRuns(filepath.Dir(s.dir), 24*time.Hour)
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -150,6 +156,12 @@ func startStack() (*stack, error) {
 		return s, err
 	}
 
+	// The starter's address is chosen first: the Web UI's codec endpoint points at it.
+	port, err := freePort()
+	if err != nil {
+		return s, err
+	}
+	s.starterURL = "http://127.0.0.1:" + port
 	if err := s.startTemporal(ctx, cli); err != nil {
 		return s, err
 	}
@@ -192,11 +204,6 @@ func startStack() (*stack, error) {
 	if err := s.webhookKeys(ctx); err != nil {
 		return s, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return s, err
-	}
-	s.starterURL = "http://127.0.0.1:" + port
 	s.starter, err = startProc(s.dir, "starter", s.bins["starter"], append(s.env(),
 		"STARTER_LISTEN_ADDR=127.0.0.1:"+port, "STARTER_PUBLIC_URL="+s.starterURL), "serve")
 	if err != nil {
@@ -241,17 +248,31 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	if err != nil {
 		return err
 	}
-	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"}
+	if s.uiPort == "" {
+		if s.uiPort, err = freePort(); err != nil {
+			return err
+		}
+	}
+	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
+		"--ui-codec-endpoint", s.starterURL + "/codec"}
 	for name, typ := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", name+"="+typ)
 	}
+	dc, err := temporalclient.PayloadConverter(config.Payloads{Keys: fixturePayloadKeys()})
+	if err != nil {
+		return err
+	}
+	s.dataConverter = dc
 	s.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: s.cli,
 		ClientOptions: &client.Options{
-			HostPort: "127.0.0.1:" + s.temporalPort,
-			Logger:   log.NewStructuredLogger(discardSlog()),
+			HostPort:      "127.0.0.1:" + s.temporalPort,
+			Logger:        log.NewStructuredLogger(discardSlog()),
+			DataConverter: dc,
 		},
 		DBFilename: s.temporalDB(),
+		EnableUI:   true,
+		UIPort:     s.uiPort,
 		LogLevel:   "error",
 		ExtraArgs:  extra,
 		Stdout:     devLog,
@@ -305,6 +326,8 @@ func (s *stack) env() []string {
 		"HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEYS=" + s.sandboxEd25519PEM + s.testEd25519PEM,
 		"HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS=" + s.sandboxRSAPEM,
 		"BILLING_WEBHOOK_SECRETS=" + s.billingSecret,
+		"PAYLOAD_ENCRYPTION_KEYS=" + fixturePayloadKeys(),
+		"CODEC_ALLOWED_ORIGINS=http://127.0.0.1:" + s.uiPort,
 		"STARTER_TEMPORAL_TIMEOUT=2s",
 		"ACTIONSTEP_AUTH_URL=" + s.asURL + "/api/oauth/authorize",
 		"ACTIONSTEP_TOKEN_URL=" + s.asURL + "/api/oauth/token",
@@ -338,7 +361,7 @@ func (s *stack) connect(ctx context.Context, provider, want string) error {
 // startWorker starts one more worker process and waits until it polls.
 func (s *stack) startWorker(ctx context.Context, extraEnv ...string) error {
 	name := fmt.Sprintf("worker-%d", len(s.workers)+1)
-	w, err := startProc(s.dir, name, s.bins["worker"], append(s.env(), extraEnv...))
+	w, err := startProc(s.dir, name, s.bins["worker"], append(append(s.env(), "WORKER_HTTP_ADDR=127.0.0.1:0"), extraEnv...))
 	if err != nil {
 		return err
 	}
@@ -402,6 +425,17 @@ func (s *stack) issuedTokens(ctx context.Context) ([]string, error) {
 	return slices.Concat(hl.All(), as.AccessTokens, as.RefreshTokens), nil
 }
 
+// fixturePayloadKeys are the payload keys of the e2e stack. They are fixed (and
+// committed, in workflows/testdata) so that histories recorded here for the replay
+// tests can be decrypted there; they protect nothing real.
+func fixturePayloadKeys() string {
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "workflows", "testdata", "payload-keys.txt"))
+	if err != nil {
+		panic("read workflows/testdata/payload-keys.txt: " + err.Error())
+	}
+	return strings.TrimSpace(string(b))
+}
+
 func freePort() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -430,3 +464,15 @@ func (s *stack) openStore(t testing.TB) *tokens.Store {
 	t.Cleanup(func() { _ = store.Close() })
 	return store
 }
+
+func pruneOldRuns(dir string, age time.Duration) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && e.IsDir() && time.Since(info.ModTime()) > age {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// quietLogger is the SDK logger of the tests' own clients.
+func (s *stack) quietLogger() log.Logger { return log.NewStructuredLogger(discardSlog()) }

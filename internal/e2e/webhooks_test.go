@@ -276,8 +276,8 @@ func TestBillingEventsReachHighLevelInOrder(t *testing.T) {
 	assert.ErrorIs(t, err, tokens.ErrNotFound)
 }
 
-// TestSubscriptionContinuesAsNewUnderAStream: 150 events to one entity that continues
-// as new every 20 events: every one is applied, once, in order.
+// TestSubscriptionContinuesAsNewUnderAStream: 60 events to one entity that continues
+// as new every 15 events: every one is applied, once, in order.
 func TestSubscriptionContinuesAsNewUnderAStream(t *testing.T) {
 	s := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -287,20 +287,20 @@ func TestSubscriptionContinuesAsNewUnderAStream(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, run.Get(ctx, nil))
 
-	const n = 150
+	const n, perRun = 60, 15
 	opts := workflows.SubscriptionStartOptions(loc, s.companyID)
 	first := true
 	for i := range n {
 		ev := workflows.SubscriptionEvent{EventID: fmt.Sprintf("stream-%03d", i), Kind: workflows.EventChange, Source: "e2e",
 			SubscriptionID: fmt.Sprintf("sub_%03d", i), CustomerID: "cus_" + loc}
 		_, err := s.temporal.SignalWithStartWorkflow(ctx, workflows.SubscriptionWorkflowID(loc), workflows.SubscriptionSignal, ev, opts,
-			workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: loc, CompanyID: s.companyID, EventsPerRun: 20})
+			workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: loc, CompanyID: s.companyID, EventsPerRun: perRun})
 		require.NoError(t, err)
 		if first {
 			first = false
 			// and a duplicate right behind it
 			_, err = s.temporal.SignalWithStartWorkflow(ctx, workflows.SubscriptionWorkflowID(loc), workflows.SubscriptionSignal, ev, opts,
-				workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: loc, CompanyID: s.companyID, EventsPerRun: 20})
+				workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: loc, CompanyID: s.companyID, EventsPerRun: perRun})
 			require.NoError(t, err)
 		}
 	}
@@ -309,7 +309,7 @@ func TestSubscriptionContinuesAsNewUnderAStream(t *testing.T) {
 	assert.Zero(t, st.Failed)
 	assert.Equal(t, 1, st.Duplicates)
 	assert.Equal(t, fmt.Sprintf("sub_%03d", n-1), st.SubscriptionID, "the last event applied last")
-	runs := s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowId = '%s'", workflows.SubscriptionWorkflowID(loc)), (n+1+19)/20)
+	runs := s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowId = '%s'", workflows.SubscriptionWorkflowID(loc)), (n+1+perRun-1)/perRun)
 	t.Logf("%d events applied across %d runs", n, runs)
 
 	calls, err := s.admin.Calls(ctx)

@@ -23,7 +23,7 @@ func TestOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts, err := Options(tt.cfg, zap.NewNop())
+			opts, err := Options(tt.cfg, zap.NewNop(), Deps{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestOptions(t *testing.T) {
 }
 
 func TestOptionsRejectsUnreadableCertificate(t *testing.T) {
-	_, err := Options(config.Temporal{Address: "a:1", Namespace: "n", TLSCertPath: "/nonexistent/c.pem", TLSKeyPath: "/nonexistent/k.pem"}, zap.NewNop())
+	_, err := Options(config.Temporal{Address: "a:1", Namespace: "n", TLSCertPath: "/nonexistent/c.pem", TLSKeyPath: "/nonexistent/k.pem"}, zap.NewNop(), Deps{})
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("err = %v", err)
 	}
@@ -54,7 +54,7 @@ func TestOptionsRejectsUnreadableCertificate(t *testing.T) {
 func TestDialNamesTheAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	_, err := Dial(ctx, config.Temporal{Address: "127.0.0.1:1", Namespace: "default"}, zap.NewNop())
+	_, err := Dial(ctx, config.Temporal{Address: "127.0.0.1:1", Namespace: "default"}, zap.NewNop(), Deps{})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "default") {
 		t.Fatalf("err = %v", err)
 	}

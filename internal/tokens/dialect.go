@@ -3,7 +3,6 @@ package tokens
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 	"time"
 )
@@ -16,9 +15,9 @@ type dialect interface {
 	migrate(ctx context.Context, db *sql.DB) error
 	// beginLocked starts a transaction on conn that holds the cross-process lock for credKey,
 	// waiting at most until ctx is done. Until the transaction ends, no other process can take
-	// the same lock or write the credential's row, so what the holder reads stays current.
-	// (SQLite: BEGIN IMMEDIATE, which locks the whole database for writing; PostgreSQL would
-	// use BEGIN plus SELECT … FOR UPDATE on the row.)
+	// the same lock or write the credential's row, so what the holder reads stays current. On
+	// error no transaction is left open. (SQLite: BEGIN IMMEDIATE, which locks the whole
+	// database for writing; PostgreSQL: BEGIN plus SELECT … FOR UPDATE on the credential's row.)
 	beginLocked(ctx context.Context, conn *sql.Conn, credKey string) error
 	// isBusy reports whether err means the engine gave up waiting for a lock.
 	isBusy(err error) bool
@@ -28,7 +27,7 @@ type dialect interface {
 func openDB(ctx context.Context, dsn string, lockTimeout time.Duration) (*sql.DB, dialect, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, nil, errors.New("tokens: PostgreSQL is not supported yet; use a SQLite path")
+		return openPostgres(ctx, dsn, lockTimeout)
 	default:
 		return openSQLite(ctx, dsn, lockTimeout)
 	}

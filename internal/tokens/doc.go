@@ -14,9 +14,10 @@
 //  2. Otherwise an in-process per-key mutex lets one goroutine through, so goroutines of the same
 //     process queue in memory instead of on the database; each one re-reads (still lock-free)
 //     once through, and usually finds the token its predecessor stored.
-//  3. That goroutine takes the database lock (SQLite: BEGIN IMMEDIATE on a dedicated
-//     connection), re-reads the credential and, if another process has rotated it meanwhile,
-//     returns the winner's token.
+//  3. That goroutine takes the database lock on a dedicated connection (SQLite: BEGIN IMMEDIATE,
+//     which locks the whole database; PostgreSQL: SELECT … FOR UPDATE on the credential's row,
+//     so that only refreshes of the same credential wait for each other), re-reads the
+//     credential and, if another process has rotated it meanwhile, returns the winner's token.
 //  4. Otherwise it calls the Refresher, writes the rotated pair in the same transaction and
 //     commits before returning the token to anyone.
 //

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,21 +13,45 @@ import (
 
 var testKey = bytes.Repeat([]byte{7}, KeySize)
 
-// openTestStore opens a store on a fresh file in t's temp dir and returns it with the file path.
-func openTestStore(t *testing.T, opts ...Option) (*Store, string) {
+// openTestStore opens a store on a fresh database of be's (a file in t's temp dir, a schema of
+// its own on the PostgreSQL test server) and returns it with the database's DSN.
+func openTestStore(t *testing.T, be backend, opts ...Option) (*Store, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "tokens.db")
-	return openStoreAt(t, path, testKey, opts...), path
+	dsn := be.fresh(t)
+	return openStoreAt(t, dsn, testKey, opts...), dsn
 }
 
-func openStoreAt(t *testing.T, path string, key []byte, opts ...Option) *Store {
+func openStoreAt(t *testing.T, dsn string, key []byte, opts ...Option) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), path, key, opts...)
+	s, err := Open(t.Context(), dsn, key, opts...)
 	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
+		t.Fatalf("Open(%s): %v", dsn, err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// holdRefresh starts a forced refresh of key on s whose refresher blocks, and returns once the
+// refresher has been called, that is, with the refresh lock held. release lets the refresh
+// finish (storing access token "a2") and waits for it.
+func holdRefresh(t *testing.T, s *Store, key string) (release func()) {
+	t.Helper()
+	entered, done, unblock := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = s.Refresh(context.Background(), key, &scripted{fn: func(context.Context, Token) (Token, error) {
+			close(entered)
+			<-unblock
+			return Token{AccessToken: "a2", Expiry: time.Now().Add(time.Hour)}, nil
+		}}, "")
+	}()
+	select {
+	case <-entered:
+	case <-done:
+		t.Fatalf("the refresh of %s ended before calling the refresher", key)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { close(unblock); <-done }) }
 }
 
 func mustPut(t *testing.T, s *Store, key string, tok Token) {

@@ -17,7 +17,7 @@ import (
 // Environment of the helper processes started by TestCrossProcessRefresh.
 const (
 	envHelper = "TOKENS_TEST_HELPER"
-	envDB     = "TOKENS_TEST_DB"
+	envDB     = "TOKENS_TEST_DB" // the store's DSN
 	envURL    = "TOKENS_TEST_URL"
 	envStart  = "TOKENS_TEST_START"
 	envIters  = "TOKENS_TEST_ITERS"
@@ -68,14 +68,17 @@ func TestHelperProcess(t *testing.T) {
 	}
 }
 
-func TestCrossProcessRefresh(t *testing.T) {
+// TestCrossProcessRefresh races child processes (this test binary re-executed) refreshing one
+// credential against the single-use refresh token server, on each backend.
+func TestCrossProcessRefresh(t *testing.T) { eachBackend(t, testCrossProcessRefresh) }
+
+func testCrossProcessRefresh(t *testing.T, be backend) {
 	const procs = 4
 	for _, mode := range raceModes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := newOAuthServer(t, mode.expiresIn)
-			dir := t.TempDir()
-			dbPath, start := filepath.Join(dir, "tokens.db"), filepath.Join(dir, "start")
-			parent := openStoreAt(t, dbPath, testKey)
+			dsn, start := be.fresh(t), filepath.Join(t.TempDir(), "start")
+			parent := openStoreAt(t, dsn, testKey)
 			mustPut(t, parent, raceKey, srv.initial())
 
 			type child struct {
@@ -87,7 +90,7 @@ func TestCrossProcessRefresh(t *testing.T) {
 			var ready sync.WaitGroup
 			for i := range children {
 				c := &child{cmd: exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")}
-				c.cmd.Env = append(os.Environ(), envHelper+"=1", envDB+"="+dbPath, envURL+"="+srv.URL,
+				c.cmd.Env = append(os.Environ(), envHelper+"=1", envDB+"="+dsn, envURL+"="+srv.URL,
 					envStart+"="+start, envIters+"="+strconv.Itoa(mode.iters), envSkew+"="+mode.skew.String())
 				c.cmd.Stderr = &lockedWriter{w: &c.out, mu: &c.mu}
 				stdout, err := c.cmd.StdoutPipe()
@@ -148,14 +151,16 @@ func TestCrossProcessRefresh(t *testing.T) {
 }
 
 // TestConcurrentRefreshGoroutines races goroutines of one process, spread over two Stores on the
-// same file so that both the per-key mutex and the database lock are exercised.
-func TestConcurrentRefreshGoroutines(t *testing.T) {
+// same database so that both the per-key mutex and the database lock are exercised.
+func TestConcurrentRefreshGoroutines(t *testing.T) { eachBackend(t, testConcurrentRefreshGoroutines) }
+
+func testConcurrentRefreshGoroutines(t *testing.T, be backend) {
 	const perStore = 8
 	for _, mode := range raceModes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := newOAuthServer(t, mode.expiresIn)
-			a, path := openTestStore(t, WithRefreshSkew(mode.skew))
-			b := openStoreAt(t, path, testKey, WithRefreshSkew(mode.skew))
+			a, dsn := openTestStore(t, be, WithRefreshSkew(mode.skew))
+			b := openStoreAt(t, dsn, testKey, WithRefreshSkew(mode.skew))
 			mustPut(t, a, raceKey, srv.initial())
 			r := httpRefresher(srv.URL)
 

@@ -139,6 +139,7 @@ func (s *Store) refreshLocked(ctx, waitCtx context.Context, key string, r Refres
 		cause = scrub(rerr, cur.AccessToken, cur.RefreshToken)
 	}
 	st, sentinel := statusAfter(rerr)
+	s.observe(key, st)
 	if st == "" {
 		return Token{}, fmt.Errorf("refresh: %w", cause)
 	}
@@ -173,6 +174,22 @@ func (s *Store) refreshLocked(ctx, waitCtx context.Context, key string, r Refres
 		zap.Time("expiry", next.Expiry))
 	next.RefreshToken = ""
 	return next, nil
+}
+
+// observe reports a refresh attempt's outcome to the refresh observer, if any.
+func (s *Store) observe(key string, st Status) {
+	if s.onRefresh == nil {
+		return
+	}
+	kind, _ := parseKey(key)
+	outcome := "error"
+	switch st {
+	case StatusActive:
+		outcome = "ok"
+	case StatusSuspended, StatusReconnectNeeded:
+		outcome = string(st)
+	}
+	s.onRefresh(kind, outcome)
 }
 
 // callRefresher gives the refresher a copy of the credential, so that it cannot alter what merge

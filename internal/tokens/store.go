@@ -21,6 +21,7 @@ type Store struct {
 	log      *zap.Logger
 	keyLocks keyLocks
 
+	onRefresh      func(kind Kind, outcome string)
 	skew           time.Duration
 	lockTimeout    time.Duration
 	refreshTimeout time.Duration
@@ -47,14 +48,25 @@ func WithLogger(l *zap.Logger) Option {
 // without refreshing (default 2 minutes).
 func WithRefreshSkew(d time.Duration) Option { return func(s *Store) { s.skew = d } }
 
-// WithLockTimeout bounds the wait for the refresh lock and for SQLite's write lock (default 30 s).
+// WithLockTimeout bounds the wait for the refresh lock and for any database lock a statement waits
+// on: SQLite's write lock, PostgreSQL's row and migration locks (default 30 s).
 func WithLockTimeout(d time.Duration) Option { return func(s *Store) { s.lockTimeout = d } }
+
+// WithRefreshObserver is told the outcome of every refresh call ("ok", "suspended",
+// "reconnect_needed" or "error") and the credential's kind, for metrics. It must be
+// fast: it runs while the credential is locked.
+func WithRefreshObserver(f func(kind Kind, outcome string)) Option {
+	return func(s *Store) { s.onRefresh = f }
+}
 
 // WithRefreshTimeout bounds one Refresher call, during which the lock is held (default 30 s).
 func WithRefreshTimeout(d time.Duration) Option { return func(s *Store) { s.refreshTimeout = d } }
 
 // Open opens (creating or migrating as needed) the store at dsn: a SQLite file path,
-// sqlite:///path or a file: URI. key is the 32-byte AES-256 encryption key.
+// sqlite:///path or a file: URI for a store on one host; a postgres:// or postgresql:// URL
+// (postgres://user:pass@host:5432/db?sslmode=disable, any pgx connection parameter, such as
+// search_path, in the query) for one shared by several worker hosts. key is the 32-byte AES-256
+// encryption key.
 func Open(ctx context.Context, dsn string, key []byte, opts ...Option) (*Store, error) {
 	sl, err := newSealer(key)
 	if err != nil {

@@ -1,0 +1,90 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/tokens"
+)
+
+// CredentialInfo is what upkeep knows of a stored credential (nothing secret).
+type CredentialInfo struct {
+	Key       string    `json:"key"`
+	Kind      string    `json:"kind"`
+	Status    string    `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// ListCredentials lists the stored credentials without decrypting any.
+func (c *Credentials) ListCredentials(ctx context.Context) ([]CredentialInfo, error) {
+	infos, err := c.Tokens.List(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	out := make([]CredentialInfo, 0, len(infos))
+	for _, i := range infos {
+		out = append(out, CredentialInfo{Key: i.Key, Kind: string(i.Kind), Status: string(i.Status), Reason: i.StatusReason, UpdatedAt: i.UpdatedAt})
+	}
+	return out, nil
+}
+
+// ConnectedAgencies lists the companies whose agency credential is usable.
+func (c *Credentials) ConnectedAgencies(ctx context.Context) ([]string, error) {
+	infos, err := c.Tokens.List(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	var out []string
+	for _, i := range infos {
+		if i.Kind == tokens.KindHighLevelAgency && i.Status == tokens.StatusActive {
+			out = append(out, i.Attrs[credentials.AttrCompanyID])
+		}
+	}
+	return out, nil
+}
+
+// Refresh outcomes.
+const (
+	RefreshOK              = "refreshed"
+	RefreshSuspended       = "suspended"
+	RefreshReconnectNeeded = "reconnect_needed"
+)
+
+// RefreshCredential refreshes one credential through its provider's token endpoint
+// (one call), so its refresh token does not lapse unused. A dead or suspended
+// credential is an outcome to report, not an error to retry.
+func (c *Credentials) RefreshCredential(ctx context.Context, key string) (string, error) {
+	r, err := c.refresher(ctx, key)
+	if err != nil {
+		return "", classify(err)
+	}
+	_, err = c.Tokens.Refresh(ctx, key, r, "")
+	switch {
+	case err == nil:
+		return RefreshOK, nil
+	case errors.Is(err, tokens.ErrSuspended):
+		return RefreshSuspended, nil
+	case errors.Is(err, tokens.ErrReconnectNeeded):
+		return RefreshReconnectNeeded, nil
+	default:
+		return "", classify(fmt.Errorf("refresh %s: %w", key, err))
+	}
+}
+
+func (c *Credentials) refresher(ctx context.Context, key string) (tokens.Refresher, error) {
+	_, info, err := c.Tokens.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	switch info.Kind {
+	case tokens.KindHighLevelAgency, tokens.KindHighLevelLocation:
+		return credentials.HighLevelRefresher(c.HighLevel), nil
+	case tokens.KindActionstep:
+		return credentials.ActionstepRefresher(c.Actionstep), nil
+	}
+	return nil, fmt.Errorf("credential %s: no refresher for kind %q", key, info.Kind)
+}
