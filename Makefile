@@ -18,7 +18,7 @@ PROGRAMS    := $(BIN)/worker $(BIN)/starter $(BIN)/sandbox
 # Test timeout for the whole suite; the suite itself aims for well under 15 minutes.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: dev test unit lint build bench histories onboard tools clean
+.PHONY: dev test unit lint build bench chaos histories onboard tools clean
 
 # The Temporal CLI (dev server + Web UI) is built from the Go module proxy; later
 # versions cannot be built here. About 3 minutes once, then cached in bin/.
@@ -70,6 +70,11 @@ test: $(TEMPORAL) lint
 ## bench: figures named by the issues, printed as a table.
 bench: $(TEMPORAL)
 	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_E2E_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./internal/e2e/
+
+## chaos: the fault scenarios at full size (200 locations each, a minute of refresh
+## storm), three runs in a row; `make test` runs them scaled down.
+chaos: $(TEMPORAL)
+	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=10 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
 
 ## histories: record replay fixtures from a real dev server into workflows/testdata.
 histories: $(TEMPORAL)

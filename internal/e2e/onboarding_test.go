@@ -12,12 +12,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/saasbridge/saasbridge/activities"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
@@ -328,26 +330,73 @@ func (s *stack) history(ctx context.Context, t testing.TB, id, runID string) []*
 	return out
 }
 
-// assertNoTokensInHistories exports every run of the locations' onboardings as JSON
-// (what `temporal workflow show --output json` writes) and looks for any issued token.
+// assertNoTokensInHistories exports every run of the locations' onboardings and
+// searches it for any issued token: the events as JSON (what `temporal workflow show
+// --output json` writes) and every payload decrypted and decoded (payload bytes are
+// base64 in the JSON, and encrypted on top of that, so a grep of the export alone
+// would miss a leak).
 func (s *stack) assertNoTokensInHistories(ctx context.Context, t testing.TB, locs []string) {
 	t.Helper()
 	all, err := s.issuedTokens(ctx)
 	require.NoError(t, err)
 	require.NotEmpty(t, all)
 	for _, loc := range locs {
-		var b strings.Builder
-		for _, ev := range s.history(ctx, t, workflows.OnboardingWorkflowID(loc), "") {
-			js, err := protojson.Marshal(ev)
-			require.NoError(t, err)
-			b.Write(js)
-		}
-		exported := b.String()
-		require.Contains(t, exported, loc, "the export is not empty")
+		exported := s.exportHistory(ctx, t, workflows.OnboardingWorkflowID(loc))
+		require.True(t, strings.Contains(exported, `"locationId":"`+loc+`"`), "the export holds the decoded payloads")
 		for _, tok := range all {
 			if strings.Contains(exported, tok) {
 				t.Fatalf("history of %s contains an issued token", workflows.OnboardingWorkflowID(loc))
 			}
 		}
 	}
+}
+
+// exportHistory is a workflow's history as JSON followed by the text of every payload
+// in it, decrypted.
+func (s *stack) exportHistory(ctx context.Context, t testing.TB, workflowID string) string {
+	t.Helper()
+	codec := s.payloadCodec(t)
+	var b strings.Builder
+	for _, ev := range s.history(ctx, t, workflowID, "") {
+		js, err := protojson.Marshal(ev)
+		require.NoError(t, err)
+		b.Write(js)
+		var payloads []*commonpb.Payload
+		collectPayloads(ev.ProtoReflect(), &payloads)
+		decoded, err := codec.Decode(payloads)
+		require.NoError(t, err)
+		for _, p := range decoded {
+			b.WriteByte('\n')
+			b.Write(p.GetData())
+		}
+	}
+	return b.String()
+}
+
+// collectPayloads finds every Payload message anywhere inside m.
+func collectPayloads(m protoreflect.Message, out *[]*commonpb.Payload) {
+	if p, ok := m.Interface().(*commonpb.Payload); ok {
+		*out = append(*out, p)
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+			if fd.MapValue().Kind() == protoreflect.MessageKind {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					collectPayloads(mv.Message(), out)
+					return true
+				})
+			}
+		case fd.IsList():
+			if fd.Kind() == protoreflect.MessageKind {
+				for i := range v.List().Len() {
+					collectPayloads(v.List().Get(i).Message(), out)
+				}
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			collectPayloads(v.Message(), out)
+		}
+		return true
+	})
 }

@@ -114,6 +114,12 @@ func (p *proc) stop(grace time.Duration) {
 	}
 }
 
+// kill is kill -9: no chance to finish anything or clean up.
+func (p *proc) kill() {
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
 // waitLog waits until the process's log matches re, returning the first submatch.
 func (p *proc) waitLog(ctx context.Context, re *regexp.Regexp) (string, error) {
 	for {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
@@ -80,7 +81,8 @@ var st *stack
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if testing.Short() {
+	// -short, and the helper processes some tests start, run without a stack.
+	if testing.Short() || os.Getenv(envStormChild) != "" {
 		os.Exit(m.Run())
 	}
 	s, err := startStack()
@@ -472,6 +474,14 @@ func pruneOldRuns(dir string, age time.Duration) {
 			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// payloadCodec decrypts payloads like the programs' codec does.
+func (s *stack) payloadCodec(t testing.TB) converter.PayloadCodec {
+	t.Helper()
+	keys, err := payloadcodec.ParseKeys(fixturePayloadKeys(), "")
+	require.NoError(t, err)
+	return payloadcodec.NewCodec(keys)
 }
 
 // quietLogger is the SDK logger of the tests' own clients.

@@ -69,6 +69,10 @@ func (s *stack) countWorkflows(ctx context.Context, t testing.TB, query string, 
 	return got
 }
 
+func countRequest(query string) *workflowservice.CountWorkflowExecutionsRequest {
+	return &workflowservice.CountWorkflowExecutionsRequest{Query: query}
+}
+
 func idList(ids []string) string {
 	quoted := make([]string, len(ids))
 	for i, id := range ids {
