@@ -11,6 +11,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -58,11 +59,10 @@ func classify(err error) error {
 	}
 
 	var (
-		api      *highlevel.APIError
-		decode   *highlevel.DecodeError
-		asAPI    *actionstep.APIError
-		asOAuth  *actionstep.OAuthError
-		asDecode *actionstep.DecodeError
+		api     *highlevel.APIError
+		asAPI   *actionstep.APIError
+		asOAuth *actionstep.OAuthError
+		decode  *httpapi.DecodeError
 	)
 	switch {
 	// The credential's verdict comes first: a refresh the API refused wraps that 400
@@ -77,7 +77,7 @@ func classify(err error) error {
 		return classifyStatus(asAPI.Error(), asAPI.StatusCode, asAPI.RetryAfter, err)
 	case errors.As(err, &asOAuth):
 		return classifyStatus(asOAuth.Error(), asOAuth.StatusCode, asOAuth.RetryAfter, err)
-	case errors.As(err, &decode), errors.As(err, &asDecode), errors.Is(err, actionstep.ErrNoAPIEndpoint):
+	case errors.As(err, &decode), errors.Is(err, actionstep.ErrNoAPIEndpoint):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeUnexpectedResponse, err)
 	case errors.Is(err, tokens.ErrNotFound):
 		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeNotConnected,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -43,9 +44,10 @@ func TestClassify(t *testing.T) {
 		{"403", api(403, "The token does not have access to this location.", 0), ErrTypeRejected, true, 0, "does not have access"},
 		{"404", api(404, "Location not found", 0), ErrTypeRejected, true, 0, "not found"},
 		{"422", api(422, "companyId should not be empty", 0), ErrTypeRejected, true, 0, "companyId"},
-		{"transport", &highlevel.TransportError{Endpoint: "GET /x", Err: errors.New("connection reset by peer")}, ErrTypeUnavailable, false, 0, "connection reset"},
-		{"wrapped transport", fmt.Errorf("store: %w", &highlevel.TransportError{Endpoint: "GET /x", Err: context.DeadlineExceeded}), ErrTypeUnavailable, false, 0, "deadline"},
-		{"decode", &highlevel.DecodeError{Endpoint: "GET /x", StatusCode: 200, Err: errors.New("bad json")}, ErrTypeUnexpectedResponse, true, 0, "bad json"},
+		{"transport", &httpapi.TransportError{API: "highlevel", Endpoint: "GET /x", Err: errors.New("connection reset by peer")}, ErrTypeUnavailable, false, 0, "highlevel GET /x: connection reset"},
+		{"wrapped transport", fmt.Errorf("store: %w", &httpapi.TransportError{API: "actionstep", Endpoint: "GET /x", Err: context.DeadlineExceeded}), ErrTypeUnavailable, false, 0, "deadline"},
+		{"decode", &httpapi.DecodeError{API: "highlevel", Endpoint: "GET /x", StatusCode: 200, Err: errors.New("bad json")}, ErrTypeUnexpectedResponse, true, 0, "bad json"},
+		{"Actionstep decode", fmt.Errorf("x: %w", &httpapi.DecodeError{API: "actionstep", Endpoint: "GET /actions/{id}", StatusCode: 200, Err: errors.New("bad json")}), ErrTypeUnexpectedResponse, true, 0, "actionstep GET /actions/{id}: decode 200 response: bad json"},
 		{"not connected", fmt.Errorf("agency: %w", tokens.ErrNotFound), ErrTypeNotConnected, false, notConnectedRetryDelay, ""},
 		{"reconnect needed", fmt.Errorf("x: %w", tokens.ErrReconnectNeeded), ErrTypeReconnectNeeded, true, 0, ""},
 		{"suspended", fmt.Errorf("x: %w", tokens.ErrSuspended), ErrTypeLocationSuspended, true, 0, ""},

@@ -22,6 +22,9 @@ import (
 type HighLevel struct {
 	Client *highlevel.Client
 	Tokens *tokens.Store
+	// Budget holds agency calls back while HighLevel reports the company's burst
+	// window nearly spent (nil: no holding back).
+	Budget *Budget
 	// Now is the clock used to turn expires_in into an expiry (tests fake it).
 	Now func() time.Time
 }
@@ -33,9 +36,17 @@ func (a *HighLevel) now() time.Time {
 	return time.Now()
 }
 
-// agency returns a client authenticated as the agency (company) credential.
-func (a *HighLevel) agency(companyID string) *highlevel.Client {
-	return a.Client.As(credentials.HighLevelSource(a.Tokens, a.Client, tokens.KeyHighLevelAgency(companyID)))
+// agency returns a client authenticated as the agency (company) credential, once the
+// company's burst budget admits another request.
+func (a *HighLevel) agency(companyID string) (*highlevel.Client, error) {
+	if err := a.Budget.admit(companyID); err != nil {
+		return nil, err
+	}
+	c := a.Client.As(credentials.HighLevelSource(a.Tokens, a.Client, tokens.KeyHighLevelAgency(companyID)))
+	if a.Budget != nil {
+		c = c.Observing(a.Budget.observe(companyID))
+	}
+	return c, nil
 }
 
 // LocationRef names a location of a company; most HighLevel activities take one.
@@ -55,7 +66,11 @@ type InstalledLocation struct {
 
 // GetInstalledLocation calls GET /oauth/installedLocations filtered to one location.
 func (a *HighLevel) GetInstalledLocation(ctx context.Context, in LocationRef) (InstalledLocation, error) {
-	page, err := a.agency(in.CompanyID).InstalledLocations(ctx, highlevel.InstalledLocationsQuery{
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return InstalledLocation{}, err
+	}
+	page, err := api.InstalledLocations(ctx, highlevel.InstalledLocationsQuery{
 		CompanyID: in.CompanyID, LocationID: in.LocationID, Limit: 1,
 	})
 	if err != nil {
@@ -82,7 +97,11 @@ type LocationToken struct {
 // MintLocationToken calls POST /oauth/locationToken and stores the result. A re-run
 // overwrites the stored token with a fresh one, which is what a re-install needs.
 func (a *HighLevel) MintLocationToken(ctx context.Context, in LocationRef) (LocationToken, error) {
-	resp, err := a.agency(in.CompanyID).LocationToken(ctx, in.CompanyID, in.LocationID)
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return LocationToken{}, err
+	}
+	resp, err := api.LocationToken(ctx, in.CompanyID, in.LocationID)
 	if err != nil {
 		return LocationToken{}, classify(err)
 	}
@@ -119,11 +138,15 @@ const AlreadyEnabledMessage = "SaaS is already enabled for this location"
 
 // EnableSaaS calls POST /saas/enable-saas/{locationId}.
 func (a *HighLevel) EnableSaaS(ctx context.Context, in EnableSaaSInput) (EnableSaaSOutcome, error) {
-	res, err := a.agency(in.CompanyID).EnableSaaS(ctx, in.LocationID, highlevel.EnableSaaSRequest{
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return EnableSaaSOutcome{}, err
+	}
+	res, err := api.EnableSaaS(ctx, in.LocationID, highlevel.EnableSaaSRequest{
 		CompanyID: in.CompanyID, IsSaaSV2: true, SaaSPlanID: in.PlanID, PriceID: in.PriceID,
 	})
-	var api *highlevel.APIError
-	if errors.As(err, &api) && api.StatusCode == 400 && api.Message == AlreadyEnabledMessage {
+	var refused *highlevel.APIError
+	if errors.As(err, &refused) && refused.StatusCode == 400 && refused.Message == AlreadyEnabledMessage {
 		return EnableSaaSOutcome{AlreadyEnabled: true}, nil
 	}
 	if err != nil {
@@ -142,7 +165,11 @@ type UpdateSubscriptionInput struct {
 // UpdateSaaSSubscription calls PUT /saas/update-saas-subscription/{locationId}. It
 // sets state, so a retry after a lost response is harmless.
 func (a *HighLevel) UpdateSaaSSubscription(ctx context.Context, in UpdateSubscriptionInput) error {
-	return classify(a.agency(in.CompanyID).UpdateSaaSSubscription(ctx, in.LocationID, highlevel.UpdateSubscriptionRequest{
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return err
+	}
+	return classify(api.UpdateSaaSSubscription(ctx, in.LocationID, highlevel.UpdateSubscriptionRequest{
 		SubscriptionID: in.SubscriptionID, CustomerID: in.CustomerID, CompanyID: in.CompanyID,
 	}))
 }
@@ -160,7 +187,11 @@ type Subscription struct {
 
 // GetSaaSSubscription calls GET /saas/get-saas-subscription/{locationId}.
 func (a *HighLevel) GetSaaSSubscription(ctx context.Context, in LocationRef) (Subscription, error) {
-	s, err := a.agency(in.CompanyID).GetSubscription(ctx, in.LocationID, in.CompanyID)
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return Subscription{}, err
+	}
+	s, err := api.GetSubscription(ctx, in.LocationID, in.CompanyID)
 	if err != nil {
 		return Subscription{}, classify(err)
 	}

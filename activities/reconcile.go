@@ -24,7 +24,11 @@ type InstalledPage struct {
 // ListInstalledLocations calls GET /oauth/installedLocations for one page of 100.
 func (a *HighLevel) ListInstalledLocations(ctx context.Context, in InstalledPageRequest) (InstalledPage, error) {
 	installed := true
-	page, err := a.agency(in.CompanyID).InstalledLocations(ctx, highlevel.InstalledLocationsQuery{
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return InstalledPage{}, err
+	}
+	page, err := api.InstalledLocations(ctx, highlevel.InstalledLocationsQuery{
 		CompanyID: in.CompanyID, Skip: in.Skip, Limit: highlevel.MaxInstalledLocationsLimit, IsInstalled: &installed,
 	})
 	if err != nil {
@@ -65,7 +69,11 @@ type SaaSPage struct {
 
 // ListSaaSLocations calls GET /saas/saas-locations/{companyId} for one page.
 func (a *HighLevel) ListSaaSLocations(ctx context.Context, in SaaSPageRequest) (SaaSPage, error) {
-	page, err := a.agency(in.CompanyID).SaaSLocations(ctx, in.CompanyID, in.Page)
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return SaaSPage{}, err
+	}
+	page, err := api.SaaSLocations(ctx, in.CompanyID, in.Page)
 	if err != nil {
 		return SaaSPage{}, classify(err)
 	}

@@ -24,7 +24,11 @@ type PauseInput struct {
 // PauseLocation calls POST /saas/pause/{locationId}. Pausing sets state, so a retry
 // after a lost answer is harmless.
 func (a *HighLevel) PauseLocation(ctx context.Context, in PauseInput) (bool, error) {
-	ok, err := a.agency(in.CompanyID).Pause(ctx, in.LocationID, in.CompanyID, in.Paused)
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return false, err
+	}
+	ok, err := api.Pause(ctx, in.LocationID, in.CompanyID, in.Paused)
 	return ok, classify(err)
 }
 
@@ -43,7 +47,11 @@ type Plan struct {
 
 // GetSaaSPlan calls GET /saas/saas-plan/{planId}.
 func (a *HighLevel) GetSaaSPlan(ctx context.Context, in PlanRef) (Plan, error) {
-	p, err := a.agency(in.CompanyID).GetSaaSPlan(ctx, in.PlanID, in.CompanyID)
+	api, err := a.agency(in.CompanyID)
+	if err != nil {
+		return Plan{}, err
+	}
+	p, err := api.GetSaaSPlan(ctx, in.PlanID, in.CompanyID)
 	if err != nil {
 		return Plan{}, classify(err)
 	}

@@ -101,7 +101,7 @@ func run() error {
 	defer stopHTTP()
 
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
-		highLevel: &activities.HighLevel{Client: hl, Tokens: store},
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve, Fresh: budgetFresh}},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
 		reconcile: &activities.Reconciler{Orchestrator: workflows.Orchestrator{Client: c}},
 		actionstep: &activities.Actionstep{
@@ -129,6 +129,14 @@ func run() error {
 	logger.Info("worker stopped")
 	return nil
 }
+
+// budgetReserve is how many requests of HighLevel's burst window an agency call leaves
+// to calls already in flight elsewhere in the fleet (a few per worker's pollers).
+const budgetReserve = 3
+
+// budgetFresh is how long HighLevel's last "remaining" is trusted: a tenth of its 10 s
+// sliding window.
+const budgetFresh = 800 * time.Millisecond
 
 // activitySet is every activity struct a worker process registers.
 type activitySet struct {

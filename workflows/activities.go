@@ -21,13 +21,15 @@ const (
 	highLevelTotalBudget    = 30 * time.Minute
 )
 
-// highLevelRetry backs off 5xx and transport failures. 429s override the interval with
-// the API's Retry-After (NextRetryDelay); 4xx rejections are non-retryable at source.
+// highLevelRetry backs off 5xx and transport failures. 429s, and calls held back while
+// the burst window is nearly spent, override the interval with NextRetryDelay; 4xx
+// rejections are non-retryable at source. Attempts are not capped: under a long bulk
+// install a call may be held back many times, and the total budget
+// (ScheduleToCloseTimeout) is what bounds it.
 var highLevelRetry = &temporal.RetryPolicy{
 	InitialInterval:    time.Second,
 	BackoffCoefficient: 2,
 	MaximumInterval:    time.Minute,
-	MaximumAttempts:    50,
 }
 
 // withHighLevel sets the options for one HighLevel agency call; summary is what the

@@ -25,7 +25,12 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
+
+// api names this client in errors.
+const api = "actionstep"
 
 // mediaType is the content type of every REST request and response (reference §2.2).
 const mediaType = "application/vnd.api+json"
@@ -45,7 +50,7 @@ type Client struct {
 	clientID     string
 	clientSecret string
 	tokens       oauth2.TokenSource
-	observe      func(Call)
+	observe      func(httpapi.Call)
 }
 
 // Option configures a Client.
@@ -56,7 +61,7 @@ func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h
 
 // WithObserver registers a callback that sees every call's outcome (for metrics and adaptive
 // throttling). It must be fast and must not retain the Call.
-func WithObserver(f func(Call)) Option { return func(c *Client) { c.observe = f } }
+func WithObserver(f func(httpapi.Call)) Option { return func(c *Client) { c.observe = f } }
 
 // New returns a client that obtains tokens from tokenURL
 // (https://api.actionstep.com/api/oauth/token in production) with the app's client
@@ -80,20 +85,13 @@ func New(tokenURL, clientID, clientSecret string, opts ...Option) (*Client, erro
 
 // As returns a copy of c that authenticates with tokens from ts and sends each REST call to
 // the api_endpoint carried by the token it used (APIEndpoint; TokenResponse.OAuth2 and
-// WithAPIEndpoint put it there). If ts implements ContextTokenSource it is asked with the
-// call's context; if it implements Reauthorizer, a 401 makes the client replace the rejected
-// token once and retry against the replacement's api_endpoint.
+// WithAPIEndpoint put it there). If ts implements httpapi.ContextTokenSource it is asked with
+// the call's context; if it implements httpapi.Reauthorizer, a 401 makes the client replace
+// the rejected token once and retry against the replacement's api_endpoint.
 func (c *Client) As(ts oauth2.TokenSource) *Client {
 	cp := *c
 	cp.tokens = ts
 	return &cp
-}
-
-// Call describes one finished request for observers.
-type Call struct {
-	Endpoint   string // template, e.g. "GET /participants/{id}"
-	StatusCode int    // 0 when the request failed in transport
-	Duration   time.Duration
 }
 
 // Resource names: the path segment, the request envelope key and the response key.
@@ -124,57 +122,25 @@ type request struct {
 	form     url.Values // form body (token endpoint)
 }
 
-// response is a fully read answer; the body is closed before send returns.
-type response struct {
-	status    int
-	header    http.Header
-	body      []byte
-	truncated bool
-}
-
 // rest sends r to the REST API with the bound credential and returns the body of a 2xx answer.
-func (c *Client) rest(ctx context.Context, r request) (response, error) {
-	if c.tokens == nil {
-		return response{}, fmt.Errorf("actionstep %s: client has no token source (use As)", r.endpoint)
-	}
-	tok, err := c.token(ctx)
+func (c *Client) rest(ctx context.Context, r request) (httpapi.Response, error) {
+	res, err := httpapi.Authorized(ctx, c.tokens, api, r.endpoint, func(tok *oauth2.Token) (httpapi.Response, error) {
+		return c.sendREST(ctx, r, tok)
+	})
 	if err != nil {
-		return response{}, fmt.Errorf("actionstep %s: get token: %w", r.endpoint, err)
-	}
-	res, err := c.sendREST(ctx, r, tok)
-	if err == nil && res.status == http.StatusUnauthorized {
-		// A token can die before its expiry (revoked, or rotated by another process): replace
-		// it once. A 401 means the request was not executed, so repeating a POST here cannot
-		// duplicate its effect.
-		if ra, ok := c.tokens.(Reauthorizer); ok {
-			fresh, rerr := ra.Reauthorize(ctx, tok)
-			if rerr != nil {
-				return response{}, fmt.Errorf("actionstep %s: re-authorize after 401: %w", r.endpoint, rerr)
-			}
-			res, err = c.sendREST(ctx, r, fresh)
-		}
-	}
-	if err != nil {
-		return response{}, err
+		return httpapi.Response{}, err
 	}
 	return check(r.endpoint, res)
 }
 
-func (c *Client) token(ctx context.Context) (*oauth2.Token, error) {
-	if cts, ok := c.tokens.(ContextTokenSource); ok {
-		return cts.TokenContext(ctx)
-	}
-	return c.tokens.Token()
-}
-
 // sendREST sends r to the REST root of the api_endpoint that tok carries.
-func (c *Client) sendREST(ctx context.Context, r request, tok *oauth2.Token) (response, error) {
+func (c *Client) sendREST(ctx context.Context, r request, tok *oauth2.Token) (httpapi.Response, error) {
 	if tok == nil || tok.AccessToken == "" {
-		return response{}, fmt.Errorf("actionstep %s: token source returned no access token", r.endpoint)
+		return httpapi.Response{}, fmt.Errorf("actionstep %s: token source returned no access token", r.endpoint)
 	}
 	base, err := restBase(APIEndpoint(tok))
 	if err != nil {
-		return response{}, endpointError(r.endpoint, err)
+		return httpapi.Response{}, endpointError(r.endpoint, err)
 	}
 	target := base.String() + "/" + r.path
 	if len(r.query) > 0 {
@@ -184,19 +150,19 @@ func (c *Client) sendREST(ctx context.Context, r request, tok *oauth2.Token) (re
 }
 
 // check turns a non-2xx answer into an *APIError and refuses a truncated 2xx body.
-func check(endpoint string, res response) (response, error) {
-	if res.status < 200 || res.status > 299 {
-		e := &APIError{Endpoint: endpoint, StatusCode: res.status, RetryAfter: retryAfter(res.header, time.Now())}
-		e.Code, e.Message = parseErrorBody(res.body)
-		return response{}, e
+func check(endpoint string, res httpapi.Response) (httpapi.Response, error) {
+	if res.Status < 200 || res.Status > 299 {
+		e := &APIError{Endpoint: endpoint, StatusCode: res.Status, RetryAfter: httpapi.RetryAfter(res.Header, time.Now(), maxRetryAfter)}
+		e.Code, e.Message = parseErrorBody(res.Body)
+		return httpapi.Response{}, e
 	}
-	if res.truncated {
-		return response{}, &DecodeError{Endpoint: endpoint, StatusCode: res.status, Err: errBodyTooLarge}
+	if res.Truncated {
+		return httpapi.Response{}, decodeError(endpoint, res.Status, errBodyTooLarge)
 	}
 	return res, nil
 }
 
-func (c *Client) send(ctx context.Context, r request, target string, tok *oauth2.Token) (response, error) {
+func (c *Client) send(ctx context.Context, r request, target string, tok *oauth2.Token) (httpapi.Response, error) {
 	var body io.Reader
 	var contentType string
 	switch {
@@ -205,14 +171,14 @@ func (c *Client) send(ctx context.Context, r request, target string, tok *oauth2
 	case r.body != nil:
 		b, err := json.Marshal(r.body)
 		if err != nil {
-			return response{}, fmt.Errorf("actionstep %s: encode body: %w", r.endpoint, err)
+			return httpapi.Response{}, fmt.Errorf("actionstep %s: encode body: %w", r.endpoint, err)
 		}
 		body, contentType = bytes.NewReader(b), mediaType
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
 		// The URL is not quoted: its path holds ids and its host is per organisation.
-		return response{}, fmt.Errorf("actionstep %s: build request failed", r.endpoint)
+		return httpapi.Response{}, fmt.Errorf("actionstep %s: build request failed", r.endpoint)
 	}
 	if r.form != nil {
 		req.Header.Set("Accept", "application/json")
@@ -225,33 +191,10 @@ func (c *Client) send(ctx context.Context, r request, target string, tok *oauth2
 	if tok != nil {
 		tok.SetAuthHeader(req)
 	}
-
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.report(Call{Endpoint: r.endpoint, Duration: time.Since(start)})
-		// Drop the *url.Error wrapper, which quotes the whole URL with its ids and query: the
-		// endpoint template and the cause are enough.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return response{}, &TransportError{Endpoint: r.endpoint, Err: err}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	c.report(Call{Endpoint: r.endpoint, StatusCode: resp.StatusCode, Duration: time.Since(start)})
-	if err != nil {
-		return response{}, &TransportError{Endpoint: r.endpoint, Err: fmt.Errorf("read body: %w", err)}
-	}
-	res := response{status: resp.StatusCode, header: resp.Header, body: b}
-	if len(b) > maxBody {
-		res.body, res.truncated = b[:maxBody], true
-	}
-	return res, nil
+	return httpapi.Do(c.http, req, api, r.endpoint, maxBody, c.report)
 }
 
-func (c *Client) report(call Call) {
+func (c *Client) report(call httpapi.Call, _ http.Header) {
 	if c.observe != nil {
 		c.observe(call)
 	}
@@ -269,9 +212,9 @@ func getPage[T any](ctx context.Context, c *Client, endpoint, resource string, q
 	if err != nil {
 		return nil, err
 	}
-	page, err := decodePage[T](res.body, resource)
+	page, err := decodePage[T](res.Body, resource)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, StatusCode: res.status, Err: err}
+		return nil, decodeError(endpoint, res.Status, err)
 	}
 	return page, nil
 }
@@ -308,9 +251,9 @@ func roundTrip[T any](ctx context.Context, c *Client, r request, resource string
 	if err != nil {
 		return nil, err
 	}
-	out, err := decodeOne[T](res.body, resource)
+	out, err := decodeOne[T](res.Body, resource)
 	if err != nil {
-		return nil, &DecodeError{Endpoint: r.endpoint, StatusCode: res.status, Err: err}
+		return nil, decodeError(r.endpoint, res.Status, err)
 	}
 	return out, nil
 }
@@ -335,6 +278,11 @@ func idSegment(id ID) (string, error) {
 		return "", errEmptyID
 	}
 	return url.PathEscape(string(id)), nil
+}
+
+// decodeError reports a 2xx answer whose body did not match the API's shape.
+func decodeError(endpoint string, status int, err error) error {
+	return &httpapi.DecodeError{API: api, Endpoint: endpoint, StatusCode: status, Err: err}
 }
 
 // endpointError reports a request refused before it was sent (a bad id or filter).

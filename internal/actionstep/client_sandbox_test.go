@@ -30,6 +30,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 )
 
@@ -114,8 +115,8 @@ type session struct {
 }
 
 var (
-	_ actionstep.Reauthorizer       = (*session)(nil)
-	_ actionstep.ContextTokenSource = (*session)(nil)
+	_ httpapi.Reauthorizer       = (*session)(nil)
+	_ httpapi.ContextTokenSource = (*session)(nil)
 )
 
 func (s *session) Token() (*oauth2.Token, error) { return s.TokenContext(context.Background()) }
@@ -1243,7 +1244,7 @@ func TestSandboxCommitThenDrop(t *testing.T) {
 	_, err = c.CreateParticipant(ctx, actionstep.ParticipantFields{
 		IsCompany: new(actionstep.Bool(true)), CompanyName: new("Acme Dental"), ImportExternalReference: new("loc_drop"),
 	})
-	var te *actionstep.TransportError
+	var te *httpapi.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, actionstep.EndpointCreateParticipant, te.Endpoint)
 	var apiErr *actionstep.APIError
@@ -1312,7 +1313,7 @@ func TestSandboxTokenEndpointFaults(t *testing.T) {
 	_, err = e.sim.SetFaults(actionstepsim.Faults{Endpoints: []string{"POST /api/oauth/token"}, DropAfterCommitRate: 1})
 	require.NoError(t, err)
 	_, err = e.api.RefreshToken(ctx, tr2.RefreshToken)
-	var te *actionstep.TransportError
+	var te *httpapi.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, actionstep.EndpointToken, te.Endpoint)
 	_, err = e.sim.SetFaults(actionstepsim.Faults{})

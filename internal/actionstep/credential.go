@@ -1,7 +1,6 @@
 package actionstep
 
 import (
-	"context"
 	"errors"
 	"net/url"
 	"strings"
@@ -13,7 +12,7 @@ import (
 // every token and that may change on any refresh (reference §1.9). The client therefore never
 // holds it in configuration: it reads it, on every call, from the token the bound source
 // returns, under the oauth2.Token extra ExtraAPIEndpoint. A token and the address it is valid
-// for thus travel together, also through Reauthorizer after a 401.
+// for thus travel together, also through httpapi.Reauthorizer after a 401.
 
 // Extra keys of the oauth2.Token that TokenResponse.OAuth2 builds, and the names under which
 // a store should keep these non-secret attributes.
@@ -35,19 +34,6 @@ func WithAPIEndpoint(t *oauth2.Token, apiEndpoint string) *oauth2.Token {
 func APIEndpoint(t *oauth2.Token) string {
 	s, _ := t.Extra(ExtraAPIEndpoint).(string)
 	return s
-}
-
-// Reauthorizer is implemented by token sources that can replace a token the API has rejected
-// (revoked or expired early) with a freshly refreshed one, itself carrying the current
-// api_endpoint.
-type Reauthorizer interface {
-	Reauthorize(ctx context.Context, rejected *oauth2.Token) (*oauth2.Token, error)
-}
-
-// ContextTokenSource is preferred over oauth2.TokenSource when a source implements it, so that
-// waiting for a refresh (and its lock) honours the request's context.
-type ContextTokenSource interface {
-	TokenContext(ctx context.Context) (*oauth2.Token, error)
 }
 
 // restBase turns an api_endpoint ("https://ap-southeast-2.actionstep.com/api/", sometimes

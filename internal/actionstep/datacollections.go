@@ -209,12 +209,12 @@ func (c *Client) UpdateDataCollectionRecordValues(ctx context.Context, values ma
 	if err != nil {
 		return nil, err
 	}
-	page, err := decodePage[DataCollectionRecordValue](res.body, resDataCollectionRecordValues)
+	page, err := decodePage[DataCollectionRecordValue](res.Body, resDataCollectionRecordValues)
 	if err == nil && len(page.Items) != len(ids) {
 		err = fmt.Errorf("%w: want %d %s records, got %d", errNoRecord, len(ids), resDataCollectionRecordValues, len(page.Items))
 	}
 	if err != nil {
-		return nil, &DecodeError{Endpoint: r.endpoint, StatusCode: res.status, Err: err}
+		return nil, decodeError(r.endpoint, res.Status, err)
 	}
 	return page.Items, nil
 }

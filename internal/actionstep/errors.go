@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,32 +76,6 @@ func temporaryStatus(status int) bool {
 	return status == http.StatusTooManyRequests || status >= 500
 }
 
-// TransportError is a request that got no HTTP answer (connection refused or reset,
-// timeout). The request may or may not have been executed.
-type TransportError struct {
-	Endpoint string
-	Err      error
-}
-
-func (e *TransportError) Error() string {
-	return fmt.Sprintf("actionstep %s: %v", e.Endpoint, e.Err)
-}
-
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// DecodeError is a 2xx answer whose body did not match the API's shape.
-type DecodeError struct {
-	Endpoint   string
-	StatusCode int
-	Err        error
-}
-
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("actionstep %s: decode %d response: %v", e.Endpoint, e.StatusCode, e.Err)
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }
-
 // errorObject is one entry of an Actionstep error document (reference §2.10). The status it
 // repeats is taken from the response line instead.
 type errorObject struct {
@@ -168,18 +140,3 @@ func bounded(s string) string {
 // maxRetryAfter caps what a server can make us wait, so a bogus header cannot park a
 // workflow for a day.
 const maxRetryAfter = 10 * time.Minute
-
-// retryAfter reads Retry-After as delta-seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(n) {
-		d = time.Duration(min(max(n, 0), maxRetryAfter.Seconds()) * float64(time.Second))
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
-}

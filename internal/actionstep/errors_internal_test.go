@@ -1,34 +1,10 @@
 package actionstep
 
 import (
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 )
-
-var timeZero = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-
-func TestRetryAfter(t *testing.T) {
-	tests := []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 0}, {"3", 3 * time.Second}, {"1.5", 1500 * time.Millisecond}, {"-4", 0}, {"86400", maxRetryAfter},
-		{timeZero.Add(20 * time.Second).Format(http.TimeFormat), 20 * time.Second},
-		{timeZero.Add(-time.Minute).Format(http.TimeFormat), 0}, {"soon", 0},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.header != "" {
-			h.Set("Retry-After", tt.header)
-		}
-		if got := retryAfter(h, timeZero); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.header, got, tt.want)
-		}
-	}
-}
 
 func TestParseErrorBodyBoundsMessages(t *testing.T) {
 	long := strings.Repeat("é", 5000)

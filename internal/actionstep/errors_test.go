@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 // errorsDoc is an Actionstep error document as the API sends it (reference §2.10).
@@ -84,9 +85,10 @@ func TestTransportDropIsTransportError(t *testing.T) {
 	obs := &observer{}
 	_, err := api.client(t, actionstep.WithObserver(obs.observe)).CreateParticipant(context.Background(),
 		actionstep.ParticipantFields{IsCompany: new(actionstep.Bool(true)), CompanyName: new("Acme")})
-	var te *actionstep.TransportError
+	var te *httpapi.TransportError
 	require.True(t, errors.As(err, &te), "want *TransportError, got %T: %v", err, err)
 	assert.Equal(t, actionstep.EndpointCreateParticipant, te.Endpoint)
+	assert.True(t, strings.HasPrefix(err.Error(), "actionstep "+actionstep.EndpointCreateParticipant+": "), "got %v", err)
 	assert.NotContains(t, err.Error(), testAccessToken)
 	assert.NotContains(t, err.Error(), "Acme", "the request body is not quoted")
 	calls := obs.snapshot()
@@ -101,7 +103,7 @@ func TestConnectionRefusedIsTransportError(t *testing.T) {
 	require.NoError(t, l.Close())
 	c := newClient(t, "http://127.0.0.1:1/token").As(credential(testAccessToken, endpoint))
 	_, err = c.GetAction(context.Background(), "1")
-	var te *actionstep.TransportError
+	var te *httpapi.TransportError
 	require.True(t, errors.As(err, &te), "got %T: %v", err, err)
 }
 
@@ -133,9 +135,10 @@ func TestDecodeErrors(t *testing.T) {
 			}
 			api := newFakeAPI(t, reply(status, tt.body))
 			err := tt.call(api.client(t))
-			var de *actionstep.DecodeError
+			var de *httpapi.DecodeError
 			require.True(t, errors.As(err, &de), "want *DecodeError, got %T: %v", err, err)
 			assert.Equal(t, status, de.StatusCode)
+			assert.Regexp(t, `^actionstep [A-Z]+ /\S+: decode \d+ response: `, err.Error())
 			assert.NotContains(t, err.Error(), "maybe", "decode errors do not quote the body")
 		})
 	}
@@ -145,7 +148,7 @@ func TestOversizedBodyIsDecodeError(t *testing.T) {
 	big := `{"actions":[` + strings.Repeat(`{"id":1,"name":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},`, 9<<20/80) + `{"id":2}]}`
 	api := newFakeAPI(t, reply(200, big))
 	_, err := api.client(t).ListActions(context.Background(), actionstep.Query{})
-	var de *actionstep.DecodeError
+	var de *httpapi.DecodeError
 	require.True(t, errors.As(err, &de), "got %T: %v", err, err)
 }
 

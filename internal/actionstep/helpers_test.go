@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 const (
@@ -45,8 +46,8 @@ type reauthSource struct {
 }
 
 var (
-	_ actionstep.Reauthorizer       = (*reauthSource)(nil)
-	_ actionstep.ContextTokenSource = (*reauthSource)(nil)
+	_ httpapi.Reauthorizer       = (*reauthSource)(nil)
+	_ httpapi.ContextTokenSource = (*reauthSource)(nil)
 )
 
 func newReauthSource(tokens ...*oauth2.Token) *reauthSource { return &reauthSource{tokens: tokens} }
@@ -77,16 +78,16 @@ func (s *reauthSource) Reauthorize(_ context.Context, rejected *oauth2.Token) (*
 // observer collects what WithObserver reports.
 type observer struct {
 	mu    sync.Mutex
-	calls []actionstep.Call
+	calls []httpapi.Call
 }
 
-func (o *observer) observe(c actionstep.Call) {
+func (o *observer) observe(c httpapi.Call) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.calls = append(o.calls, c)
 }
 
-func (o *observer) snapshot() []actionstep.Call {
+func (o *observer) snapshot() []httpapi.Call {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.calls)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 // EndpointToken is the token endpoint's template, used in errors and metrics.
@@ -98,28 +100,28 @@ func (c *Client) requestToken(ctx context.Context, form url.Values) (*TokenRespo
 	if err != nil {
 		return nil, err
 	}
-	code, desc := parseErrorBody(res.body)
-	if res.status < 200 || res.status > 299 || code != "" {
+	code, desc := parseErrorBody(res.Body)
+	if res.Status < 200 || res.Status > 299 || code != "" {
 		// Some OAuth servers answer a refused grant with 200 and an error document.
 		return nil, &OAuthError{
-			Endpoint: EndpointToken, StatusCode: res.status, Code: code, Description: desc,
-			RetryAfter: retryAfter(res.header, time.Now()),
+			Endpoint: EndpointToken, StatusCode: res.Status, Code: code, Description: desc,
+			RetryAfter: httpapi.RetryAfter(res.Header, time.Now(), maxRetryAfter),
 		}
 	}
-	if res.truncated {
-		return nil, &DecodeError{Endpoint: EndpointToken, StatusCode: res.status, Err: errBodyTooLarge}
+	if res.Truncated {
+		return nil, decodeError(EndpointToken, res.Status, errBodyTooLarge)
 	}
 	var out TokenResponse
-	if err := json.Unmarshal(res.body, &out); err != nil {
+	if err := json.Unmarshal(res.Body, &out); err != nil {
 		// The json error names a field or offset, never the token values.
-		return nil, &DecodeError{Endpoint: EndpointToken, StatusCode: res.status, Err: err}
+		return nil, decodeError(EndpointToken, res.Status, err)
 	}
 	if out.AccessToken == "" {
-		return nil, &DecodeError{Endpoint: EndpointToken, StatusCode: res.status, Err: errors.New("no access_token")}
+		return nil, decodeError(EndpointToken, res.Status, errors.New("no access_token"))
 	}
 	// Without a usable api_endpoint the token cannot be used; fail now, not on first use.
 	if _, err := restBase(out.APIEndpoint); err != nil {
-		return nil, &DecodeError{Endpoint: EndpointToken, StatusCode: res.status, Err: err}
+		return nil, decodeError(EndpointToken, res.Status, err)
 	}
 	return &out, nil
 }

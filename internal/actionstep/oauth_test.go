@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 const tokenBody = `{"access_token":"at-SECRET-1","token_type":"bearer","expires_in":3600,
@@ -130,7 +131,7 @@ func TestTokenResponseMustBeUsable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, c := tokenServer(t, 200, body)
 			_, err := c.ExchangeCode(context.Background(), "code", testRedirect)
-			var de *actionstep.DecodeError
+			var de *httpapi.DecodeError
 			require.True(t, errors.As(err, &de), "want *DecodeError, got %T: %v", err, err)
 			assert.NotContains(t, err.Error(), "SECRET")
 		})
@@ -141,7 +142,7 @@ func TestTokenEndpointTransportError(t *testing.T) {
 	api, c := tokenServer(t, 200, tokenBody)
 	api.srv.Close()
 	_, err := c.ExchangeCode(context.Background(), "code-SECRET", testRedirect)
-	var te *actionstep.TransportError
+	var te *httpapi.TransportError
 	require.True(t, errors.As(err, &te), "got %T: %v", err, err)
 	assert.NotContains(t, err.Error(), "SECRET")
 	assert.NotContains(t, err.Error(), testClientSecret)

@@ -40,13 +40,13 @@ func (c *Client) CurrentUser(ctx context.Context) (*CurrentUser, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := decodePage[User](res.body, resUsers)
+	page, err := decodePage[User](res.Body, resUsers)
 	var user *User
 	if err == nil {
 		user, err = page.only(resUsers)
 	}
 	if err != nil {
-		return nil, &DecodeError{Endpoint: r.endpoint, StatusCode: res.status, Err: err}
+		return nil, decodeError(r.endpoint, res.Status, err)
 	}
 	out := &CurrentUser{User: *user}
 	for i, p := range page.Linked.Participants {

@@ -147,15 +147,3 @@ func FuzzParseErrorBody(f *testing.F) {
 		}
 	})
 }
-
-func FuzzRetryAfter(f *testing.F) {
-	for _, s := range []string{"", "0", "1", "1.5", "-1", "1e308", "NaN", "Inf", "Wed, 21 Oct 2015 07:28:00 GMT"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) {
-		h := map[string][]string{"Retry-After": {v}}
-		if d := retryAfter(h, timeZero); d < 0 || d > maxRetryAfter {
-			t.Errorf("retryAfter(%q) = %v out of [0, %v]", v, d, maxRetryAfter)
-		}
-	})
-}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -98,8 +99,8 @@ type source struct {
 }
 
 var (
-	_ highlevel.Reauthorizer       = source{}
-	_ highlevel.ContextTokenSource = source{}
+	_ httpapi.Reauthorizer       = source{}
+	_ httpapi.ContextTokenSource = source{}
 )
 
 // HighLevelSource returns a token source for the stored credential `key` that

@@ -16,6 +16,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -294,7 +295,7 @@ func TestHighLevelRefresherErrors(t *testing.T) {
 			}
 			// The HighLevel error stays reachable, unchanged.
 			if tt.status == 0 {
-				var te *highlevel.TransportError
+				var te *httpapi.TransportError
 				if !errors.As(err, &te) || te.Endpoint != highlevel.EndpointToken {
 					t.Errorf("error %q is not the client's TransportError", err)
 				}
@@ -427,7 +428,7 @@ func TestHighLevelSourceTokenContext(t *testing.T) {
 			want, _ := mustGet(t, store, c.key)
 			src := credentials.HighLevelSource(store, sb.client, c.key)
 
-			got, err := src.(highlevel.ContextTokenSource).TokenContext(t.Context())
+			got, err := src.(httpapi.ContextTokenSource).TokenContext(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -473,7 +474,7 @@ func TestHighLevelSourceReauthorize(t *testing.T) {
 			}
 			sb.wantRejected(t, kind, t0.AccessToken)
 
-			t1, err := a.(highlevel.Reauthorizer).Reauthorize(t.Context(), t0)
+			t1, err := a.(httpapi.Reauthorizer).Reauthorize(t.Context(), t0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -490,7 +491,7 @@ func TestHighLevelSourceReauthorize(t *testing.T) {
 
 			// Holders of the same rejected token, in the other store and in this one, get t1.
 			for name, src := range map[string]oauth2.TokenSource{"other store": b, "same store": a} {
-				got, err := src.(highlevel.Reauthorizer).Reauthorize(t.Context(), t0)
+				got, err := src.(httpapi.Reauthorizer).Reauthorize(t.Context(), t0)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -503,7 +504,7 @@ func TestHighLevelSourceReauthorize(t *testing.T) {
 			}
 
 			// The current token, rejected, is replaced.
-			t2, err := b.(highlevel.Reauthorizer).Reauthorize(t.Context(), t1)
+			t2, err := b.(httpapi.Reauthorizer).Reauthorize(t.Context(), t1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -381,7 +382,7 @@ func (r *recorder) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		r.pinned, r.last = nil, t.AccessToken
 		return t, nil
 	}
-	t, err := r.src.(highlevel.ContextTokenSource).TokenContext(ctx)
+	t, err := r.src.(httpapi.ContextTokenSource).TokenContext(ctx)
 	if err == nil {
 		r.last = t.AccessToken
 	}
@@ -389,7 +390,7 @@ func (r *recorder) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 }
 
 func (r *recorder) Reauthorize(ctx context.Context, rejected *oauth2.Token) (*oauth2.Token, error) {
-	t, err := r.src.(highlevel.Reauthorizer).Reauthorize(ctx, rejected)
+	t, err := r.src.(httpapi.Reauthorizer).Reauthorize(ctx, rejected)
 	if err == nil {
 		r.last = t.AccessToken
 	}

@@ -256,6 +256,7 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 		}
 	}
 	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1", "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
 		"--ui-codec-endpoint", s.starterURL + "/codec"}
 	for name, typ := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", name+"="+typ)

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 // API versions per endpoint family. The SaaS spec only lists 2021-04-15; the OAuth
@@ -26,6 +27,9 @@ const (
 	VersionOAuth = "2021-07-28"
 	VersionSaaS  = "2021-04-15"
 )
+
+// api names this client in errors.
+const api = "highlevel"
 
 // maxBody bounds how much of a response is read: HighLevel answers are small, and an
 // unbounded read is how a misbehaving proxy exhausts a worker's memory.
@@ -77,27 +81,30 @@ func (c *Client) AppID() string {
 	return id
 }
 
-// As returns a copy of c that authenticates with tokens from ts. If ts also implements
-// Reauthorizer, a 401 makes the client replace the rejected token once and retry.
+// As returns a copy of c that authenticates with tokens from ts. If ts implements
+// httpapi.ContextTokenSource it is asked with the call's context; if it implements
+// httpapi.Reauthorizer, a 401 makes the client replace the rejected token once and retry.
 func (c *Client) As(ts oauth2.TokenSource) *Client {
 	cp := *c
 	cp.tokens = ts
 	return &cp
 }
 
-// Reauthorizer is implemented by token sources that can replace a token the API has
-// rejected (revoked or expired early) with a freshly refreshed one.
-type Reauthorizer interface {
-	Reauthorize(ctx context.Context, rejected *oauth2.Token) (*oauth2.Token, error)
+// Observing returns a copy of c whose calls are also reported to f, besides the
+// client-wide observer: a caller bound to one credential can watch that credential's
+// rate-limit headers.
+func (c *Client) Observing(f func(Call)) *Client {
+	cp := *c
+	if prev := c.observe; prev != nil {
+		cp.observe = func(call Call) { prev(call); f(call) }
+	} else {
+		cp.observe = f
+	}
+	return &cp
 }
 
-// ContextTokenSource is preferred over oauth2.TokenSource when a source implements
-// it, so that waiting for a refresh (and its lock) honours the request's context.
-type ContextTokenSource interface {
-	TokenContext(ctx context.Context) (*oauth2.Token, error)
-}
-
-// Call describes one finished request for observers.
+// Call describes one finished request for observers: what httpapi.Call says, and the
+// rate-limit headers HighLevel sent with the answer.
 type Call struct {
 	Endpoint   string
 	StatusCode int // 0 when the request failed in transport
@@ -117,59 +124,34 @@ type request struct {
 	json     any        // JSON body
 }
 
-// do sends r and decodes a 2xx JSON body into out (when out is non-nil).
+// do sends r and decodes a 2xx JSON body into out (when out is non-nil). An authorized
+// request whose token the API rejects is repeated once with a replacement when the token
+// source can provide one (httpapi.Authorized).
 func (c *Client) do(ctx context.Context, r request, out any) error {
-	var tok *oauth2.Token
+	send := func(tok *oauth2.Token) (httpapi.Response, error) { return c.send(ctx, r, tok) }
+	var res httpapi.Response
+	var err error
 	if r.auth {
-		if c.tokens == nil {
-			return fmt.Errorf("highlevel %s: client has no token source (use As)", r.endpoint)
-		}
-		var err error
-		if cts, ok := c.tokens.(ContextTokenSource); ok {
-			tok, err = cts.TokenContext(ctx)
-		} else {
-			tok, err = c.tokens.Token()
-		}
-		if err != nil {
-			return fmt.Errorf("highlevel %s: get token: %w", r.endpoint, err)
-		}
-	}
-	res, err := c.send(ctx, r, tok)
-	if err == nil && res.status == http.StatusUnauthorized && tok != nil {
-		// A token can die before its expiry (revoked, or rotated by another process and
-		// invalidated): replace it once. A 401 means the request was not executed, so
-		// repeating a POST here cannot duplicate its effect.
-		if ra, ok := c.tokens.(Reauthorizer); ok {
-			fresh, rerr := ra.Reauthorize(ctx, tok)
-			if rerr != nil {
-				return fmt.Errorf("highlevel %s: re-authorize after 401: %w", r.endpoint, rerr)
-			}
-			res, err = c.send(ctx, r, fresh)
-		}
+		res, err = httpapi.Authorized(ctx, c.tokens, api, r.endpoint, send)
+	} else {
+		res, err = send(nil)
 	}
 	if err != nil {
 		return err
 	}
-	if res.status < 200 || res.status > 299 {
-		return newAPIError(r.endpoint, res.status, res.header, res.body)
+	if res.Status < 200 || res.Status > 299 {
+		return newAPIError(r.endpoint, res.Status, res.Header, res.Body)
 	}
-	if out == nil || len(bytes.TrimSpace(res.body)) == 0 {
+	if out == nil || len(bytes.TrimSpace(res.Body)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(res.body, out); err != nil {
-		return &DecodeError{Endpoint: r.endpoint, StatusCode: res.status, Err: err}
+	if err := json.Unmarshal(res.Body, out); err != nil {
+		return &httpapi.DecodeError{API: api, Endpoint: r.endpoint, StatusCode: res.Status, Err: err}
 	}
 	return nil
 }
 
-// response is a fully read answer; the body is closed before send returns.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (c *Client) send(ctx context.Context, r request, tok *oauth2.Token) (response, error) {
+func (c *Client) send(ctx context.Context, r request, tok *oauth2.Token) (httpapi.Response, error) {
 	u := *c.base
 	u.Path = c.base.Path + r.path
 	u.RawQuery = r.query.Encode()
@@ -182,13 +164,13 @@ func (c *Client) send(ctx context.Context, r request, tok *oauth2.Token) (respon
 	case r.json != nil:
 		b, err := json.Marshal(r.json)
 		if err != nil {
-			return response{}, fmt.Errorf("highlevel %s: encode body: %w", r.endpoint, err)
+			return httpapi.Response{}, fmt.Errorf("highlevel %s: encode body: %w", r.endpoint, err)
 		}
 		body, contentType = bytes.NewReader(b), "application/json"
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {
-		return response{}, fmt.Errorf("highlevel %s: build request: %w", r.endpoint, err)
+		return httpapi.Response{}, fmt.Errorf("highlevel %s: build request: %w", r.endpoint, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if contentType != "" {
@@ -200,29 +182,13 @@ func (c *Client) send(ctx context.Context, r request, tok *oauth2.Token) (respon
 	if tok != nil {
 		tok.SetAuthHeader(req)
 	}
-
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.report(Call{Endpoint: r.endpoint, Duration: time.Since(start)})
-		// Never include the URL's query or headers: only the endpoint template.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return response{}, &TransportError{Endpoint: r.endpoint, Err: err}
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	c.report(Call{Endpoint: r.endpoint, StatusCode: resp.StatusCode, Duration: time.Since(start), RateLimit: parseRateLimit(resp.Header)})
-	if err != nil {
-		return response{}, &TransportError{Endpoint: r.endpoint, Err: fmt.Errorf("read body: %w", err)}
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	// A body cut off at maxBody is left to fail decoding: HighLevel answers are small.
+	return httpapi.Do(c.http, req, api, r.endpoint, maxBody, c.report)
 }
 
-func (c *Client) report(call Call) {
+// report passes a call to the observer, with the rate-limit headers of its answer.
+func (c *Client) report(call httpapi.Call, header http.Header) {
 	if c.observe != nil {
-		c.observe(call)
+		c.observe(Call{Endpoint: call.Endpoint, StatusCode: call.StatusCode, Duration: call.Duration, RateLimit: parseRateLimit(header)})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 )
 
@@ -1263,9 +1264,10 @@ func TestDropAfterCommitIsATransportError(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = e.client.EnableSaaS(ctx, loc, highlevel.EnableSaaSRequest{CompanyID: e.agency.ID, IsSaaSV2: true})
-	var te *highlevel.TransportError
+	var te *httpapi.TransportError
 	require.ErrorAs(t, err, &te, "got %v", err)
 	require.Equal(t, highlevel.EndpointEnableSaaS, te.Endpoint)
+	require.True(t, strings.HasPrefix(err.Error(), "highlevel "+highlevel.EndpointEnableSaaS+": "), "got %v", err)
 	var apiErr *highlevel.APIError
 	require.False(t, errors.As(err, &apiErr))
 	require.NotContains(t, err.Error(), e.srv.URL, "transport errors name the endpoint template, not the URL")
@@ -1321,7 +1323,7 @@ func (s *refreshingSource) Reauthorize(ctx context.Context, rejected *oauth2.Tok
 	return &oauth2.Token{AccessToken: next.AccessToken, TokenType: "Bearer"}, nil
 }
 
-var _ highlevel.Reauthorizer = (*refreshingSource)(nil)
+var _ httpapi.Reauthorizer = (*refreshingSource)(nil)
 
 func TestReauthorizeAfter401(t *testing.T) {
 	e := newEnv(t, highlevelsim.AgencySpec{LocationCount: 2})
@@ -1466,8 +1468,9 @@ func TestDecodeError(t *testing.T) {
 	c, err := highlevel.New(srv.URL, testClientID, testClientSecret, highlevel.WithHTTPClient(srv.Client()))
 	require.NoError(t, err)
 	_, err = c.As(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "x"})).AgencyPlans(t.Context(), "GNb7aIv4rQFVb9iwNl5K")
-	var de *highlevel.DecodeError
+	var de *httpapi.DecodeError
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, highlevel.EndpointAgencyPlans, de.Endpoint)
 	require.Equal(t, http.StatusOK, de.StatusCode)
+	require.True(t, strings.HasPrefix(err.Error(), "highlevel "+highlevel.EndpointAgencyPlans+": decode 200 response: "), "got %v", err)
 }

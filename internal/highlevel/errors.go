@@ -3,11 +3,12 @@ package highlevel
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 // APIError is a non-2xx answer from HighLevel.
@@ -37,32 +38,6 @@ func (e *APIError) Temporary() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
 
-// TransportError is a request that got no HTTP answer (connection refused or reset,
-// timeout). The request may or may not have been executed.
-type TransportError struct {
-	Endpoint string
-	Err      error
-}
-
-func (e *TransportError) Error() string {
-	return fmt.Sprintf("highlevel %s: %v", e.Endpoint, e.Err)
-}
-
-func (e *TransportError) Unwrap() error { return e.Err }
-
-// DecodeError is a 2xx answer whose body did not match the documented shape.
-type DecodeError struct {
-	Endpoint   string
-	StatusCode int
-	Err        error
-}
-
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("highlevel %s: decode %d response: %v", e.Endpoint, e.StatusCode, e.Err)
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }
-
 // errorBody covers both error shapes HighLevel uses: NestJS
 // {"statusCode","message": string|string[],"error"} and the v3
 // {"error":{"code","message"}}.
@@ -78,7 +53,7 @@ func newAPIError(endpoint string, status int, header http.Header, body []byte) *
 		RateLimit:  parseRateLimit(header),
 	}
 	e.Message, e.Reason = parseErrorBody(body)
-	e.RetryAfter = retryAfter(header, time.Now())
+	e.RetryAfter = httpapi.RetryAfter(header, time.Now(), maxRetryAfter)
 	if e.RetryAfter == 0 && status == http.StatusTooManyRequests && e.RateLimit.Interval > 0 {
 		// No Retry-After is documented; the burst window is the longest we might wait.
 		e.RetryAfter = e.RateLimit.Interval
@@ -162,18 +137,3 @@ func parseRateLimit(h http.Header) RateLimit {
 // maxRetryAfter caps what a server can make us wait, so a bogus header cannot park a
 // workflow for a day.
 const maxRetryAfter = 10 * time.Minute
-
-// retryAfter reads Retry-After as delta-seconds or an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(n) {
-		d = time.Duration(min(max(n, 0), maxRetryAfter.Seconds()) * float64(time.Second))
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
-}

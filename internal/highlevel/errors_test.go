@@ -28,32 +28,6 @@ func TestParseErrorBody(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{"1.5", 1500 * time.Millisecond},
-		{"-4", 0},
-		{"86400", maxRetryAfter},
-		{now.Add(20 * time.Second).Format(http.TimeFormat), 20 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"soon", 0},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.header != "" {
-			h.Set("Retry-After", tt.header)
-		}
-		if got := retryAfter(h, now); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.header, got, tt.want)
-		}
-	}
-}
-
 func TestParseRateLimit(t *testing.T) {
 	h := http.Header{}
 	h.Set("X-RateLimit-Max", "100")
@@ -111,18 +85,4 @@ func FuzzParseErrorBody(f *testing.F) {
 func isJSON(b []byte) bool {
 	var v any
 	return json.Unmarshal(b, &v) == nil
-}
-
-func FuzzRetryAfter(f *testing.F) {
-	for _, s := range []string{"", "0", "1", "1.5", "-1", "1e308", "NaN", "Wed, 21 Oct 2015 07:28:00 GMT"} {
-		f.Add(s)
-	}
-	now := time.Now()
-	f.Fuzz(func(t *testing.T, v string) {
-		h := http.Header{}
-		h.Set("Retry-After", v)
-		if d := retryAfter(h, now); d < 0 || d > maxRetryAfter {
-			t.Errorf("retryAfter(%q) = %v out of [0, %v]", v, d, maxRetryAfter)
-		}
-	})
 }

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
-	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 // Namespace prefixes every project metric.
@@ -199,8 +199,8 @@ func (m *Metrics) HighLevelObserver() func(highlevel.Call) {
 }
 
 // ActionstepObserver adapts APICall to actionstep.WithObserver.
-func (m *Metrics) ActionstepObserver() func(actionstep.Call) {
-	return func(c actionstep.Call) { m.APICall(APIActionstep, c.Endpoint, c.StatusCode, c.Duration) }
+func (m *Metrics) ActionstepObserver() func(httpapi.Call) {
+	return func(c httpapi.Call) { m.APICall(APIActionstep, c.Endpoint, c.StatusCode, c.Duration) }
 }
 
 // TokenRefresh counts one token refresh of a credential kind (e.g. "highlevel/location") with

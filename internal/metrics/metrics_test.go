@@ -11,8 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 func scrape(t *testing.T, m *Metrics) string {
@@ -126,7 +126,7 @@ func TestObservers(t *testing.T) {
 	m := New()
 	m.HighLevelObserver()(highlevel.Call{Endpoint: "POST /saas/enable-saas/{locationId}", StatusCode: 201, Duration: time.Second})
 	m.HighLevelObserver()(highlevel.Call{Endpoint: "POST /saas/enable-saas/{locationId}", StatusCode: 429})
-	m.ActionstepObserver()(actionstep.Call{Endpoint: "PUT /participants/{id}", StatusCode: 0})
+	m.ActionstepObserver()(httpapi.Call{Endpoint: "PUT /participants/{id}", StatusCode: 0})
 
 	if got := testutil.ToFloat64(m.apiRequests.WithLabelValues("highlevel", "POST /saas/enable-saas/{locationId}", "2xx")); got != 1 {
 		t.Errorf("highlevel 2xx = %v", got)
@@ -185,7 +185,7 @@ func TestNilMetrics(t *testing.T) {
 	m.WebhookAccepted("x", "accepted")
 	m.APICall("x", "y", 200, time.Second)
 	m.HighLevelObserver()(highlevel.Call{})
-	m.ActionstepObserver()(actionstep.Call{})
+	m.ActionstepObserver()(httpapi.Call{})
 	m.TokenRefresh("x", "ok")
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,9 @@
 package actionstepsim
 
 import (
-	"maps"
-	"net/http"
-	"slices"
-	"sync"
 	"time"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Call is one recorded API request.
@@ -32,105 +30,33 @@ type CallReport struct {
 	ByEndpoint map[string]map[int]int `json:"byEndpoint"`
 	// ByOrg counts endpoint → orgkey → status → calls.
 	ByOrg map[string]map[string]map[int]int `json:"byOrg"`
-	// Calls are the most recent calls, oldest first (at most maxCallLog).
+	// Calls are the most recent calls, oldest first (at most 10000).
 	Calls []Call `json:"calls"`
 }
 
 // Count returns the calls to endpoint with status, or with any status when
 // status is 0.
 func (r CallReport) Count(endpoint string, status int) int {
-	return countStatus(r.ByEndpoint[endpoint], status)
+	return simkit.CountStatus(r.ByEndpoint[endpoint], status)
 }
 
 // CountFor is Count narrowed to one organisation.
 func (r CallReport) CountFor(endpoint, orgKey string, status int) int {
-	return countStatus(r.ByOrg[endpoint][orgKey], status)
-}
-
-func countStatus(byStatus map[int]int, status int) int {
-	if status != 0 {
-		return byStatus[status]
-	}
-	n := 0
-	for _, c := range byStatus {
-		n += c
-	}
-	return n
-}
-
-// maxCallLog bounds the per-call list of a long-running sandbox; the
-// counters are exact regardless.
-const maxCallLog = 10000
-
-// callLog accumulates the call report.
-type callLog struct {
-	mu     sync.Mutex
-	report CallReport
-}
-
-func newCallLog() *callLog {
-	l := &callLog{}
-	l.reset()
-	return l
-}
-
-func (l *callLog) reset() {
-	l.report = CallReport{ByEndpoint: map[string]map[int]int{}, ByOrg: map[string]map[string]map[int]int{}, Calls: []Call{}}
-}
-
-func (l *callLog) record(c Call) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r := &l.report
-	r.Total++
-	if c.Status == http.StatusTooManyRequests {
-		r.TooManyRequests++
-	}
-	if c.Dropped {
-		r.Dropped++
-	}
-	if r.ByEndpoint[c.Endpoint] == nil {
-		r.ByEndpoint[c.Endpoint] = map[int]int{}
-	}
-	r.ByEndpoint[c.Endpoint][c.Status]++
-	if c.OrgKey != "" {
-		if r.ByOrg[c.Endpoint] == nil {
-			r.ByOrg[c.Endpoint] = map[string]map[int]int{}
-		}
-		if r.ByOrg[c.Endpoint][c.OrgKey] == nil {
-			r.ByOrg[c.Endpoint][c.OrgKey] = map[int]int{}
-		}
-		r.ByOrg[c.Endpoint][c.OrgKey][c.Status]++
-	}
-	if len(r.Calls) == 2*maxCallLog { // trim in bulk to keep recording O(1) amortised
-		r.Calls = slices.Clone(r.Calls[maxCallLog:])
-	}
-	r.Calls = append(r.Calls, c)
+	return simkit.CountStatus(r.ByOrg[endpoint][orgKey], status)
 }
 
 // Calls returns a copy of the call report.
 func (s *Server) Calls() CallReport {
-	s.calls.mu.Lock()
-	defer s.calls.mu.Unlock()
-	r := s.calls.report
-	r.ByEndpoint = make(map[string]map[int]int, len(r.ByEndpoint))
-	for ep, m := range s.calls.report.ByEndpoint {
-		r.ByEndpoint[ep] = maps.Clone(m)
+	r := s.calls.Report()
+	out := CallReport{
+		Total: r.Total, TooManyRequests: r.TooManyRequests, Dropped: r.Dropped,
+		ByEndpoint: r.ByEndpoint, ByOrg: r.ByScope, Calls: make([]Call, len(r.Calls)),
 	}
-	r.ByOrg = make(map[string]map[string]map[int]int, len(r.ByOrg))
-	for ep, byOrg := range s.calls.report.ByOrg {
-		r.ByOrg[ep] = make(map[string]map[int]int, len(byOrg))
-		for o, m := range byOrg {
-			r.ByOrg[ep][o] = maps.Clone(m)
-		}
+	for i, c := range r.Calls {
+		out.Calls[i] = Call{Time: c.Time, Endpoint: c.Endpoint, OrgKey: c.Scope, Status: c.Status, Dropped: c.Dropped}
 	}
-	r.Calls = slices.Clone(r.Calls[max(0, len(r.Calls)-maxCallLog):])
-	return r
+	return out
 }
 
 // ResetCalls forgets all recorded calls.
-func (s *Server) ResetCalls() {
-	s.calls.mu.Lock()
-	defer s.calls.mu.Unlock()
-	s.calls.reset()
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }

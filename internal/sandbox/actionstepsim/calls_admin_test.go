@@ -53,18 +53,6 @@ func TestCallAccounting(t *testing.T) {
 	assert.Empty(t, c.Calls)
 }
 
-func TestCallLogIsBounded(t *testing.T) {
-	l := newCallLog()
-	for i := range 2*maxCallLog + 5 {
-		l.record(Call{Endpoint: "GET /x", Status: 200 + i%2})
-	}
-	s := &Server{calls: l}
-	r := s.Calls()
-	assert.Equal(t, 2*maxCallLog+5, r.Total)
-	assert.Len(t, r.Calls, maxCallLog)
-	assert.Equal(t, 2*maxCallLog+5, r.Count("GET /x", 0))
-}
-
 func TestAdminClientRoundTrips(t *testing.T) {
 	h := newHarness(t, Options{})
 	ctx := t.Context()

@@ -4,86 +4,36 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
-// consentRequest is the authorization request of reference §1.3.
-type consentRequest struct {
-	ClientID    string
-	RedirectURI string
-	Scope       string
-	State       string
-}
-
-// readConsentRequest validates the authorization parameters. Actionstep's
-// page behaviour on bad input is not documented; simulator choice: a plain
-// 400 page, never a redirect to an unvalidated redirect_uri.
-func (s *Server) readConsentRequest(v url.Values) (consentRequest, error) {
-	cr := consentRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), Scope: v.Get("scope"), State: v.Get("state")}
-	switch {
-	case v.Get("response_type") != "code":
-		return cr, errors.New("response_type must be code")
-	case cr.ClientID != s.clientID:
-		return cr, errors.New("unknown client_id")
-	case cr.RedirectURI == "":
-		return cr, errors.New("redirect_uri is required")
-	case strings.TrimSpace(cr.Scope) == "":
-		return cr, errors.New("scope is required")
-	}
-	if u, err := url.Parse(cr.RedirectURI); err != nil || !u.IsAbs() {
-		return cr, errors.New("redirect_uri must be an absolute URL")
-	}
-	return cr, nil
-}
-
-// authorize serves the consent page at /api/oauth/authorize. GET shows the
-// organisations whose API user can sign in (or, with AutoConsent,
-// approves at once); POST approves the chosen orgkey. Approval redirects
-// to redirect_uri with a single-use code and the caller's state. The
-// orgkey parameter, on GET or POST, picks the organisation (simulator
-// extension: the real page asks the user to log in).
+// authorize serves the consent page (reference §1.3) at
+// /api/oauth/authorize. GET shows the organisations whose API user can
+// sign in (or, with AutoConsent, approves at once); POST approves the
+// chosen orgkey. Approval redirects to redirect_uri with a single-use code
+// and the caller's state. The orgkey parameter, on GET or POST, picks the
+// organisation (simulator extension: the real page asks the user to log
+// in).
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
-	info := callInfoFrom(r.Context())
-	info.endpoint = r.Method + " " + authorizePath
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "malformed request", http.StatusBadRequest)
-		return
-	}
-	cr, err := s.readConsentRequest(r.Form)
-	if err != nil {
-		http.Error(w, "invalid authorization request: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if r.Method == http.MethodGet && !s.autoConsent {
-		s.renderConsent(w, cr)
-		return
-	}
-	code, orgKey, err := s.approve(cr, r.Form.Get("orgkey"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	info.org = orgKey
-	target, _ := url.Parse(cr.RedirectURI) // validated above
-	q := target.Query()
-	q.Set("code", code)
-	if cr.State != "" {
-		q.Set("state", cr.State)
-	}
-	target.RawQuery = q.Encode()
-	status := http.StatusFound
-	if r.Method == http.MethodPost {
-		status = http.StatusSeeOther // the browser must GET the callback
-	}
-	http.Redirect(w, r, target.String(), status)
+	info := simkit.CallInfoFrom(r.Context())
+	info.Endpoint = r.Method + " " + authorizePath
+	simkit.Consent{
+		ClientID: s.clientID, AutoConsent: s.autoConsent,
+		Render: func(cr simkit.ConsentRequest) { s.renderConsent(w, cr) },
+		Approve: func(cr simkit.ConsentRequest) (code string, err error) {
+			code, info.Scope, err = s.approve(cr, r.Form.Get("orgkey"))
+			return code, err
+		},
+	}.Serve(w, r)
 }
 
 // approve signs the organisation's API user in (the first organisation
 // when orgKey is empty) and issues a code for the requested scopes.
-func (s *Server) approve(cr consentRequest, orgKey string) (code, org string, err error) {
+func (s *Server) approve(cr simkit.ConsentRequest, orgKey string) (code, org string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if orgKey == "" {
@@ -107,7 +57,7 @@ func (s *Server) approve(cr consentRequest, orgKey string) (code, org string, er
 
 type consentOrg struct{ Key, Name string }
 
-func (s *Server) renderConsent(w http.ResponseWriter, cr consentRequest) {
+func (s *Server) renderConsent(w http.ResponseWriter, cr simkit.ConsentRequest) {
 	s.mu.Lock()
 	orgs := make([]consentOrg, 0, len(s.w.orgOrder))
 	for _, k := range s.w.orgOrder {

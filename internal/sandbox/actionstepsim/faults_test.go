@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 func TestDropAfterCommit(t *testing.T) {
@@ -70,9 +72,7 @@ func TestBurstsOf429(t *testing.T) {
 			assert.Equal(t, tc.header, r.Header.Get("Retry-After"))
 
 			// Stop new bursts without resetting the running one.
-			h.s.faults.mu.Lock()
-			h.s.faults.cfg.BurstRate = 0
-			h.s.faults.mu.Unlock()
+			h.s.faults.Update(func(f *simkit.Faults[Rule]) { f.BurstRate = 0 })
 			h.api(beta, http.MethodGet, "rest/participants", nil).requireStatus(t, http.StatusOK) // bursts are per organisation
 			for range 2 {
 				h.api(acme, http.MethodGet, "rest/participants", nil).requireStatus(t, http.StatusTooManyRequests)
@@ -180,19 +180,17 @@ func TestFaultsAreReproducible(t *testing.T) {
 	assert.Contains(t, a, 200)
 }
 
+// TestFaultsValidation checks the wiring: simkit validates (see its
+// tests), the simulator answers 400 and adds no Retry-After default.
 func TestFaultsValidation(t *testing.T) {
-	for _, f := range []Faults{
-		{ErrorRate: 1.5},
-		{BurstRate: -0.1},
-		{ErrorStatuses: []int{404}},
-		{Latency: Duration(-time.Second)},
-		{Rules: []Rule{{Status: 302}}},
-		{Rules: []Rule{{Status: 500, Times: -1}}},
-	} {
-		_, err := New(Options{ClientID: testClientID, ClientSecret: testClientSecret}).SetFaults(f)
-		assert.Error(t, err, "%+v", f)
-	}
-	f, err := Faults{BurstRate: 0.5}.normalized()
+	s := New(Options{ClientID: testClientID, ClientSecret: testClientSecret})
+	var se *simkit.StatusError
+	_, err := s.SetFaults(Faults{ErrorRate: 1.5})
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, http.StatusBadRequest, se.Status)
+	require.ErrorAs(t, s.AddFaultRule(Rule{Status: 302}), &se)
+	assert.Equal(t, http.StatusBadRequest, se.Status)
+	f, err := s.SetFaults(Faults{BurstRate: 0.5})
 	require.NoError(t, err)
 	assert.Equal(t, Faults{Seed: 1, ErrorStatuses: []int{500}, BurstRate: 0.5, BurstLength: 1}, f)
 	assert.Panics(t, func() { New(Options{ClientID: "x"}) })

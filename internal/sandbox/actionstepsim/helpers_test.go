@@ -10,11 +10,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 const (
@@ -24,38 +25,20 @@ const (
 	testOrg          = "acmelaw"
 )
 
-// fakeClock is a settable clock for token expiry and timestamps.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // harness is a simulator behind a real HTTP server with one organisation
 // and a fake clock.
 type harness struct {
 	t     *testing.T
 	s     *Server
 	url   string
-	clock *fakeClock
+	clock *simkit.Clock
 	admin *AdminClient
 	org   Org
 }
 
 func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
+	clock := simkit.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 	opts.ClientID, opts.ClientSecret = testClientID, testClientSecret
 	if opts.Now == nil {
 		opts.Now = clock.Now

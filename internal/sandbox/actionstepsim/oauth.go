@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // OAuth endpoint templates, as recorded in the call report and matched by
@@ -43,22 +45,22 @@ type tokenResponse struct {
 
 // token serves POST /api/oauth/token.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	info := callInfoFrom(r.Context())
-	info.endpoint = tokenEndpoint
+	info := simkit.CallInfoFrom(r.Context())
+	info.Endpoint = tokenEndpoint
 	header := http.Header{"Cache-Control": {"no-store"}}
 	rep, drop := s.runToken(r, info, header)
-	info.status = rep.status
+	info.Status = rep.status
 	if drop {
-		info.dropped = true // ServeHTTP drops the connection once the call is recorded
+		info.Dropped = true // ServeHTTP drops the connection once the call is recorded
 		return
 	}
 	writeReply(w, header, rep)
 }
 
-func (s *Server) runToken(r *http.Request, info *callInfo, header http.Header) (reply, bool) {
-	pre := s.faults.preflight(tokenEndpoint, "", true)
-	sleep(r.Context(), pre.delay)
-	if inj := s.faults.failure(tokenEndpoint, "", true, header); inj != nil {
+func (s *Server) runToken(r *http.Request, info *simkit.CallInfo, header http.Header) (reply, bool) {
+	pre := s.faults.Preflight(tokenEndpoint, "", true)
+	simkit.Sleep(r.Context(), pre.Delay)
+	if inj := s.faults.Failure(tokenEndpoint, "", true, header); inj != nil {
 		return tokenFault(inj).reply(), false
 	}
 	if err := s.authenticateClient(r); err != nil {
@@ -84,21 +86,21 @@ func (s *Server) runToken(r *http.Request, info *callInfo, header http.Header) (
 	if err != nil {
 		return replyOf(err), false
 	}
-	info.org = resp.OrgKey
-	return reply{status: http.StatusOK, body: resp, contentType: mediaJSON}, s.faults.drop(tokenEndpoint, true)
+	info.Scope = resp.OrgKey
+	return reply{status: http.StatusOK, body: resp, contentType: mediaJSON}, s.faults.Drop(tokenEndpoint, true)
 }
 
 // tokenFault renders an injected failure in the token endpoint's OAuth
 // shape. Simulator choice: Actionstep's 5xx bodies here are unknown.
-func tokenFault(inj *injected) *oauthError {
+func tokenFault(inj *simkit.Injected) *oauthError {
 	code := "invalid_request"
 	switch {
-	case inj.status == http.StatusServiceUnavailable:
+	case inj.Status == http.StatusServiceUnavailable:
 		code = "temporarily_unavailable"
-	case inj.status >= 500:
+	case inj.Status >= 500:
 		code = "server_error"
 	}
-	return errTokenRequest(inj.status, code, inj.message)
+	return errTokenRequest(inj.Status, code, inj.Message)
 }
 
 // authenticateClient checks the client credentials, from HTTP Basic or

@@ -1,12 +1,13 @@
 package actionstepsim
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Options configures a Server. Only ClientID and ClientSecret are required.
@@ -88,24 +89,6 @@ func (rl RateLimit) validate() error {
 }
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration
-// string ("10s", "250ms"), so admin payloads stay readable.
-type Duration time.Duration
-
-// MarshalJSON writes the duration as a string such as "1.5s".
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
-}
-
-// UnmarshalJSON reads a Go duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string such as \"10s\": %s", b)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
+// string ("10s", "250ms"), so admin payloads stay readable. Both
+// simulators share it.
+type Duration = simkit.Duration

@@ -1,7 +1,6 @@
 package actionstepsim
 
 import (
-	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -204,13 +203,3 @@ var (
 	orgKeyPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 	fieldNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 )
-
-// stateError is an admin-side failure with the HTTP status it maps to.
-type stateError struct {
-	status int
-	msg    string
-}
-
-func (e *stateError) Error() string { return e.msg }
-
-func badSpec(msg string) error { return &stateError{status: http.StatusBadRequest, msg: msg} }

@@ -1,24 +1,25 @@
 package actionstepsim
 
 import (
-	"net/http"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // limiter enforces RateLimit per (organisation, user) key — Actionstep
 // limits "on a user-centric (session) basis with higher order orgkey …
 // constraints" (reference §5.1) — with a sliding window log.
 type limiter struct {
-	mu   sync.Mutex
-	cfg  RateLimit
-	hits map[string][]time.Time // admitted requests inside the window, oldest first
+	mu      sync.Mutex
+	cfg     RateLimit
+	windows map[string]*simkit.Window
 }
 
 func newLimiter(cfg RateLimit) *limiter {
-	return &limiter{cfg: cfg, hits: map[string][]time.Time{}}
+	return &limiter{cfg: cfg, windows: map[string]*simkit.Window{}}
 }
 
 // take admits one request for key at now if the window has room, and
@@ -26,19 +27,16 @@ func newLimiter(cfg RateLimit) *limiter {
 func (l *limiter) take(key string, now time.Time) (ok bool, wait time.Duration, cfg RateLimit) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	cutoff := now.Add(-time.Duration(l.cfg.Window))
-	h := l.hits[key]
-	i := 0
-	for i < len(h) && !h[i].After(cutoff) {
-		i++
+	w := l.windows[key]
+	if w == nil {
+		w = &simkit.Window{}
+		l.windows[key] = w
 	}
-	h = h[i:]
-	if len(h) >= l.cfg.Max {
-		l.hits[key] = h
-		// The oldest hit leaves the window Window after it was admitted.
-		return false, h[len(h)-l.cfg.Max].Add(time.Duration(l.cfg.Window)).Sub(now), l.cfg
+	w.Slide(now, time.Duration(l.cfg.Window))
+	if w.Used() >= l.cfg.Max {
+		return false, w.Wait(now, time.Duration(l.cfg.Window), l.cfg.Max), l.cfg
 	}
-	l.hits[key] = append(h, now)
+	w.Add(now)
 	return true, 0, l.cfg
 }
 
@@ -54,12 +52,12 @@ func (s *Server) RateLimit() RateLimit {
 func (s *Server) SetRateLimit(rl RateLimit) (RateLimit, error) {
 	rl = rl.withDefaults()
 	if err := rl.validate(); err != nil {
-		return RateLimit{}, &stateError{status: http.StatusBadRequest, msg: err.Error()}
+		return RateLimit{}, simkit.BadRequest(err.Error())
 	}
 	s.limiter.mu.Lock()
 	defer s.limiter.mu.Unlock()
 	s.limiter.cfg = rl
-	s.limiter.hits = map[string][]time.Time{}
+	s.limiter.windows = map[string]*simkit.Window{}
 	s.log.Info("rate limit set", zap.Int("max", rl.Max), zap.Duration("window", time.Duration(rl.Window)), zap.Bool("retryAfter", rl.RetryAfter))
 	return rl, nil
 }

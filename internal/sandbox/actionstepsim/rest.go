@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // restPath is a request path inside an organisation's api_endpoint:
@@ -74,15 +76,15 @@ const maxBody = 1 << 20
 
 // serveREST answers one REST request.
 func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, p restPath) {
-	info := callInfoFrom(r.Context())
-	info.endpoint, info.org = p.template(r.Method), p.orgKey
+	info := simkit.CallInfoFrom(r.Context())
+	info.Endpoint, info.Scope = p.template(r.Method), p.orgKey
 	c := &restCall{s: s, r: r, path: p, started: time.Now(), header: http.Header{}}
 	rep, drop := s.runREST(c)
-	info.status = rep.status
+	info.Status = rep.status
 	// Committed changes notify REST hooks even when the reply is lost.
 	s.deliverHooks(p.orgKey, c.events)
 	if drop {
-		info.dropped = true // ServeHTTP drops the connection once the call is recorded
+		info.Dropped = true // ServeHTTP drops the connection once the call is recorded
 		return
 	}
 	writeReply(w, c.header, rep)
@@ -110,8 +112,8 @@ func (s *Server) runREST(c *restCall) (reply, bool) {
 	if err := s.authenticate(c); err != nil {
 		return fail(err)
 	}
-	pre := s.faults.preflight(endpoint, c.tok.orgKey, false)
-	sleep(c.r.Context(), pre.delay)
+	pre := s.faults.Preflight(endpoint, c.tok.orgKey, false)
+	simkit.Sleep(c.r.Context(), pre.Delay)
 	c.now = s.now()
 	if err := s.admit(c, pre); err != nil {
 		return fail(err)
@@ -119,8 +121,8 @@ func (s *Server) runREST(c *restCall) (reply, bool) {
 	if err := c.route(); err != nil {
 		return fail(err)
 	}
-	if inj := s.faults.failure(endpoint, c.tok.orgKey, false, c.header); inj != nil {
-		return fail(errStatus(inj.status, inj.message))
+	if inj := s.faults.Failure(endpoint, c.tok.orgKey, false, c.header); inj != nil {
+		return fail(errStatus(inj.Status, inj.Message))
 	}
 	s.mu.Lock()
 	rep, err := c.handle()
@@ -128,7 +130,7 @@ func (s *Server) runREST(c *restCall) (reply, bool) {
 	if err != nil {
 		return fail(err)
 	}
-	return rep, s.faults.drop(endpoint, false)
+	return rep, s.faults.Drop(endpoint, false)
 }
 
 // authenticate resolves the bearer token (reference §1.11): unknown or
@@ -136,8 +138,8 @@ func (s *Server) runREST(c *restCall) (reply, bool) {
 // works on its own organisation's current api_endpoint; anywhere else it
 // is as good as unknown.
 func (s *Server) authenticate(c *restCall) error {
-	scheme, secret, ok := strings.Cut(c.r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+	secret, ok := simkit.BearerToken(c.r)
+	if !ok {
 		return errInvalidToken()
 	}
 	s.mu.Lock()
@@ -161,9 +163,11 @@ const msgRateLimited = "API rate limit exceeded. Please retry later."
 
 // admit applies injected 429 bursts and the rate limiter. Neither kind of
 // 429 consumes budget.
-func (s *Server) admit(c *restCall, pre preflight) error {
-	if pre.burst {
-		s.faults.setRetryAfter(c.header)
+func (s *Server) admit(c *restCall, pre simkit.Preflight) error {
+	if pre.Burst {
+		if pre.RetryAfter > 0 {
+			c.header.Set("Retry-After", simkit.RetryAfterSeconds(pre.RetryAfter))
+		}
 		return errStatus(http.StatusTooManyRequests, msgRateLimited)
 	}
 	ok, wait, cfg := s.limiter.take(c.tok.orgKey+"/"+strconv.Itoa(c.tok.userID), c.now)
@@ -171,7 +175,7 @@ func (s *Server) admit(c *restCall, pre preflight) error {
 		return nil
 	}
 	if cfg.RetryAfter {
-		c.header.Set("Retry-After", retryAfterSeconds(wait))
+		c.header.Set("Retry-After", simkit.RetryAfterSeconds(wait))
 	}
 	return errStatus(http.StatusTooManyRequests, msgRateLimited)
 }

@@ -2,13 +2,14 @@ package actionstepsim
 
 import (
 	"cmp"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Seed defaults.
@@ -36,16 +37,16 @@ func (spec OrgSpec) withDefaults() (OrgSpec, error) {
 		dc.Fields = slices.Clone(dc.Fields)
 	}
 	if !fieldNamePattern.MatchString(dc.Name) {
-		return spec, badSpec("dataCollection.name must be letters, digits and '_', starting with a letter")
+		return spec, simkit.BadRequest("dataCollection.name must be letters, digits and '_', starting with a letter")
 	}
 	seen := map[string]bool{}
 	for i, f := range dc.Fields {
 		dc.Fields[i].DataType = cmp.Or(f.DataType, "Str255")
 		switch {
 		case !fieldNamePattern.MatchString(f.Name) || seen[f.Name]:
-			return spec, badSpec(fmt.Sprintf("dataCollection field %q: names must be unique letters, digits and '_'", f.Name))
+			return spec, simkit.Errorf(http.StatusBadRequest, "dataCollection field %q: names must be unique letters, digits and '_'", f.Name)
 		case !slices.Contains(dataTypes, dc.Fields[i].DataType):
-			return spec, badSpec(fmt.Sprintf("dataCollection field %q: unknown dataType %q", f.Name, f.DataType))
+			return spec, simkit.Errorf(http.StatusBadRequest, "dataCollection field %q: unknown dataType %q", f.Name, f.DataType)
 		}
 		seen[f.Name] = true
 	}
@@ -70,9 +71,9 @@ func (s *Server) CreateOrg(spec OrgSpec) (Org, error) {
 	}
 	switch {
 	case !orgKeyPattern.MatchString(spec.OrgKey) || spec.OrgKey == "oauth":
-		return Org{}, badSpec("orgKey must be 1-64 letters, digits, '_' or '-', and not \"oauth\"")
+		return Org{}, simkit.BadRequest("orgKey must be 1-64 letters, digits, '_' or '-', and not \"oauth\"")
 	case s.w.orgs[spec.OrgKey] != nil:
-		return Org{}, &stateError{status: http.StatusConflict, msg: "organisation " + spec.OrgKey + " already exists"}
+		return Org{}, simkit.Errorf(http.StatusConflict, "organisation %s already exists", spec.OrgKey)
 	}
 	o := newOrg(spec.OrgKey, cmp.Or(spec.Name, "Sandbox Legal "+strconv.Itoa(len(s.w.orgOrder)+1)), s.now())
 	s.seed(o, spec)

@@ -1,13 +1,14 @@
 package actionstepsim
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Server is the simulator. It implements http.Handler: the OAuth endpoints
@@ -30,8 +31,8 @@ type Server struct {
 
 	kinds   map[string]*kind
 	limiter *limiter
-	faults  *faultInjector
-	calls   *callLog
+	faults  *simkit.FaultInjector[Rule]
+	calls   *simkit.CallLog
 
 	oauth *http.ServeMux
 	admin *http.ServeMux
@@ -76,7 +77,7 @@ func New(opts Options) *Server {
 			rotate: opts.RotateAPIEndpoint,
 		},
 		kinds: newKinds(),
-		calls: newCallLog(),
+		calls: simkit.NewCallLog(),
 	}
 	if s.accessTTL <= 0 {
 		s.accessTTL = defaultAccessTTL
@@ -101,11 +102,10 @@ func New(opts Options) *Server {
 		panic("actionstepsim: " + err.Error())
 	}
 	s.limiter = newLimiter(rl)
-	f, err := opts.Faults.normalized()
-	if err != nil {
+	var err error
+	if s.faults, err = simkit.NewFaultInjector(simkit.Faults[Rule](opts.Faults), simkit.FaultDefaults{}, s.log); err != nil {
 		panic("actionstepsim: " + err.Error())
 	}
-	s.faults = newFaultInjector(f)
 	s.oauth = s.oauthRoutes()
 	s.admin = s.adminRoutes()
 	return s
@@ -120,94 +120,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	info := &callInfo{}
-	sw := &statusWriter{ResponseWriter: w}
-	r = r.WithContext(context.WithValue(r.Context(), callInfoKey{}, info))
-	if p, ok := parseRESTPath(r.URL.Path); ok {
-		s.serveREST(sw, r, p)
-	} else {
-		s.oauth.ServeHTTP(sw, r)
-	}
-	if info.endpoint == "" {
-		info.endpoint = r.Method + " " + r.URL.Path // unmatched: keep the raw path to spot client typos
-	}
-	if info.status == 0 {
-		info.status = sw.status
-	}
-	s.calls.record(Call{Time: s.now(), Endpoint: info.endpoint, OrgKey: info.org, Status: info.status, Dropped: info.dropped})
-	if info.dropped {
-		// Only now: a client that saw the connection die may look at the calls at once.
-		dropConnection(sw)
-	}
+	c := s.calls.Serve(w, r, s.now, func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := parseRESTPath(r.URL.Path); ok {
+			s.serveREST(w, r, p)
+		} else {
+			s.oauth.ServeHTTP(w, r)
+		}
+	})
 	s.log.Debug("actionstep request",
-		zap.String("endpoint", info.endpoint),
-		zap.String("orgkey", info.org),
-		zap.Int("status", info.status),
-		zap.Bool("dropped", info.dropped),
+		zap.String("endpoint", c.Endpoint),
+		zap.String("orgkey", c.Scope),
+		zap.Int("status", c.Status),
+		zap.Bool("dropped", c.Dropped),
 		zap.Duration("took", time.Since(start)))
-}
-
-// callInfo is filled in by whichever handler serves a request so that
-// ServeHTTP can account for it afterwards.
-type callInfo struct {
-	endpoint string
-	org      string
-	status   int
-	dropped  bool
-}
-
-type callInfoKey struct{}
-
-// callInfoFrom returns the record ServeHTTP, the only way into the API
-// handlers, put in the request context.
-func callInfoFrom(ctx context.Context) *callInfo {
-	return ctx.Value(callInfoKey{}).(*callInfo)
-}
-
-// statusWriter remembers the status code written through it. Unwrap lets
-// http.ResponseController reach the connection for hijacking.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// dropConnection closes the client's connection without a reply, so the
-// client sees a transport error after the state change was committed.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler) // HTTP/2 or a recorder: abort the stream instead
-	}
-	_ = conn.Close()
-}
-
-// sleep waits d of real time, or until the client goes away.
-func sleep(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 // timestamp renders t as Actionstep does: ISO 8601 with the org's offset.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // State is everything the simulator holds except tokens.
@@ -156,7 +158,7 @@ func (s *Server) OrgState(orgKey string) (OrgState, error) {
 	defer s.mu.Unlock()
 	o, ok := s.w.orgs[orgKey]
 	if !ok {
-		return OrgState{}, &stateError{status: http.StatusNotFound, msg: "organisation " + orgKey + " not found"}
+		return OrgState{}, simkit.Errorf(http.StatusNotFound, "organisation %s not found", orgKey)
 	}
 	return o.state(), nil
 }

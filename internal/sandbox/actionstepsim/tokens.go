@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // grant is what a token speaks for: one user of one organisation
@@ -41,7 +43,7 @@ type authCode struct {
 
 // issue mints a new access/refresh pair for g.
 func (s *Server) issue(g grant, now time.Time) (access, refresh string) {
-	access, refresh = newSecret(accessTokenPrefix), newSecret(refreshTokenPrefix)
+	access, refresh = simkit.NewSecret(accessTokenPrefix), simkit.NewSecret(refreshTokenPrefix)
 	s.w.access[access] = &accessToken{grant: g, expiresAt: now.Add(s.accessTTL)}
 	s.w.refresh[refresh] = &refreshToken{grant: g, expiresAt: now.Add(s.refreshTTL)}
 	s.w.issuedAccess = append(s.w.issuedAccess, access)
@@ -91,13 +93,7 @@ func (s *Server) ExpireTokens(f TokenFilter) ExpireResult {
 
 // IssuedTokens lists every token string the simulator ever issued, in issue
 // order, so tests can search logs and workflow histories for leaks.
-type IssuedTokens struct {
-	AccessTokens  []string `json:"accessTokens"`
-	RefreshTokens []string `json:"refreshTokens"`
-}
-
-// All returns access and refresh tokens together.
-func (t IssuedTokens) All() []string { return slices.Concat(t.AccessTokens, t.RefreshTokens) }
+type IssuedTokens = simkit.IssuedTokens
 
 // IssuedTokens returns every access and refresh token issued so far.
 func (s *Server) IssuedTokens() IssuedTokens {

@@ -1,16 +1,15 @@
 package highlevelsim
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // endpoint is one HighLevel route and the gate its requests pass.
@@ -58,13 +57,13 @@ var supportedVersions = []string{"2021-04-15", "2021-07-28", "2023-02-21"}
 // serve adapts an endpoint to http.Handler.
 func (s *Server) serve(ep *endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		info := callInfoFrom(r.Context())
-		info.endpoint = ep.pattern
+		info := simkit.CallInfoFrom(r.Context())
+		info.Endpoint = ep.pattern
 		c := &apiCall{r: r, ep: ep, header: http.Header{}}
 		status, body, drop := s.run(c)
-		info.resource, info.status = c.resource, status
+		info.Scope, info.Status = c.resource, status
 		if drop {
-			info.dropped = true // ServeHTTP drops the connection once the call is recorded
+			info.Dropped = true // ServeHTTP drops the connection once the call is recorded
 			return
 		}
 		writeJSON(w, status, c.header, body)
@@ -96,8 +95,8 @@ func (s *Server) run(c *apiCall) (status int, body any, drop bool) {
 		}
 	}
 	c.resource = c.subject()
-	pre := s.faults.preflight(c.ep.pattern, c.tok.resource(), c.ep.public)
-	sleep(c.r.Context(), pre.delay)
+	pre := s.faults.Preflight(c.ep.pattern, c.tok.resource(), c.ep.public)
+	simkit.Sleep(c.r.Context(), pre.Delay)
 	c.now = s.now()
 	if !c.ep.public {
 		if err := s.admit(c, pre); err != nil {
@@ -107,14 +106,14 @@ func (s *Server) run(c *apiCall) (status int, body any, drop bool) {
 			return fail(err)
 		}
 	}
-	if err := s.faults.failure(c.ep.pattern, c.locationID(), c.ep.public, c.header); err != nil {
-		return fail(err)
+	if inj := s.faults.Failure(c.ep.pattern, c.locationID(), c.ep.public, c.header); inj != nil {
+		return fail(plainError(inj.Status, inj.Message))
 	}
 	out, err := c.ep.handle(c)
 	if err != nil {
 		return fail(err)
 	}
-	return c.ep.success, out, s.faults.drop(c.ep.pattern, c.ep.public)
+	return c.ep.success, out, s.faults.Drop(c.ep.pattern, c.ep.public)
 }
 
 func (c *apiCall) readBody() error {
@@ -153,8 +152,8 @@ func checkVersion(c *apiCall) error {
 // "Invalid JWT" (reference §6.2); known but expired or revoked ones get
 // UnauthorizedDTO's "Invalid token: access token is invalid".
 func (s *Server) authenticate(c *apiCall) error {
-	scheme, secret, ok := strings.Cut(c.r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+	secret, ok := simkit.BearerToken(c.r)
+	if !ok {
 		return errInvalidJWT()
 	}
 	s.mu.Lock()
@@ -172,12 +171,12 @@ func (s *Server) authenticate(c *apiCall) error {
 
 // admit applies injected 429 bursts and the rate limiter, and sets the rate
 // limit headers on the reply. Neither kind of 429 consumes budget.
-func (s *Server) admit(c *apiCall, pre preflight) error {
+func (s *Server) admit(c *apiCall, pre simkit.Preflight) error {
 	key := c.tok.clientID + "/" + c.tok.resource()
 	var st limitStatus
-	if pre.burst {
+	if pre.Burst {
 		st = s.limiter.peek(key, c.now)
-		st.remaining, st.allowed, st.retryAfter = 0, false, pre.retryAfter
+		st.remaining, st.allowed, st.retryAfter = 0, false, pre.RetryAfter
 	} else {
 		st = s.limiter.take(key, c.now)
 	}
@@ -185,14 +184,8 @@ func (s *Server) admit(c *apiCall, pre preflight) error {
 	if st.allowed {
 		return nil
 	}
-	c.header.Set("Retry-After", retryAfterSeconds(st.retryAfter))
+	c.header.Set("Retry-After", simkit.RetryAfterSeconds(st.retryAfter))
 	return plainError(http.StatusTooManyRequests, msgTooManyRequests)
-}
-
-// retryAfterSeconds renders a wait as whole seconds, rounded up, at least 1.
-func retryAfterSeconds(d time.Duration) string {
-	secs := max(1, int((d+time.Second-1)/time.Second))
-	return strconv.Itoa(secs)
 }
 
 // authorize checks the token class and scopes the endpoint demands.
@@ -235,27 +228,4 @@ func (c *apiCall) subject() string {
 		}
 	}
 	return ""
-}
-
-// sleep waits d of real time, or until the client goes away.
-func sleep(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
-// dropConnection closes the client's connection without a reply, so the
-// client sees a transport error after the state change was committed.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler) // HTTP/2 or a recorder: abort the stream instead
-	}
-	_ = conn.Close()
 }

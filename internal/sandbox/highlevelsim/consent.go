@@ -4,85 +4,35 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
-// consentRequest is the authorization request of reference §1.1.
-type consentRequest struct {
-	ClientID    string
-	RedirectURI string
-	Scope       string
-	State       string
-}
-
-// readConsentRequest validates the authorization parameters. HighLevel's
-// page behaviour on bad input is not documented; simulator choice: a plain
-// 400 page, never a redirect to an unvalidated redirect_uri.
-func (s *Server) readConsentRequest(v url.Values) (consentRequest, error) {
-	cr := consentRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), Scope: v.Get("scope"), State: v.Get("state")}
-	switch {
-	case v.Get("response_type") != "code":
-		return cr, errors.New("response_type must be code")
-	case cr.ClientID != s.clientID:
-		return cr, errors.New("unknown client_id")
-	case cr.RedirectURI == "":
-		return cr, errors.New("redirect_uri is required")
-	case strings.TrimSpace(cr.Scope) == "":
-		return cr, errors.New("scope is required")
-	}
-	if u, err := url.Parse(cr.RedirectURI); err != nil || !u.IsAbs() {
-		return cr, errors.New("redirect_uri must be an absolute URL")
-	}
-	return cr, nil
-}
-
-// consent serves the chooselocation page at /v2/oauth/chooselocation and
-// the legacy /oauth/chooselocation. GET shows the agencies to install into
-// (or, with AutoConsent, approves at once); POST approves the chosen
-// company_id. Approval installs the app at agency level and redirects to
-// redirect_uri with a single-use code and the caller's state.
+// consent serves the chooselocation page (reference §1.1) at
+// /v2/oauth/chooselocation and the legacy /oauth/chooselocation. GET shows
+// the agencies to install into (or, with AutoConsent, approves at once);
+// POST approves the chosen company_id. Approval installs the app at agency
+// level and redirects to redirect_uri with a single-use code and the
+// caller's state.
 func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
-	info := callInfoFrom(r.Context())
-	info.endpoint = r.Pattern
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "malformed request", http.StatusBadRequest)
-		return
-	}
-	cr, err := s.readConsentRequest(r.Form)
-	if err != nil {
-		http.Error(w, "invalid authorization request: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if r.Method == http.MethodGet && !s.autoConsent {
-		s.renderConsent(w, r.URL.Path, cr)
-		return
-	}
-	code, companyID, err := s.approve(cr, r.Form.Get("company_id"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	info.resource = companyID
-	target, _ := url.Parse(cr.RedirectURI) // validated above
-	q := target.Query()
-	q.Set("code", code)
-	if cr.State != "" {
-		q.Set("state", cr.State)
-	}
-	target.RawQuery = q.Encode()
-	status := http.StatusFound
-	if r.Method == http.MethodPost {
-		status = http.StatusSeeOther // the browser must GET the callback
-	}
-	http.Redirect(w, r, target.String(), status)
+	info := simkit.CallInfoFrom(r.Context())
+	info.Endpoint = r.Pattern
+	simkit.Consent{
+		ClientID: s.clientID, AutoConsent: s.autoConsent,
+		Render: func(cr simkit.ConsentRequest) { s.renderConsent(w, r.URL.Path, cr) },
+		Approve: func(cr simkit.ConsentRequest) (code string, err error) {
+			code, info.Scope, err = s.approve(cr, r.Form.Get("company_id"))
+			return code, err
+		},
+	}.Serve(w, r)
 }
 
 // approve installs the app at the agency (the first one when companyID is
 // empty) and issues a consent code for it.
-func (s *Server) approve(cr consentRequest, companyID string) (code, company string, err error) {
+func (s *Server) approve(cr simkit.ConsentRequest, companyID string) (code, company string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if companyID == "" {
@@ -110,7 +60,7 @@ type consentAgency struct {
 	Locations int
 }
 
-func (s *Server) renderConsent(w http.ResponseWriter, action string, cr consentRequest) {
+func (s *Server) renderConsent(w http.ResponseWriter, action string, cr simkit.ConsentRequest) {
 	s.mu.Lock()
 	agencies := make([]consentAgency, 0, len(s.w.agencyOrder))
 	for _, id := range s.w.agencyOrder {

@@ -9,11 +9,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 const (
@@ -24,31 +25,13 @@ const (
 	allScopes        = "oauth.readonly oauth.write saas/company.read saas/company.write saas/location.read saas/location.write locations.readonly"
 )
 
-// fakeClock is a settable clock for token expiry and rate limiting.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // harness is a simulator behind a real HTTP server, with one agency of
 // three installed locations and a fake clock.
 type harness struct {
 	t      *testing.T
 	s      *Server
 	url    string
-	clock  *fakeClock
+	clock  *simkit.Clock
 	admin  *AdminClient
 	agency Agency
 	locs   []Location
@@ -56,7 +39,7 @@ type harness struct {
 
 func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
+	clock := simkit.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 	opts.ClientID, opts.ClientSecret = testClientID, testClientSecret
 	if opts.Now == nil {
 		opts.Now = clock.Now

@@ -2,9 +2,9 @@ package highlevelsim
 
 import (
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 const alphanumeric = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -26,19 +26,13 @@ func randomString(alphabet string, n int) string {
 	return string(out)
 }
 
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
-}
-
 // newResourceID is a HighLevel company/location/user id: 20 alphanumerics
 // such as "l1C08ntBrFjLS0elLIYU".
 func newResourceID() string { return randomString(alphanumeric, 20) }
 
 // newObjectID is a 24-hex Mongo ObjectId, HighLevel's shape for app,
 // version, plan and refreshTokenId values.
-func newObjectID() string { return hex.EncodeToString(randomBytes(12)) }
+func newObjectID() string { return simkit.RandomHex(12) }
 
 // newStripeID is a Stripe-style id such as "cus_NffrFeUfNV2Hib".
 func newStripeID(prefix string) string { return prefix + randomString(alphanumeric, 14) }
@@ -49,17 +43,12 @@ const (
 	refreshTokenPrefix = "hlsim_rt_"
 )
 
-// newSecret is an opaque bearer secret with a recognisable prefix.
-func newSecret(prefix string) string {
-	return prefix + base64.RawURLEncoding.EncodeToString(randomBytes(32))
-}
-
 // newAuthCode mirrors the 40-hex codes seen in HighLevel's examples.
-func newAuthCode() string { return hex.EncodeToString(randomBytes(20)) }
+func newAuthCode() string { return simkit.RandomHex(20) }
 
 // newTraceID is a random (version 4) UUID, HighLevel's traceId shape.
 func newTraceID() string {
-	b := randomBytes(16)
+	b := simkit.RandomBytes(16)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])

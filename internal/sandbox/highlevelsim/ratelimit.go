@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // limiter enforces RateLimit per (client, resource) key with a sliding
@@ -20,9 +22,9 @@ type limiter struct {
 }
 
 type bucket struct {
-	hits []time.Time // admitted requests inside the current window, oldest first
-	day  string      // UTC date the daily count belongs to
-	used int         // requests admitted on day
+	win  simkit.Window // admitted requests inside the current window
+	day  string        // UTC date the daily count belongs to
+	used int           // requests admitted on day
 }
 
 // limitStatus is a limiter verdict and what the rate limit headers report.
@@ -46,7 +48,7 @@ func (l *limiter) take(key string, now time.Time) limitStatus {
 	b := l.bucket(key, now)
 	st := l.status(b, now)
 	if st.allowed {
-		b.hits = append(b.hits, now)
+		b.win.Add(now)
 		b.used++
 		st.remaining--
 		st.dailyRemaining--
@@ -68,12 +70,7 @@ func (l *limiter) bucket(key string, now time.Time) *bucket {
 		b = &bucket{}
 		l.buckets[key] = b
 	}
-	cutoff := now.Add(-time.Duration(l.cfg.Window))
-	i := 0
-	for i < len(b.hits) && !b.hits[i].After(cutoff) {
-		i++
-	}
-	b.hits = b.hits[i:]
+	b.win.Slide(now, time.Duration(l.cfg.Window))
 	if day := now.UTC().Format(time.DateOnly); b.day != day {
 		b.day, b.used = day, 0
 	}
@@ -83,7 +80,7 @@ func (l *limiter) bucket(key string, now time.Time) *bucket {
 func (l *limiter) status(b *bucket, now time.Time) limitStatus {
 	st := limitStatus{
 		cfg:            l.cfg,
-		remaining:      max(0, l.cfg.Max-len(b.hits)),
+		remaining:      max(0, l.cfg.Max-b.win.Used()),
 		dailyRemaining: max(0, l.cfg.Daily-b.used),
 	}
 	st.allowed = st.remaining > 0 && st.dailyRemaining > 0
@@ -91,8 +88,7 @@ func (l *limiter) status(b *bucket, now time.Time) limitStatus {
 	case st.dailyRemaining == 0:
 		st.retryAfter = now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(now)
 	case st.remaining == 0:
-		// The oldest hit leaves the window Window after it was admitted.
-		st.retryAfter = b.hits[len(b.hits)-l.cfg.Max].Add(time.Duration(l.cfg.Window)).Sub(now)
+		st.retryAfter = b.win.Wait(now, time.Duration(l.cfg.Window), l.cfg.Max)
 	}
 	return st
 }
@@ -118,7 +114,7 @@ func (s *Server) RateLimit() RateLimit {
 func (s *Server) SetRateLimit(rl RateLimit) (RateLimit, error) {
 	rl = rl.withDefaults()
 	if err := rl.validate(); err != nil {
-		return RateLimit{}, &stateError{status: http.StatusBadRequest, msg: err.Error()}
+		return RateLimit{}, simkit.BadRequest(err.Error())
 	}
 	s.limiter.mu.Lock()
 	defer s.limiter.mu.Unlock()

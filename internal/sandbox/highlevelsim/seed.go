@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // AgencySpec describes an agency to create. Empty fields are generated.
@@ -96,22 +98,10 @@ type AppInfo struct {
 	VersionID string `json:"versionId"`
 }
 
-// stateError is an admin-side failure with the HTTP status it maps to.
-type stateError struct {
-	status int
-	msg    string
-}
-
-func (e *stateError) Error() string { return e.msg }
-
-func stateErrorf(status int, format string, args ...any) error {
-	return &stateError{status: status, msg: fmt.Sprintf(format, args...)}
-}
-
 // CreateAgency adds an agency with two seeded SaaS plans and its locations.
 func (s *Server) CreateAgency(spec AgencySpec) (CreatedAgency, error) {
 	if spec.LocationCount < 0 {
-		return CreatedAgency{}, stateErrorf(http.StatusBadRequest, "locationCount must not be negative")
+		return CreatedAgency{}, simkit.Errorf(http.StatusBadRequest, "locationCount must not be negative")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,7 +110,7 @@ func (s *Server) CreateAgency(spec AgencySpec) (CreatedAgency, error) {
 		spec.ID = newResourceID()
 	}
 	if _, dup := s.w.agencies[spec.ID]; dup {
-		return CreatedAgency{}, stateErrorf(http.StatusConflict, "agency %s already exists", spec.ID)
+		return CreatedAgency{}, simkit.Errorf(http.StatusConflict, "agency %s already exists", spec.ID)
 	}
 	if err := s.checkNewLocationIDs(spec.Locations); err != nil {
 		return CreatedAgency{}, err
@@ -147,13 +137,13 @@ func (s *Server) CreateAgency(spec AgencySpec) (CreatedAgency, error) {
 // AddLocations adds locations to an existing agency.
 func (s *Server) AddLocations(req AddLocationsRequest) ([]Location, error) {
 	if req.Count < 0 {
-		return nil, stateErrorf(http.StatusBadRequest, "count must not be negative")
+		return nil, simkit.Errorf(http.StatusBadRequest, "count must not be negative")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.w.agencies[req.CompanyID]
 	if !ok {
-		return nil, stateErrorf(http.StatusNotFound, "agency %q not found", req.CompanyID)
+		return nil, simkit.Errorf(http.StatusNotFound, "agency %q not found", req.CompanyID)
 	}
 	if err := s.checkNewLocationIDs(req.Locations); err != nil {
 		return nil, err
@@ -173,7 +163,7 @@ func (s *Server) checkNewLocationIDs(specs []LocationSpec) error {
 			continue
 		}
 		if _, dup := s.w.locations[sp.ID]; dup || seen[sp.ID] {
-			return stateErrorf(http.StatusConflict, "location %s already exists", sp.ID)
+			return simkit.Errorf(http.StatusConflict, "location %s already exists", sp.ID)
 		}
 		seen[sp.ID] = true
 	}
@@ -212,7 +202,7 @@ func (s *Server) UpdateAgency(id string, p AgencyPatch) (Agency, error) {
 	defer s.mu.Unlock()
 	a, ok := s.w.agencies[id]
 	if !ok {
-		return Agency{}, stateErrorf(http.StatusNotFound, "agency %q not found", id)
+		return Agency{}, simkit.Errorf(http.StatusNotFound, "agency %q not found", id)
 	}
 	setIf(&a.Name, p.Name)
 	setIf(&a.Plan, p.Plan)
@@ -224,13 +214,13 @@ func (s *Server) UpdateAgency(id string, p AgencyPatch) (Agency, error) {
 // UpdateLocation applies p to location id.
 func (s *Server) UpdateLocation(id string, p LocationPatch) (Location, error) {
 	if p.SaaSMode != nil && !slices.Contains([]string{SaaSModeNotActivated, SaaSModeV1, SaaSModeV2}, *p.SaaSMode) {
-		return Location{}, stateErrorf(http.StatusBadRequest, "saasMode must be %s, %s or %s", SaaSModeNotActivated, SaaSModeV1, SaaSModeV2)
+		return Location{}, simkit.Errorf(http.StatusBadRequest, "saasMode must be %s, %s or %s", SaaSModeNotActivated, SaaSModeV1, SaaSModeV2)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, ok := s.w.locations[id]
 	if !ok {
-		return Location{}, stateErrorf(http.StatusNotFound, "location %q not found", id)
+		return Location{}, simkit.Errorf(http.StatusNotFound, "location %q not found", id)
 	}
 	setIf(&l.Name, p.Name)
 	setIf(&l.Email, p.Email)

@@ -1,13 +1,14 @@
 package highlevelsim
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Server is the simulator. It implements http.Handler: HighLevel's routes at
@@ -26,8 +27,8 @@ type Server struct {
 	w  *world
 
 	limiter *limiter
-	faults  *faultInjector
-	calls   *callLog
+	faults  *simkit.FaultInjector[Rule]
+	calls   *simkit.CallLog
 	hooks   *webhooks
 
 	api   *http.ServeMux
@@ -55,7 +56,7 @@ func New(opts Options) *Server {
 		now:          opts.Now,
 		log:          opts.Logger,
 		w:            newWorld(),
-		calls:        newCallLog(),
+		calls:        simkit.NewCallLog(),
 	}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = defaultTokenTTL
@@ -71,11 +72,10 @@ func New(opts Options) *Server {
 		panic("highlevelsim: " + err.Error())
 	}
 	s.limiter = newLimiter(rl)
-	f, err := opts.Faults.normalized()
-	if err != nil {
+	var err error
+	if s.faults, err = simkit.NewFaultInjector(simkit.Faults[Rule](opts.Faults), faultDefaults, s.log); err != nil {
 		panic("highlevelsim: " + err.Error())
 	}
-	s.faults = newFaultInjector(f)
 	if s.hooks, err = newWebhooks(opts, s.now, s.log); err != nil {
 		panic("highlevelsim: " + err.Error())
 	}
@@ -92,70 +92,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	info := &callInfo{}
-	sw := &statusWriter{ResponseWriter: w}
-	s.api.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), callInfoKey{}, info)))
-	if info.endpoint == "" {
-		info.endpoint = r.Method + " " + r.URL.Path // unmatched: keep the raw path to spot client typos
-	}
-	if info.status == 0 {
-		info.status = sw.status
-	}
-	s.calls.record(Call{
-		Time:     s.now(),
-		Endpoint: info.endpoint,
-		Resource: info.resource,
-		Status:   info.status,
-		Dropped:  info.dropped,
-	})
-	if info.dropped {
-		// Only now: a client that saw the connection die may look at the calls at once.
-		dropConnection(sw)
-	}
+	c := s.calls.Serve(w, r, s.now, s.api.ServeHTTP)
 	s.log.Debug("highlevel request",
-		zap.String("endpoint", info.endpoint),
-		zap.String("resource", info.resource),
-		zap.Int("status", info.status),
-		zap.Bool("dropped", info.dropped),
+		zap.String("endpoint", c.Endpoint),
+		zap.String("resource", c.Scope),
+		zap.Int("status", c.Status),
+		zap.Bool("dropped", c.Dropped),
 		zap.Duration("took", time.Since(start)))
 }
-
-// callInfo is filled in by whichever handler serves a request so that
-// ServeHTTP can account for it afterwards.
-type callInfo struct {
-	endpoint string
-	resource string
-	status   int
-	dropped  bool
-}
-
-type callInfoKey struct{}
-
-// callInfoFrom returns the record ServeHTTP, the only way into the API
-// handlers, put in the request context.
-func callInfoFrom(ctx context.Context) *callInfo {
-	return ctx.Value(callInfoKey{}).(*callInfo)
-}
-
-// statusWriter remembers the status code written through it. Unwrap lets
-// http.ResponseController reach the connection for hijacking.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

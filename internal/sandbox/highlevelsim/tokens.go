@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Token classes, as in the userType response member.
@@ -75,7 +77,7 @@ type issuedPair struct {
 
 // issue mints a new access/refresh pair for g.
 func (w *world) issue(g grant, now time.Time, ttl time.Duration) issuedPair {
-	p := issuedPair{access: newSecret(accessTokenPrefix), refresh: newSecret(refreshTokenPrefix), refreshID: newObjectID()}
+	p := issuedPair{access: simkit.NewSecret(accessTokenPrefix), refresh: simkit.NewSecret(refreshTokenPrefix), refreshID: newObjectID()}
 	w.access[p.access] = &accessToken{grant: g, issuedAt: now, expiresAt: now.Add(ttl)}
 	w.refresh[p.refresh] = &refreshToken{grant: g, id: p.refreshID, issuedAt: now, expiresAt: now.Add(refreshTokenTTL)}
 	return p
@@ -125,13 +127,7 @@ func (s *Server) ExpireAccessTokens(f TokenFilter) int {
 
 // IssuedTokens lists every token string the simulator ever issued, in issue
 // order, so tests can search logs and workflow histories for leaks.
-type IssuedTokens struct {
-	AccessTokens  []string `json:"accessTokens"`
-	RefreshTokens []string `json:"refreshTokens"`
-}
-
-// All returns access and refresh tokens together.
-func (t IssuedTokens) All() []string { return slices.Concat(t.AccessTokens, t.RefreshTokens) }
+type IssuedTokens = simkit.IssuedTokens
 
 // IssuedTokens returns every access and refresh token issued so far.
 func (s *Server) IssuedTokens() IssuedTokens {

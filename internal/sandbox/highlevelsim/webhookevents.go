@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Webhook event types the simulator emits (reference §5.2–5.4).
@@ -285,7 +287,7 @@ func (s *Server) stamp(ev webhookEvent, overrides map[string]any, cfg WebhookCon
 	}
 	body, err := p.MarshalJSON()
 	if err != nil {
-		return nil, stateErrorf(http.StatusBadRequest, "webhook override: %v", err)
+		return nil, simkit.Errorf(http.StatusBadRequest, "webhook override: %v", err)
 	}
 	return &delivery{
 		webhookID: webhookIDOf(p), typ: ev.typ, companyID: ev.companyID, locationID: ev.locationID,
@@ -353,18 +355,18 @@ func (s *Server) locationsCreatedEvents(a *Agency, locs []Location) []webhookEve
 
 // errNoWebhookURL refuses explicit sends while delivery is off.
 func errNoWebhookURL() error {
-	return stateErrorf(http.StatusConflict, "no webhook url configured: PUT /_sandbox/webhooks/config first")
+	return simkit.Errorf(http.StatusConflict, "no webhook url configured: PUT /_sandbox/webhooks/config first")
 }
 
 // SendWebhook builds the documented payload for req from current state,
 // stamps it and delivers it asynchronously. It changes no state.
 func (s *Server) SendWebhook(req WebhookSendRequest) (SentWebhook, error) {
 	if !slices.Contains(webhookEventTypes, req.Type) {
-		return SentWebhook{}, stateErrorf(http.StatusBadRequest, "type must be one of %s, got %q", strings.Join(webhookEventTypes, ", "), req.Type)
+		return SentWebhook{}, simkit.Errorf(http.StatusBadRequest, "type must be one of %s, got %q", strings.Join(webhookEventTypes, ", "), req.Type)
 	}
 	for _, k := range selectorKeys {
 		if _, ok := req.Overrides[k]; ok {
-			return SentWebhook{}, stateErrorf(http.StatusBadRequest, "%s is a selector and cannot be overridden", k)
+			return SentWebhook{}, simkit.Errorf(http.StatusBadRequest, "%s is a selector and cannot be overridden", k)
 		}
 	}
 	cfg := s.hooks.config()
@@ -392,24 +394,24 @@ func (s *Server) requestedEvent(req WebhookSendRequest) (webhookEvent, error) {
 	if req.LocationID != "" {
 		var ok bool
 		if l, ok = s.w.locations[req.LocationID]; !ok {
-			return webhookEvent{}, stateErrorf(http.StatusNotFound, "location %q not found", req.LocationID)
+			return webhookEvent{}, simkit.Errorf(http.StatusNotFound, "location %q not found", req.LocationID)
 		}
 		if req.CompanyID != "" && req.CompanyID != l.CompanyID {
-			return webhookEvent{}, stateErrorf(http.StatusBadRequest, "location %s belongs to company %s, not %s", l.ID, l.CompanyID, req.CompanyID)
+			return webhookEvent{}, simkit.Errorf(http.StatusBadRequest, "location %s belongs to company %s, not %s", l.ID, l.CompanyID, req.CompanyID)
 		}
 	} else if req.Type == EventLocationCreate || req.Type == EventLocationUpdate {
-		return webhookEvent{}, stateErrorf(http.StatusBadRequest, "%s needs a locationId", req.Type)
+		return webhookEvent{}, simkit.Errorf(http.StatusBadRequest, "%s needs a locationId", req.Type)
 	}
 	companyID := req.CompanyID
 	if l != nil {
 		companyID = l.CompanyID
 	}
 	if companyID == "" {
-		return webhookEvent{}, stateErrorf(http.StatusBadRequest, "%s needs a locationId or a companyId", req.Type)
+		return webhookEvent{}, simkit.Errorf(http.StatusBadRequest, "%s needs a locationId or a companyId", req.Type)
 	}
 	a, ok := s.w.agencies[companyID]
 	if !ok {
-		return webhookEvent{}, stateErrorf(http.StatusNotFound, "agency %q not found", companyID)
+		return webhookEvent{}, simkit.Errorf(http.StatusNotFound, "agency %q not found", companyID)
 	}
 	switch req.Type {
 	case EventInstall:
@@ -430,10 +432,10 @@ func (s *Server) requestedEvent(req WebhookSendRequest) (webhookEvent, error) {
 // install from the marketplace does. It needs a webhook URL.
 func (s *Server) BulkInstall(req BulkInstallRequest) (BulkInstallResult, error) {
 	if (req.Count > 0) == (len(req.LocationIDs) > 0) || req.Count < 0 {
-		return BulkInstallResult{}, stateErrorf(http.StatusBadRequest, "give either a positive count or locationIds")
+		return BulkInstallResult{}, simkit.Errorf(http.StatusBadRequest, "give either a positive count or locationIds")
 	}
 	if req.Count > maxBulkInstall {
-		return BulkInstallResult{}, stateErrorf(http.StatusBadRequest, "count must be at most %d", maxBulkInstall)
+		return BulkInstallResult{}, simkit.Errorf(http.StatusBadRequest, "count must be at most %d", maxBulkInstall)
 	}
 	cfg := s.hooks.config()
 	if cfg.URL == "" {
@@ -443,7 +445,7 @@ func (s *Server) BulkInstall(req BulkInstallRequest) (BulkInstallResult, error) 
 	defer s.mu.Unlock()
 	a, ok := s.w.agencies[req.CompanyID]
 	if !ok {
-		return BulkInstallResult{}, stateErrorf(http.StatusNotFound, "agency %q not found", req.CompanyID)
+		return BulkInstallResult{}, simkit.Errorf(http.StatusNotFound, "agency %q not found", req.CompanyID)
 	}
 	var locs []*Location
 	if req.Count > 0 {
@@ -456,11 +458,11 @@ func (s *Server) BulkInstall(req BulkInstallRequest) (BulkInstallResult, error) 
 			l, ok := s.w.locations[id]
 			switch {
 			case !ok:
-				return BulkInstallResult{}, stateErrorf(http.StatusNotFound, "location %q not found", id)
+				return BulkInstallResult{}, simkit.Errorf(http.StatusNotFound, "location %q not found", id)
 			case l.CompanyID != a.ID:
-				return BulkInstallResult{}, stateErrorf(http.StatusBadRequest, "location %s belongs to company %s", id, l.CompanyID)
+				return BulkInstallResult{}, simkit.Errorf(http.StatusBadRequest, "location %s belongs to company %s", id, l.CompanyID)
 			case seen[id]:
-				return BulkInstallResult{}, stateErrorf(http.StatusBadRequest, "location %s is listed twice", id)
+				return BulkInstallResult{}, simkit.Errorf(http.StatusBadRequest, "location %s is listed twice", id)
 			}
 			seen[id] = true
 			locs = append(locs, l)

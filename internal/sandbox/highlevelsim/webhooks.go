@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Signature headers (reference §5.6). Go sends them in canonical case
@@ -160,7 +162,7 @@ type WebhookDelivery struct {
 }
 
 // WebhookReport is the delivery log. Counters are exact; Deliveries holds
-// the most recent maxCallLog deliveries in emission order.
+// the most recent 10000 deliveries in emission order.
 type WebhookReport struct {
 	Total      int               `json:"total"`
 	ByOutcome  map[string]int    `json:"byOutcome"`
@@ -226,7 +228,7 @@ type webhooks struct {
 	gen       int
 	total     int
 	byOutcome map[string]int
-	records   []*delivery
+	records   simkit.Recent[*delivery]
 }
 
 func newWebhooks(opts Options, now func() time.Time, logger *zap.Logger) (*webhooks, error) {
@@ -280,7 +282,7 @@ func (h *webhooks) resetLocked() {
 	h.gen++
 	h.total = 0
 	h.byOutcome = map[string]int{}
-	h.records = []*delivery{}
+	h.records = simkit.Recent[*delivery]{}
 }
 
 // startRSA generates the RSA key in the background, once. 4096-bit keys
@@ -343,10 +345,7 @@ func (h *webhooks) dispatch(d *delivery) {
 	}
 	h.total++
 	h.byOutcome[d.outcome]++
-	if len(h.records) == 2*maxCallLog { // trim in bulk, as the call log does
-		h.records = slices.Clone(h.records[maxCallLog:])
-	}
-	h.records = append(h.records, d)
+	h.records.Add(d)
 	if h.closed {
 		return
 	}
@@ -494,7 +493,7 @@ func (h *webhooks) report() WebhookReport {
 	for k, v := range h.byOutcome {
 		r.ByOutcome[k] = v
 	}
-	for _, d := range h.records[max(0, len(h.records)-maxCallLog):] {
+	for _, d := range h.records.Items() {
 		r.Deliveries = append(r.Deliveries, d.view())
 	}
 	return r
@@ -518,7 +517,7 @@ func (s *Server) WebhookConfig() WebhookConfig { return s.hooks.config() }
 func (s *Server) SetWebhookConfig(c WebhookConfig) (WebhookConfig, error) {
 	n, err := c.normalized()
 	if err != nil {
-		return WebhookConfig{}, &stateError{status: http.StatusBadRequest, msg: err.Error()}
+		return WebhookConfig{}, simkit.BadRequest(err.Error())
 	}
 	s.hooks.mu.Lock()
 	s.hooks.cfg = n

@@ -23,6 +23,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // testRSAKey is one 2048-bit key shared by the webhook tests, so that only
@@ -403,7 +405,7 @@ func TestWebhookSendOverridesAndErrors(t *testing.T) {
 	for _, k := range selectorKeys {
 		req := WebhookSendRequest{Type: EventInstall, LocationID: l0.ID, Overrides: map[string]any{k: "x"}}
 		_, err := wh.s.SendWebhook(req)
-		require.ErrorAs(t, err, new(*stateError), "%s cannot be overridden", k)
+		require.ErrorAs(t, err, new(*simkit.StatusError), "%s cannot be overridden", k)
 		_, err = wh.admin.SendWebhook(ctx, req)
 		require.Error(t, err, "nor sent so")
 	}
