@@ -119,8 +119,9 @@ func (a *Actionstep) FindClient(ctx context.Context, locationID string) (Found, 
 	return Found{ID: string(oldest(page.Items, func(p actionstep.Participant) actionstep.ID { return p.ID }))}, nil
 }
 
-// CreateClient creates the client participant: POST /participants. Call FindClient
-// first, and again after an OutcomeUnknown failure.
+// CreateClient creates the client participant: POST /participants, one attempt (see
+// workflows.withActionstepCreate). Call FindClient first, and again after any failure
+// that is not a refusal.
 func (a *Actionstep) CreateClient(ctx context.Context, loc Location) (string, error) {
 	f := a.Mapping.Participant(mapping.NewValues(loc.mapping(), mapping.Subscription{}, mapping.Event{}))
 	isCompany := actionstep.Bool(true)
@@ -191,8 +192,8 @@ type NewMatter struct {
 	ParticipantID string `json:"participantId"`
 }
 
-// CreateMatter creates the matter: POST /actioncreate. Call FindMatter first, and
-// again after an OutcomeUnknown failure.
+// CreateMatter creates the matter: POST /actioncreate, one attempt. Call FindMatter
+// first, and again after any failure that is not a refusal.
 func (a *Actionstep) CreateMatter(ctx context.Context, in NewMatter) (string, error) {
 	name := in.LocationName
 	if name == "" {
@@ -300,8 +301,8 @@ type Note struct {
 	Marker   string `json:"marker"`
 }
 
-// AddFileNote adds the note: POST /filenotes. After an OutcomeUnknown failure call
-// FindFileNote before adding it again.
+// AddFileNote adds the note: POST /filenotes, one attempt. After any failure that is
+// not a refusal, call FindFileNote before adding it again.
 func (a *Actionstep) AddFileNote(ctx context.Context, in Note) (string, error) {
 	n, err := a.api().CreateFileNote(ctx, actionstep.ID(in.MatterID), actionstep.NewNote{
 		Text: in.Text, Source: actionstep.NoteSourceSystem,

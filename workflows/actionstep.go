@@ -22,8 +22,9 @@ var as *activities.Actionstep
 // showed up; stop rather than risk a duplicate.
 const ErrTypeActionstepDuplicate = "ActionstepCreateUnconfirmed"
 
-// maxCreateRounds bounds find→create rounds when creates keep losing their answers.
-const maxCreateRounds = 5
+// maxCreateRounds bounds find→create rounds when creates keep failing or losing their
+// answers; rounds back off (1 s, 2 s, 4 s … 30 s).
+const maxCreateRounds = 8
 
 func withActionstep(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -41,6 +42,38 @@ type ActionstepSetup struct {
 	MatterTypeID     string `json:"matterTypeId"`
 	ClientTypeID     string `json:"clientTypeId"`
 	DataCollectionID string `json:"dataCollectionId"`
+}
+
+// withActionstepCreate sets options for a create: one attempt only. Temporal must not
+// retry a POST on its own (after a worker crash, a timeout or a lost answer the create
+// may have been applied); the workflow looks the record up and creates again only if
+// it is absent.
+func withActionstepCreate(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              ActionstepTaskQueue,
+		StartToCloseTimeout:    45 * time.Second,
+		ScheduleToCloseTimeout: 30 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
+		Summary:                summary,
+	})
+}
+
+// roundBackoff is the wait before find→create round n (n ≥ 1), or longer if the
+// failure asked for it (a 429's Retry-After).
+func roundBackoff(n int, err error) time.Duration {
+	d := min(time.Second<<(n-1), 30*time.Second)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.NextRetryDelay() > d {
+		d = app.NextRetryDelay()
+	}
+	return d
+}
+
+// refused reports a definite answer that a create was not applied and will not be on a
+// retry (a 4xx), as opposed to a failure whose outcome is unknown or passing.
+func refused(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable() && app.Type() != activities.ErrTypeOutcomeUnknown
 }
 
 func (s ActionstepSetup) resolved() bool { return s.DataCollectionID != "" }
@@ -74,9 +107,18 @@ func (s *actionstepSync) resolve(ctx workflow.Context) error {
 		as.LookupDataCollection, s.setup.MatterTypeID).Get(ctx, &s.setup.DataCollectionID)
 }
 
-// findOrCreate runs find, and create when absent, until one of them yields an id.
+// findOrCreate runs find, and create when absent, until one of them yields an id. A
+// create that failed without a definite refusal is followed by another find, never by
+// a blind second create; a refusal is checked against one more find too, because it
+// may answer a retry of a create that had landed ("already has a record").
 func findOrCreate(ctx workflow.Context, what string, find, create func() (activities.Found, error)) (activities.Found, error) {
-	for range maxCreateRounds {
+	var lastErr error
+	for round := range maxCreateRounds {
+		if round > 0 {
+			if err := workflow.Sleep(ctx, roundBackoff(round, lastErr)); err != nil {
+				return activities.Found{}, err
+			}
+		}
 		found, err := find()
 		if err != nil || found.ID != "" {
 			return found, err
@@ -85,13 +127,17 @@ func findOrCreate(ctx workflow.Context, what string, find, create func() (activi
 		if err == nil {
 			return created, nil
 		}
-		if !outcomeUnknown(err) {
+		if refused(err) {
+			if again, ferr := find(); ferr == nil && again.ID != "" {
+				return again, nil
+			}
 			return activities.Found{}, err
 		}
-		workflow.GetLogger(ctx).Warn("create lost its answer; looking again before retrying", "what", what)
+		lastErr = err
+		workflow.GetLogger(ctx).Warn("create failed or lost its answer; looking again before retrying", "what", what, "error", err)
 	}
 	return activities.Found{}, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("could not confirm the %s was created after %d tries", what, maxCreateRounds), ErrTypeActionstepDuplicate, nil)
+		fmt.Sprintf("could not confirm the %s was created after %d tries: %v", what, maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
 }
 
 // provision finds or creates the client, its subscription matter (reopened if it was
@@ -106,7 +152,7 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 			return f, err
 		},
 		func() (f activities.Found, err error) {
-			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: create the client"), as.CreateClient, loc).Get(ctx, &f.ID)
+			err = workflow.ExecuteActivity(withActionstepCreate(ctx, "Actionstep: create the client"), as.CreateClient, loc).Get(ctx, &f.ID)
 			return f, err
 		})
 	if err != nil {
@@ -121,7 +167,7 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 			return f, err
 		},
 		func() (f activities.Found, err error) {
-			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: create the subscription matter"), as.CreateMatter, activities.NewMatter{
+			err = workflow.ExecuteActivity(withActionstepCreate(ctx, "Actionstep: create the subscription matter"), as.CreateMatter, activities.NewMatter{
 				MatterRef: ref, LocationName: loc.Name, ClientTypeID: s.setup.ClientTypeID, ParticipantID: client.ID,
 			}).Get(ctx, &f.ID)
 			return f, err
@@ -144,7 +190,7 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 			return f, err
 		},
 		func() (f activities.Found, err error) {
-			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: create the matter's data record"), as.CreateRecord, rec).Get(ctx, &f.ID)
+			err = workflow.ExecuteActivity(withActionstepCreate(ctx, "Actionstep: create the matter's data record"), as.CreateRecord, rec).Get(ctx, &f.ID)
 			return f, err
 		})
 	s.record.RecordID = record.ID
@@ -162,28 +208,32 @@ func (s *actionstepSync) write(ctx workflow.Context, loc activities.Location, su
 	return s.note(ctx, note, sub.EventID)
 }
 
-// note adds a file note once. Notes are created first (each is new); only after a
-// lost answer does it look for the marker before adding the note again.
+// note adds a file note once. Notes are created first (each is new); after any
+// failure that is not a definite refusal it looks for the marker before adding the
+// note again.
 func (s *actionstepSync) note(ctx workflow.Context, text, marker string) error {
 	n := activities.Note{MatterID: s.record.MatterID, Text: fmt.Sprintf("%s [saasbridge %s]", text, marker), Marker: marker}
-	for range maxCreateRounds {
-		err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: add a file note"), as.AddFileNote, n).Get(ctx, nil)
-		if !outcomeUnknown(err) {
+	var lastErr error
+	for round := range maxCreateRounds {
+		if round > 0 {
+			if err := workflow.Sleep(ctx, roundBackoff(round, lastErr)); err != nil {
+				return err
+			}
+			var exists bool
+			if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look for the file note"), as.FindFileNote, n).Get(ctx, &exists); err != nil || exists {
+				return err
+			}
+		}
+		err := workflow.ExecuteActivity(withActionstepCreate(ctx, "Actionstep: add a file note"), as.AddFileNote, n).Get(ctx, nil)
+		if err == nil || refused(err) {
 			return err
 		}
-		var exists bool
-		if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look for the file note"), as.FindFileNote, n).Get(ctx, &exists); err != nil || exists {
-			return err
-		}
+		lastErr = err
 	}
 	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("could not confirm the file note was added after %d tries", maxCreateRounds), ErrTypeActionstepDuplicate, nil)
+		fmt.Sprintf("could not confirm the file note was added after %d tries: %v", maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
 }
 
-func outcomeUnknown(err error) bool {
-	var app *temporal.ApplicationError
-	return errors.As(err, &app) && app.Type() == activities.ErrTypeOutcomeUnknown
-}
 
 // Matter statuses.
 const (

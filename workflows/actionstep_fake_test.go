@@ -33,6 +33,7 @@ type fakeActionstep struct {
 	notes   []activities.Note
 	writes  []activities.DataWrite
 	lose    map[string]int // activity name → answers still to lose
+	crash   map[string]int // activity name → applied creates whose worker then dies
 	creates map[string]int // activity name → creates applied
 }
 
@@ -42,7 +43,7 @@ type fakeMatter struct {
 
 func newFakeActionstep() *fakeActionstep {
 	return &fakeActionstep{clients: map[string]string{}, matters: map[string]*fakeMatter{}, records: map[string]string{},
-		lose: map[string]int{}, creates: map[string]int{}}
+		lose: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}}
 }
 
 func (f *fakeActionstep) id(prefix string) string {
@@ -53,6 +54,12 @@ func (f *fakeActionstep) id(prefix string) string {
 // applied records a create and reports whether its answer is lost.
 func (f *fakeActionstep) applied(name string) error {
 	f.creates[name]++
+	if f.crash[name] > 0 {
+		// What the workflow sees when the worker died after the create: a timeout,
+		// or (here) a retryable failure of its only attempt.
+		f.crash[name]--
+		return temporal.NewApplicationError("worker lost mid-activity", "Timeout")
+	}
 	if f.lose[name] > 0 {
 		f.lose[name]--
 		return temporal.NewNonRetryableApplicationError("actionstep "+name+": connection reset (the create may have been applied)", activities.ErrTypeOutcomeUnknown, nil)

@@ -27,6 +27,18 @@ func TestOnboardingSurvivesLostCreateAnswers(t *testing.T) {
 	env.AssertActivityNumberOfCalls(t, "FindFileNote", 1)
 }
 
+// A worker that dies after a create applied: the workflow finds the record rather
+// than creating it again (Temporal does not retry creates on its own).
+func TestOnboardingSurvivesAWorkerDyingAfterACreate(t *testing.T) {
+	env := newEnv(t)
+	happyPath(env, enabledSub("", ""))
+	env.as.crash = map[string]int{"CreateClient": 1, "CreateMatter": 1, "CreateRecord": 1, "AddFileNote": 1}
+	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, map[string]int{"CreateClient": 1, "CreateMatter": 1, "CreateRecord": 1, "AddFileNote": 1}, env.as.creates)
+	assert.Len(t, env.as.noteTexts(), 1)
+}
+
 // A re-install finds the client and the closed matter of the first install: nothing
 // is created, the matter is reopened and a note says so.
 func TestReonboardingReopensTheMatter(t *testing.T) {

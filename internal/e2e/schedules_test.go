@@ -65,8 +65,11 @@ func TestReconciliationFindsWhatWebhooksMissed(t *testing.T) {
 	require.NoError(t, run.Get(ctx, nil))
 	_, err = workflows.SignalSubscription(ctx, s.temporal, locs[0], company, workflows.SubscriptionEvent{EventID: "seed", Kind: workflows.EventCheck})
 	require.NoError(t, err)
-	s.waitSubscription(ctx, t, locs[0], func(st workflows.SubscriptionState) bool { return st.LastEventID == "seed" })
-	plan := agency.Agency.Plans[1].PlanID
+	seeded := s.waitSubscription(ctx, t, locs[0], func(st workflows.SubscriptionState) bool { return st.LastEventID == "seed" })
+	plan := agency.Agency.Plans[0].PlanID
+	if plan == seeded.PlanID {
+		plan = agency.Agency.Plans[1].PlanID // a real change
+	}
 	status := "active"
 	_, err = s.admin.UpdateLocation(ctx, locs[0], highlevelsim.LocationPatch{SaaSPlanID: &plan, SubscriptionStatus: &status})
 	require.NoError(t, err)
