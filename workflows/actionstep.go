@@ -234,7 +234,6 @@ func (s *actionstepSync) note(ctx workflow.Context, text, marker string) error {
 		fmt.Sprintf("could not confirm the file note was added after %d tries: %v", maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
 }
 
-
 // Matter statuses.
 const (
 	matterActive = "Active"
