@@ -74,7 +74,7 @@ bench: $(TEMPORAL)
 ## chaos: the fault scenarios at full size (200 locations each, a minute of refresh
 ## storm), three runs in a row; `make test` runs them scaled down.
 chaos: $(TEMPORAL)
-	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=10 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
+	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
 
 ## histories: record replay fixtures from a real dev server into workflows/testdata.
 histories: $(TEMPORAL)

@@ -27,8 +27,8 @@ import (
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
-// chaosScale sizes the fault scenarios: 1 (make test) installs 20 locations per
-// scenario and refreshes for 10 s; make chaos sets SAASBRIDGE_CHAOS_SCALE=10 (200
+// chaosScale sizes the fault scenarios: 1 (make test) installs 10 locations per
+// scenario and refreshes for 10 s; make chaos sets SAASBRIDGE_CHAOS_SCALE=20 (200
 // locations, a minute of refreshing).
 func chaosScale() int {
 	if n, err := strconv.Atoi(os.Getenv("SAASBRIDGE_CHAOS_SCALE")); err == nil && n > 0 {
@@ -41,7 +41,7 @@ func chaosScale() int {
 // wrong; every scenario ends with the same audit.
 func TestChaos(t *testing.T) {
 	s := need(t)
-	n := 20 * chaosScale()
+	n := 10 * chaosScale()
 	if len(s.workers) < 2 {
 		require.NoError(t, s.startWorker(context.Background()))
 	}
@@ -85,7 +85,7 @@ func TestChaos(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(5+n/20)*time.Minute)
 		defer cancel()
 		locs := s.bulkInstall(ctx, t, n)
-		s.refreshStorm(ctx, t, 4, time.Duration(chaosScale())*10*time.Second, locs[:min(5, len(locs))])
+		s.refreshStorm(ctx, t, 4, min(time.Duration(chaosScale())*10*time.Second, time.Minute), locs[:min(5, len(locs))])
 		s.audit(ctx, t, locs)
 	})
 }
