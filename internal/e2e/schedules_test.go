@@ -91,9 +91,12 @@ func TestReconciliationFindsWhatWebhooksMissed(t *testing.T) {
 		require.NoError(t, s.temporal.GetWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "").Get(ctx, &res), loc)
 		assert.Contains(t, describeDetails(ctx, t, s, workflows.OnboardingWorkflowID(loc)), "reconciliation")
 	}
-	st := s.waitSubscription(ctx, t, locs[0], func(st workflows.SubscriptionState) bool { return st.PlanID == plan })
-	assert.Equal(t, plan, st.PlanID)
-	assert.True(t, strings.HasPrefix(st.LastEventID, "reconcile/"))
+	// The state is queried between events' steps too: wait for the reconciliation's
+	// check to have been applied as a whole.
+	st := s.waitSubscription(ctx, t, locs[0], func(st workflows.SubscriptionState) bool {
+		return strings.HasPrefix(st.LastEventID, "reconcile/")
+	})
+	assert.Equal(t, plan, st.PlanID, "the drifted plan was synced")
 
 	// A second pass finds nothing more to do.
 	r, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReconcileWorkflowID(company), TaskQueue: workflows.TaskQueue},
