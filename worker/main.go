@@ -101,7 +101,7 @@ func run() error {
 	defer stopHTTP()
 
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
-		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve, Fresh: budgetFresh}},
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
 		reconcile: &activities.Reconciler{Orchestrator: workflows.Orchestrator{Client: c}},
 		actionstep: &activities.Actionstep{
@@ -131,12 +131,9 @@ func run() error {
 }
 
 // budgetReserve is how many requests of HighLevel's burst window an agency call leaves
-// to calls already in flight elsewhere in the fleet (a few per worker's pollers).
-const budgetReserve = 3
-
-// budgetFresh is how long HighLevel's last "remaining" is trusted: a tenth of its 10 s
-// sliding window.
-const budgetFresh = 800 * time.Millisecond
+// to calls already in flight elsewhere in the fleet: every answer corrects each
+// worker's estimate, so one is enough (no 429 in docs/benchmarks.md at this setting).
+const budgetReserve = 1
 
 // activitySet is every activity struct a worker process registers.
 type activitySet struct {

@@ -134,13 +134,14 @@ type Worker struct {
 	Log        Log
 	// HTTPAddr serves /metrics, /healthz and /readyz.
 	HTTPAddr string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
-	// HighLevelRatePerSecond paces agency-token calls across every worker: it becomes
-	// the server-side TaskQueueActivitiesPerSecond of the agency task queue. HighLevel
-	// allows 100 per 10 s per app per company. Temporal's dispatch reaches about 85% of
-	// the configured rate, so the default sits above 10/s; the rate-limit headers (the
-	// workers hold calls back while the window is nearly spent) and 429 + Retry-After
-	// keep the fleet inside the limit (measured in docs/benchmarks.md).
-	HighLevelRatePerSecond float64 `env:"HIGHLEVEL_RATE_PER_SECOND" envDefault:"13"`
+	// HighLevelRatePerSecond caps agency-token calls across every worker: it becomes
+	// the server-side TaskQueueActivitiesPerSecond of the agency task queue, so no
+	// fleet, however large, bursts past it. HighLevel allows 100 per 10 s per app per
+	// company; the workers pace themselves to that window from its rate-limit headers
+	// (holding calls back until a slot frees), so the cap sits above 10/s to leave
+	// room for held-back calls coming back, which pass through the queue again
+	// (measured in docs/benchmarks.md). A 429 is still retried after its Retry-After.
+	HighLevelRatePerSecond float64 `env:"HIGHLEVEL_RATE_PER_SECOND" envDefault:"20"`
 	// ActionstepRatePerSecond caps Actionstep calls across every worker (the
 	// actionstep task queue's server-side limit): Actionstep rate-limits per user and
 	// organisation without publishing numbers.
