@@ -396,27 +396,24 @@ func (s *stack) stop() {
 func (s *stack) checkLogsForTokens() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	all, err := s.issuedTokens(ctx)
+	issued, err := s.issuedTokens(ctx)
 	if err != nil {
 		return err
 	}
-	if len(all) == 0 {
+	if issued.len() == 0 {
 		return errors.New("the sandbox issued no tokens: the leak check would prove nothing")
 	}
 	procs := append([]*proc{s.sandbox, s.starter}, s.workers...)
 	for _, p := range procs {
-		log := p.log()
-		for _, tok := range all {
-			if strings.Contains(log, tok) {
-				return fmt.Errorf("%s log (%s) contains an issued token", p.name, p.logPath)
-			}
+		if issued.foundIn(p.log()) {
+			return fmt.Errorf("%s log (%s) contains an issued token", p.name, p.logPath)
 		}
 	}
 	return nil
 }
 
 // issuedTokens is every token either sandbox ever issued.
-func (s *stack) issuedTokens(ctx context.Context) ([]string, error) {
+func (s *stack) issuedTokens(ctx context.Context) (*tokenSet, error) {
 	hl, err := s.admin.Tokens(ctx)
 	if err != nil {
 		return nil, err
@@ -425,7 +422,7 @@ func (s *stack) issuedTokens(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.Concat(hl.All(), as.AccessTokens, as.RefreshTokens), nil
+	return newTokenSet(slices.Concat(hl.All(), as.AccessTokens, as.RefreshTokens)), nil
 }
 
 // fixturePayloadKeys are the payload keys of the e2e stack. They are fixed (and
