@@ -2,7 +2,6 @@ package actionstepsim
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -17,20 +16,11 @@ type AdminClient struct {
 }
 
 // AdminError is a non-2xx admin reply.
-type AdminError struct {
-	StatusCode int
-	Message    string
-}
-
-func (e *AdminError) Error() string {
-	return fmt.Sprintf("actionstep sandbox admin: %d %s", e.StatusCode, e.Message)
-}
+type AdminError = simkit.AdminError
 
 // kit is the shared transport under c.
 func (c *AdminClient) kit() simkit.AdminClient {
-	return simkit.AdminClient{BaseURL: c.BaseURL, HTTP: c.HTTP, Name: "actionstep sandbox", NewError: func(status int, msg string) error {
-		return &AdminError{StatusCode: status, Message: msg}
-	}}
+	return simkit.AdminClient{BaseURL: c.BaseURL, HTTP: c.HTTP, Name: "actionstep sandbox"}
 }
 
 // Healthz succeeds once the sandbox serves requests.

@@ -42,7 +42,7 @@ func TestCallAccounting(t *testing.T) {
 	assert.Equal(t, 1, c.TooManyRequests)
 	assert.Equal(t, 10, c.Total)
 	require.Len(t, c.Calls, 10)
-	assert.Equal(t, Call{Time: h.clock.Now(), Endpoint: create, OrgKey: testOrg, Status: 429}, c.Calls[7])
+	assert.Equal(t, Call{Time: h.clock.Now(), Endpoint: create, Scope: testOrg, Status: 429}, c.Calls[7])
 
 	_, err = h.admin.State(t.Context()) // admin calls are not accounted
 	require.NoError(t, err)
@@ -156,5 +156,5 @@ func TestAdminClientRoundTrips(t *testing.T) {
 	}
 	_, _, err = a.Authorize(ctx, AuthorizeRequest{ClientID: "nope", RedirectURI: testRedirect, Scope: "all"})
 	assert.ErrorContains(t, err, "unknown client_id")
-	assert.True(t, strings.HasPrefix((&AdminError{StatusCode: 400, Message: "x"}).Error(), "actionstep sandbox admin: 400"))
+	assert.True(t, strings.HasPrefix(err.Error(), "actionstep sandbox admin: 400"), err.Error())
 }

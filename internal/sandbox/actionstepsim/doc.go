@@ -96,7 +96,7 @@
 //	GET    /_sandbox/tokens             → IssuedTokens{accessTokens[], refreshTokens[]} (every token ever issued)
 //	GET    /_sandbox/endpoint-rotation  → {"enabled":bool}
 //	PUT    /_sandbox/endpoint-rotation  {"enabled":bool} → {"enabled":bool}
-//	GET    /_sandbox/calls              → CallReport{total, tooManyRequests, dropped, byEndpoint, byOrg, calls[]}
+//	GET    /_sandbox/calls              → CallReport{total, tooManyRequests, dropped, byEndpoint, byScope (orgkey), calls[]}
 //	DELETE /_sandbox/calls              → 204
 //
 // Endpoint templates in the call report and fault rules are relative to

@@ -1,60 +1,15 @@
 package highlevelsim
 
-import (
-	"time"
+import "github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 
-	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
-)
+// Call is one recorded API request; its Scope is the location the call was about, else its company.
+type Call = simkit.Call
 
-// Call is one recorded API request.
-type Call struct {
-	Time time.Time `json:"time"`
-	// Endpoint is the template, e.g. "POST /saas/enable-saas/{locationId}";
-	// unmatched requests keep their raw method and path.
-	Endpoint string `json:"endpoint"`
-	// Resource is the location the call was about, else its company.
-	Resource string `json:"resource,omitempty"`
-	// Status is the status sent, or that would have been sent when Dropped.
-	Status  int  `json:"status"`
-	Dropped bool `json:"dropped,omitempty"`
-}
-
-// CallReport summarises recorded calls. Status keys are HTTP codes.
-type CallReport struct {
-	Total           int `json:"total"`
-	TooManyRequests int `json:"tooManyRequests"`
-	Dropped         int `json:"dropped"`
-	// ByEndpoint counts endpoint → status → calls.
-	ByEndpoint map[string]map[int]int `json:"byEndpoint"`
-	// ByResource counts endpoint → location (or company) → status → calls.
-	ByResource map[string]map[string]map[int]int `json:"byResource"`
-	// Calls are the most recent calls, oldest first (at most 10000).
-	Calls []Call `json:"calls"`
-}
-
-// Count returns the calls to endpoint with status, or with any status when
-// status is 0.
-func (r CallReport) Count(endpoint string, status int) int {
-	return simkit.CountStatus(r.ByEndpoint[endpoint], status)
-}
-
-// CountFor is Count narrowed to one location or company.
-func (r CallReport) CountFor(endpoint, resource string, status int) int {
-	return simkit.CountStatus(r.ByResource[endpoint][resource], status)
-}
+// CallReport summarises recorded calls; ByScope and CountFor are keyed like Call.Scope.
+type CallReport = simkit.CallReport
 
 // Calls returns a copy of the call report.
-func (s *Server) Calls() CallReport {
-	r := s.calls.Report()
-	out := CallReport{
-		Total: r.Total, TooManyRequests: r.TooManyRequests, Dropped: r.Dropped,
-		ByEndpoint: r.ByEndpoint, ByResource: r.ByScope, Calls: make([]Call, len(r.Calls)),
-	}
-	for i, c := range r.Calls {
-		out.Calls[i] = Call{Time: c.Time, Endpoint: c.Endpoint, Resource: c.Scope, Status: c.Status, Dropped: c.Dropped}
-	}
-	return out
-}
+func (s *Server) Calls() CallReport { return s.calls.Report() }
 
 // ResetCalls forgets all recorded calls.
 func (s *Server) ResetCalls() { s.calls.Reset() }

@@ -36,7 +36,7 @@ func TestCallAccounting(t *testing.T) {
 	assert.Equal(t, 1, c.Count("GET /saas/Agency-Plans/"+h.agency.ID, 404), "a mistyped path is kept verbatim")
 	assert.Equal(t, 6, c.Total)
 	require.Len(t, c.Calls, 6)
-	assert.Equal(t, Call{Time: h.clock.Now(), Endpoint: enable, Resource: l0, Status: 429}, c.Calls[4])
+	assert.Equal(t, Call{Time: h.clock.Now(), Endpoint: enable, Scope: l0, Status: 429}, c.Calls[4])
 
 	_, err := h.admin.State(t.Context()) // admin calls are not accounted
 	require.NoError(t, err)

@@ -91,7 +91,7 @@
 //	PUT    /_sandbox/ratelimit        RateLimit (zero fields = defaults; usage is cleared) → RateLimit
 //	POST   /_sandbox/tokens/expire    TokenFilter{companyId?, locationId?} (body optional) → {"expired":N}
 //	GET    /_sandbox/tokens           → IssuedTokens{accessTokens[], refreshTokens[]} (every token ever issued)
-//	GET    /_sandbox/calls            → CallReport{total, tooManyRequests, dropped, byEndpoint, byResource, calls[]}
+//	GET    /_sandbox/calls            → CallReport{total, tooManyRequests, dropped, byEndpoint, byScope (location, else company), calls[]}
 //	DELETE /_sandbox/calls            → 204
 //	GET    /_sandbox/webhooks/keys    → WebhookKeys{ed25519, rsa} (PEM SPKI public keys)
 //	GET    /_sandbox/webhooks/config  → WebhookConfig

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,9 +19,22 @@ type AdminClient struct {
 	HTTP    *http.Client // default http.DefaultClient
 	// Name starts the client's own error messages, e.g. "highlevel sandbox".
 	Name string
-	// NewError returns the simulator's error for a reply with an
-	// unexpected status.
-	NewError func(status int, message string) error
+}
+
+// AdminError is a reply of a simulator's admin API (or consent page) with an
+// unexpected status.
+type AdminError struct {
+	Name       string // the simulator, e.g. "highlevel sandbox"
+	StatusCode int
+	Message    string
+}
+
+func (e *AdminError) Error() string {
+	return fmt.Sprintf("%s admin: %d %s", e.Name, e.StatusCode, e.Message)
+}
+
+func (c AdminClient) newError(status int, message string) error {
+	return &AdminError{Name: c.Name, StatusCode: status, Message: message}
 }
 
 func (c AdminClient) client() *http.Client {
@@ -31,7 +45,7 @@ func (c AdminClient) client() *http.Client {
 }
 
 // Do sends in (when non-nil) as JSON and decodes the reply into out (when
-// non-nil). A non-2xx reply is a NewError with the message of its
+// non-nil). A non-2xx reply is an *AdminError with the message of its
 // {"message":…} body, else the body's text.
 func (c AdminClient) Do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
@@ -65,7 +79,7 @@ func (c AdminClient) Do(ctx context.Context, method, path string, in, out any) e
 		if json.Unmarshal(b, &eb) != nil || eb.Message == "" {
 			eb.Message = strings.TrimSpace(string(b))
 		}
-		return c.NewError(resp.StatusCode, eb.Message)
+		return c.newError(resp.StatusCode, eb.Message)
 	}
 	if out == nil {
 		return nil
@@ -98,7 +112,7 @@ func (c AdminClient) Authorize(ctx context.Context, path string, form url.Values
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusSeeOther {
-		return "", "", c.NewError(resp.StatusCode, strings.TrimSpace(string(b)))
+		return "", "", c.newError(resp.StatusCode, strings.TrimSpace(string(b)))
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {

@@ -2,7 +2,6 @@ package simkit
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,20 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-type clientError struct {
-	status int
-	msg    string
-}
-
-func (e *clientError) Error() string { return fmt.Sprintf("%d %s", e.status, e.msg) }
-
 func testClient(t *testing.T, h http.HandlerFunc) AdminClient {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return AdminClient{BaseURL: srv.URL + "/", HTTP: srv.Client(), Name: "test sandbox", NewError: func(status int, msg string) error {
-		return &clientError{status, msg}
-	}}
+	return AdminClient{BaseURL: srv.URL + "/", HTTP: srv.Client(), Name: "test sandbox"}
 }
 
 func TestAdminClientDo(t *testing.T) {
@@ -52,12 +42,14 @@ func TestAdminClientDo(t *testing.T) {
 	assert.Equal(t, spec{Name: "a"}, out)
 	require.NoError(t, c.Do(ctx, http.MethodDelete, "/_sandbox/empty", nil, nil))
 
-	var ce *clientError
-	require.ErrorAs(t, c.Do(ctx, http.MethodGet, "/_sandbox/json-error", nil, nil), &ce)
-	assert.Equal(t, &clientError{http.StatusConflict, "exists"}, ce)
+	var ae *AdminError
+	err = c.Do(ctx, http.MethodGet, "/_sandbox/json-error", nil, nil)
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, &AdminError{Name: "test sandbox", StatusCode: http.StatusConflict, Message: "exists"}, ae)
+	assert.EqualError(t, err, "test sandbox admin: 409 exists")
 	_, err = Fetch[spec](ctx, c, http.MethodGet, "/_sandbox/nope", nil)
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, &clientError{http.StatusNotFound, "no such thing"}, ce, "a body that is not JSON is the message")
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, &AdminError{Name: "test sandbox", StatusCode: http.StatusNotFound, Message: "no such thing"}, ae, "a body that is not JSON is the message")
 }
 
 func TestAdminClientAuthorize(t *testing.T) {
@@ -79,7 +71,7 @@ func TestAdminClientAuthorize(t *testing.T) {
 	assert.Equal(t, "st-1", state)
 
 	_, _, err = c.Authorize(t.Context(), "/consent", url.Values{"account": {"nope"}})
-	assert.Equal(t, &clientError{http.StatusBadRequest, "unknown account"}, err)
+	assert.Equal(t, &AdminError{Name: "test sandbox", StatusCode: http.StatusBadRequest, Message: "unknown account"}, err)
 	_, _, err = c.Authorize(t.Context(), "/consent", url.Values{"account": {"nocode"}})
 	assert.EqualError(t, err, "test sandbox: consent redirect carries no code")
 }

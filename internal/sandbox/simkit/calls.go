@@ -9,38 +9,46 @@ import (
 	"time"
 )
 
-// Call is one recorded API request. Each simulator reports calls in its
-// own type, naming Scope for its API.
+// Call is one recorded API request, as the simulators' admin APIs report it.
 type Call struct {
-	Time time.Time
-	// Endpoint is the template, e.g. "POST /rest/participants"; unmatched
-	// requests keep their raw method and path.
-	Endpoint string
-	// Scope is what the call was about (a location, an organisation), if
-	// known.
-	Scope string
+	Time time.Time `json:"time"`
+	// Endpoint is the template, e.g. "POST /rest/participants" or
+	// "POST /saas/enable-saas/{locationId}"; unmatched requests keep their raw
+	// method and path.
+	Endpoint string `json:"endpoint"`
+	// Scope is what the call was about, if known: a HighLevel location (else
+	// its company), an Actionstep organisation.
+	Scope string `json:"scope,omitempty"`
 	// Status is the status sent, or that would have been sent when Dropped.
-	Status  int
-	Dropped bool
+	Status  int  `json:"status"`
+	Dropped bool `json:"dropped,omitempty"`
 }
 
 // CallReport summarises recorded calls. Status keys are HTTP codes.
 type CallReport struct {
-	Total           int
-	TooManyRequests int
-	Dropped         int
+	Total           int `json:"total"`
+	TooManyRequests int `json:"tooManyRequests"`
+	Dropped         int `json:"dropped"`
 	// ByEndpoint counts endpoint → status → calls.
-	ByEndpoint map[string]map[int]int
+	ByEndpoint map[string]map[int]int `json:"byEndpoint"`
 	// ByScope counts endpoint → scope → status → calls.
-	ByScope map[string]map[string]map[int]int
+	ByScope map[string]map[string]map[int]int `json:"byScope"`
 	// Calls are the most recent calls, oldest first (at most RecentLimit).
-	Calls []Call
+	Calls []Call `json:"calls"`
 }
 
-// CountStatus returns the calls in byStatus with status, or with any
-// status when status is 0: the Count and CountFor of the simulators' call
-// reports.
-func CountStatus(byStatus map[int]int, status int) int {
+// Count returns the calls to endpoint with status, or with any status when
+// status is 0.
+func (r CallReport) Count(endpoint string, status int) int {
+	return countStatus(r.ByEndpoint[endpoint], status)
+}
+
+// CountFor is Count narrowed to one scope.
+func (r CallReport) CountFor(endpoint, scope string, status int) int {
+	return countStatus(r.ByScope[endpoint][scope], status)
+}
+
+func countStatus(byStatus map[int]int, status int) int {
 	if status != 0 {
 		return byStatus[status]
 	}

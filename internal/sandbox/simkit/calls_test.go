@@ -26,12 +26,12 @@ func TestCallLogCounts(t *testing.T) {
 	assert.Equal(t, 4, r.Total)
 	assert.Equal(t, 1, r.TooManyRequests)
 	assert.Equal(t, 1, r.Dropped)
-	assert.Equal(t, 2, CountStatus(r.ByEndpoint["POST /x"], 201))
-	assert.Equal(t, 3, CountStatus(r.ByEndpoint["POST /x"], 0))
-	assert.Equal(t, 2, CountStatus(r.ByScope["POST /x"]["a"], 0))
-	assert.Equal(t, 1, CountStatus(r.ByScope["POST /x"]["b"], 201))
+	assert.Equal(t, 2, r.Count("POST /x", 201))
+	assert.Equal(t, 3, r.Count("POST /x", 0))
+	assert.Equal(t, 2, r.CountFor("POST /x", "a", 0))
+	assert.Equal(t, 1, r.CountFor("POST /x", "b", 201))
 	assert.NotContains(t, r.ByScope, "GET /y", "calls without a scope are counted by endpoint only")
-	assert.Zero(t, CountStatus(nil, 0))
+	assert.Zero(t, r.Count("GET /never", 0))
 	assert.Equal(t, Call{Endpoint: "GET /y", Status: 200, Time: now}, r.Calls[3])
 
 	r.ByEndpoint["POST /x"][201] = 99
@@ -59,7 +59,7 @@ func TestCallLogIsBounded(t *testing.T) {
 	r := l.Report()
 	assert.Equal(t, 2*RecentLimit+5, r.Total)
 	assert.Len(t, r.Calls, RecentLimit)
-	assert.Equal(t, 2*RecentLimit+5, CountStatus(r.ByEndpoint["GET /x"], 0))
+	assert.Equal(t, 2*RecentLimit+5, r.Count("GET /x", 0))
 }
 
 func TestRecentKeepsTheLatest(t *testing.T) {
@@ -113,7 +113,7 @@ func TestServeDropsAfterRecording(t *testing.T) {
 	require.Error(t, err, "the client sees a transport error")
 	r := l.Report()
 	assert.Equal(t, 1, r.Dropped)
-	assert.Equal(t, 1, CountStatus(r.ByEndpoint["POST /items"], http.StatusCreated))
+	assert.Equal(t, 1, r.Count("POST /items", http.StatusCreated))
 
 	assert.Panics(t, func() { // a recorder cannot be hijacked: the stream is aborted instead
 		l.Serve(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), time.Now, func(_ http.ResponseWriter, r *http.Request) {
