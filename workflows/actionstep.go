@@ -107,11 +107,23 @@ func (s *actionstepSync) resolve(ctx workflow.Context) error {
 		as.LookupDataCollection, s.setup.MatterTypeID).Get(ctx, &s.setup.DataCollectionID)
 }
 
+// createRoundsChange gates the find→create rounds as they are now (a backoff timer
+// between rounds, a find after a refusal, up to maxCreateRounds). Runs that started
+// before it keep the first release's rounds (find, create, find again only after an
+// OutcomeUnknown, up to firstReleaseCreateRounds), so their histories replay.
+const createRoundsChange = "actionstep-create-rounds"
+
+// firstReleaseCreateRounds is how many rounds the first release tried.
+const firstReleaseCreateRounds = 5
+
 // findOrCreate runs find, and create when absent, until one of them yields an id. A
 // create that failed without a definite refusal is followed by another find, never by
 // a blind second create; a refusal is checked against one more find too, because it
 // may answer a retry of a create that had landed ("already has a record").
 func findOrCreate(ctx workflow.Context, what string, find, create func() (activities.Found, error)) (activities.Found, error) {
+	if workflow.GetVersion(ctx, createRoundsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return findOrCreateFirstRelease(ctx, what, find, create)
+	}
 	var lastErr error
 	for round := range maxCreateRounds {
 		if round > 0 {
@@ -138,6 +150,32 @@ func findOrCreate(ctx workflow.Context, what string, find, create func() (activi
 	}
 	return activities.Found{}, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("could not confirm the %s was created after %d tries: %v", what, maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
+}
+
+// findOrCreateFirstRelease is findOrCreate as the first release ran it; only runs
+// that started before createRoundsChange take it.
+func findOrCreateFirstRelease(ctx workflow.Context, what string, find, create func() (activities.Found, error)) (activities.Found, error) {
+	for range firstReleaseCreateRounds {
+		found, err := find()
+		if err != nil || found.ID != "" {
+			return found, err
+		}
+		created, err := create()
+		if err == nil {
+			return created, nil
+		}
+		if !outcomeUnknown(err) {
+			return activities.Found{}, err
+		}
+		workflow.GetLogger(ctx).Warn("create lost its answer; looking again before retrying", "what", what)
+	}
+	return activities.Found{}, temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("could not confirm the %s was created after %d tries", what, firstReleaseCreateRounds), ErrTypeActionstepDuplicate, nil)
+}
+
+func outcomeUnknown(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == activities.ErrTypeOutcomeUnknown
 }
 
 // provision finds or creates the client, its subscription matter (reopened if it was
@@ -213,6 +251,9 @@ func (s *actionstepSync) write(ctx workflow.Context, loc activities.Location, su
 // note again.
 func (s *actionstepSync) note(ctx workflow.Context, text, marker string) error {
 	n := activities.Note{MatterID: s.record.MatterID, Text: fmt.Sprintf("%s [saasbridge %s]", text, marker), Marker: marker}
+	if workflow.GetVersion(ctx, createRoundsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return s.noteFirstRelease(ctx, n)
+	}
 	var lastErr error
 	for round := range maxCreateRounds {
 		if round > 0 {
@@ -232,6 +273,22 @@ func (s *actionstepSync) note(ctx workflow.Context, text, marker string) error {
 	}
 	return temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("could not confirm the file note was added after %d tries: %v", maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
+}
+
+// noteFirstRelease is note as the first release ran it (see createRoundsChange).
+func (s *actionstepSync) noteFirstRelease(ctx workflow.Context, n activities.Note) error {
+	for range firstReleaseCreateRounds {
+		err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: add a file note"), as.AddFileNote, n).Get(ctx, nil)
+		if !outcomeUnknown(err) {
+			return err
+		}
+		var exists bool
+		if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look for the file note"), as.FindFileNote, n).Get(ctx, &exists); err != nil || exists {
+			return err
+		}
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("could not confirm the file note was added after %d tries", firstReleaseCreateRounds), ErrTypeActionstepDuplicate, nil)
 }
 
 // Matter statuses.
