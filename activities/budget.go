@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -101,9 +103,36 @@ func (b *Budget) admit(companyID string) error {
 	}
 	wait = max(wait, minHoldBack)
 	w.holds = append(w.holds, now.Add(wait))
+	// Benign: holding back is the budget working, not a failure; the SDK neither logs it
+	// as an error nor counts it as a failed activity.
 	return temporal.NewApplicationErrorWithOptions(
 		fmt.Sprintf("HighLevel's burst window for company %s is nearly spent; holding back", companyID),
-		ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: wait})
+		ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: wait, Category: temporal.ApplicationErrorCategoryBenign})
+}
+
+// maxWaitInActivity is the longest hold-back an activity waits out itself: a short one
+// costs less as a wait than as a retry through the server (a history-free attempt, a
+// task-queue slot), a long one must not hold a worker slot.
+const maxWaitInActivity = 2 * time.Second
+
+// wait admits a request for the company, waiting inside the activity while the
+// hold-back is short, and returns the hold-back error when it is long (the activity is
+// retried when the slot frees). It gives up when ctx is done.
+func (b *Budget) wait(ctx context.Context, companyID string) error {
+	for {
+		err := b.admit(companyID)
+		var app *temporal.ApplicationError
+		if err == nil || !errors.As(err, &app) || app.NextRetryDelay() > maxWaitInActivity {
+			return err
+		}
+		t := time.NewTimer(app.NextRetryDelay())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // estimate says whether more than reserve slots of an observed window are free now,

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -88,4 +89,39 @@ func TestBudgetHoldsBackUntilTheSlidingWindowFreesASlot(t *testing.T) {
 	if err := none.admit("c1"); err != nil {
 		t.Fatalf("no budget, no holding back: %v", err)
 	}
+}
+
+// A short hold-back is waited out inside the activity; a long one comes back as a
+// benign, retryable error carrying its delay, so the SDK neither logs it as an error
+// nor counts a failed activity.
+func TestBudgetWaitsOutShortHoldsAndReturnsLongOnes(t *testing.T) {
+	spent := func(window time.Duration) *Budget {
+		b := &Budget{}
+		b.observe("c1")(highlevel.Call{RateLimit: highlevel.RateLimit{Present: true, Remaining: 0, Interval: window}})
+		return b
+	}
+	t.Run("short", func(t *testing.T) {
+		start := time.Now()
+		if err := spent(300*time.Millisecond).wait(t.Context(), "c1"); err != nil {
+			t.Fatalf("want admitted after the window slid, got %v", err)
+		}
+		if d := time.Since(start); d < 250*time.Millisecond {
+			t.Fatalf("admitted after %v: it did not wait for the window", d)
+		}
+	})
+	t.Run("long", func(t *testing.T) {
+		err := spent(10*time.Second).wait(t.Context(), "c1")
+		var app *temporal.ApplicationError
+		if !errors.As(err, &app) || app.Category() != temporal.ApplicationErrorCategoryBenign || app.NonRetryable() ||
+			app.NextRetryDelay() <= maxWaitInActivity {
+			t.Fatalf("want a benign retryable hold-back longer than %v, got %v", maxWaitInActivity, err)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		if err := spent(time.Second).wait(ctx, "c1"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("want the context's error, got %v", err)
+		}
+	})
 }

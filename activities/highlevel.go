@@ -38,8 +38,8 @@ func (a *HighLevel) now() time.Time {
 
 // agency returns a client authenticated as the agency (company) credential, once the
 // company's burst budget admits another request.
-func (a *HighLevel) agency(companyID string) (*highlevel.Client, error) {
-	if err := a.Budget.admit(companyID); err != nil {
+func (a *HighLevel) agency(ctx context.Context, companyID string) (*highlevel.Client, error) {
+	if err := a.Budget.wait(ctx, companyID); err != nil {
 		return nil, err
 	}
 	c := a.Client.As(credentials.HighLevelSource(a.Tokens, a.Client, tokens.KeyHighLevelAgency(companyID)))
@@ -66,7 +66,7 @@ type InstalledLocation struct {
 
 // GetInstalledLocation calls GET /oauth/installedLocations filtered to one location.
 func (a *HighLevel) GetInstalledLocation(ctx context.Context, in LocationRef) (InstalledLocation, error) {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return InstalledLocation{}, err
 	}
@@ -97,7 +97,7 @@ type LocationToken struct {
 // MintLocationToken calls POST /oauth/locationToken and stores the result. A re-run
 // overwrites the stored token with a fresh one, which is what a re-install needs.
 func (a *HighLevel) MintLocationToken(ctx context.Context, in LocationRef) (LocationToken, error) {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return LocationToken{}, err
 	}
@@ -138,7 +138,7 @@ const AlreadyEnabledMessage = "SaaS is already enabled for this location"
 
 // EnableSaaS calls POST /saas/enable-saas/{locationId}.
 func (a *HighLevel) EnableSaaS(ctx context.Context, in EnableSaaSInput) (EnableSaaSOutcome, error) {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return EnableSaaSOutcome{}, err
 	}
@@ -165,7 +165,7 @@ type UpdateSubscriptionInput struct {
 // UpdateSaaSSubscription calls PUT /saas/update-saas-subscription/{locationId}. It
 // sets state, so a retry after a lost response is harmless.
 func (a *HighLevel) UpdateSaaSSubscription(ctx context.Context, in UpdateSubscriptionInput) error {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ type Subscription struct {
 
 // GetSaaSSubscription calls GET /saas/get-saas-subscription/{locationId}.
 func (a *HighLevel) GetSaaSSubscription(ctx context.Context, in LocationRef) (Subscription, error) {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return Subscription{}, err
 	}

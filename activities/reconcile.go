@@ -3,7 +3,11 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"go.temporal.io/sdk/activity"
+
+	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 )
 
@@ -24,7 +28,7 @@ type InstalledPage struct {
 // ListInstalledLocations calls GET /oauth/installedLocations for one page of 100.
 func (a *HighLevel) ListInstalledLocations(ctx context.Context, in InstalledPageRequest) (InstalledPage, error) {
 	installed := true
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return InstalledPage{}, err
 	}
@@ -69,7 +73,7 @@ type SaaSPage struct {
 
 // ListSaaSLocations calls GET /saas/saas-locations/{companyId} for one page.
 func (a *HighLevel) ListSaaSLocations(ctx context.Context, in SaaSPageRequest) (SaaSPage, error) {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return SaaSPage{}, err
 	}
@@ -87,24 +91,47 @@ func (a *HighLevel) ListSaaSLocations(ctx context.Context, in SaaSPageRequest) (
 	return out, nil
 }
 
-// Orchestrator is what reconciliation asks of Temporal. The worker wires it to the
-// workflows package's start helpers: activities cannot import workflows (workflows
-// import activities).
+// Orchestrator is what reconciliation and the owners ask of Temporal. The worker wires
+// it to the workflows package's start helpers: activities cannot import workflows
+// (workflows import activities).
 type Orchestrator interface {
-	// EnsureOnboarding starts the location's onboarding unless one has ever run;
-	// it reports whether it started one.
-	EnsureOnboarding(ctx context.Context, companyID, locationID, trigger string) (bool, error)
-	// NeedsCheck reports whether HighLevel's state of the location differs from
-	// what its subscription entity last applied (or no entity exists).
-	NeedsCheck(ctx context.Context, hl SaaSState) (bool, error)
-	// SignalCheck asks the location's entity (started if needed) to re-read HighLevel.
-	SignalCheck(ctx context.Context, companyID, locationID, eventID, source string) error
+	// SignalInstall, SignalCheck and SignalUninstall deliver an event to a location's
+	// owner, starting it if it is not running.
+	SignalInstall(ctx context.Context, companyID, locationID string, ev OwnerEvent) error
+	SignalCheck(ctx context.Context, companyID, locationID string, ev OwnerEvent) error
+	SignalUninstall(ctx context.Context, companyID, locationID string, ev OwnerEvent) error
+	// AdoptLegacy hands what the workflows of the first releases (onboarding/<id>,
+	// subscription/<id>, offboarding/<id>) know of a location to its owner, ending the
+	// subscription entity. It fails, retryably, while one of them still runs.
+	AdoptLegacy(ctx context.Context, locationID string) (LegacyState, error)
 }
 
-// Reconciler holds the activities that turn HighLevel's state into workflow starts
-// and signals.
+// OwnerEvent is an event reconciliation or an agency offboarding sends an owner.
+type OwnerEvent struct {
+	EventID    string    `json:"eventId"`
+	Source     string    `json:"source"`
+	OccurredAt time.Time `json:"occurredAt"`
+}
+
+// Reconciler holds the activities that turn HighLevel's state into events for the
+// locations' owners. What was onboarded, and what was applied, it reads from the
+// owners' facts, never from Temporal's retention.
 type Reconciler struct {
 	Orchestrator Orchestrator
+	Facts        *facts.Store
+	// ReinstallGrace is how long after an uninstall an installed location is taken
+	// for HighLevel's listing lagging behind, not for a re-install whose webhook was
+	// lost (default 1 h).
+	ReinstallGrace time.Duration
+	// Now is the clock (tests fake it).
+	Now func() time.Time
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 // MissingOnboardings names installed locations to check.
@@ -113,20 +140,40 @@ type MissingOnboardings struct {
 	LocationIDs []string `json:"locationIds"`
 }
 
-// StartMissingOnboardings starts onboarding for each location that never had one (an
-// INSTALL webhook that was lost), and returns those it started.
+// reconcileProgress is a reconciliation activity's heartbeat: a retry resumes after the
+// locations already handled.
+type reconcileProgress struct {
+	Next int      `json:"next"`
+	Done []string `json:"done"`
+}
+
+// StartMissingOnboardings sends an install to each installed location that is not
+// onboarded (an INSTALL webhook that was lost, or a re-install whose webhook was lost,
+// well after the uninstall), and returns those. A location whose signal fails is
+// logged and left to the next run: one location must not stop the agency's
+// reconciliation.
 func (r *Reconciler) StartMissingOnboardings(ctx context.Context, in MissingOnboardings) ([]string, error) {
-	var started []string
-	for _, loc := range in.LocationIDs {
-		ok, err := r.Orchestrator.EnsureOnboarding(ctx, in.CompanyID, loc, "reconciliation: installed without an onboarding")
-		if err != nil {
-			return started, classify(fmt.Errorf("ensure onboarding of %s: %w", loc, err))
-		}
-		if ok {
-			started = append(started, loc)
-		}
+	known, err := r.Facts.Locations(ctx, in.LocationIDs)
+	if err != nil {
+		return nil, classify(fmt.Errorf("read the facts of %d locations: %w", len(in.LocationIDs), err))
 	}
-	return started, nil
+	grace := r.ReinstallGrace
+	if grace <= 0 {
+		grace = time.Hour
+	}
+	now := r.now()
+	return r.eachLocation(ctx, in.LocationIDs, func(loc string) (bool, error) {
+		l, ok := known[loc]
+		switch {
+		case ok && (l.Phase == facts.PhaseActive || l.Phase == facts.PhaseOnboarding || l.Phase == facts.PhaseOffboarding):
+			return false, nil
+		case ok && l.Phase == facts.PhaseUninstalled && now.Sub(l.UninstalledAt) < grace:
+			return false, nil
+		}
+		ev := OwnerEvent{EventID: fmt.Sprintf("reconcile/%s/install/%d", loc, now.UnixMilli()),
+			Source: "reconciliation: installed but not onboarded", OccurredAt: now}
+		return true, r.Orchestrator.SignalInstall(ctx, in.CompanyID, loc, ev)
+	})
 }
 
 // DriftCheck is a page of HighLevel's subscription states to compare.
@@ -138,23 +185,58 @@ type DriftCheck struct {
 	EventPrefix string `json:"eventPrefix"`
 }
 
-// SignalDrifted signals a check to every location whose HighLevel subscription state
-// differs from the one its entity last applied (or that has no entity), and returns
-// them.
+// SignalDrifted signals a check to every onboarded location whose subscription in
+// HighLevel differs from the one its owner last applied, and returns them.
 func (r *Reconciler) SignalDrifted(ctx context.Context, in DriftCheck) ([]string, error) {
-	var signaled []string
-	for _, hl := range in.Locations {
-		needed, err := r.Orchestrator.NeedsCheck(ctx, hl)
-		if err != nil {
-			return signaled, classify(fmt.Errorf("compare the subscription of %s: %w", hl.LocationID, err))
-		}
-		if !needed {
-			continue
-		}
-		if err := r.Orchestrator.SignalCheck(ctx, in.CompanyID, hl.LocationID, in.EventPrefix+hl.LocationID, "reconciliation: HighLevel differs from the last state applied"); err != nil {
-			return signaled, classify(fmt.Errorf("signal %s: %w", hl.LocationID, err))
-		}
-		signaled = append(signaled, hl.LocationID)
+	ids := make([]string, len(in.Locations))
+	state := make(map[string]SaaSState, len(in.Locations))
+	for i, l := range in.Locations {
+		ids[i], state[l.LocationID] = l.LocationID, l
 	}
-	return signaled, nil
+	known, err := r.Facts.Locations(ctx, ids)
+	if err != nil {
+		return nil, classify(fmt.Errorf("read the facts of %d locations: %w", len(ids), err))
+	}
+	return r.eachLocation(ctx, ids, func(loc string) (bool, error) {
+		l, ok := known[loc]
+		hl := state[loc]
+		if !ok || l.Phase != facts.PhaseActive ||
+			(l.SubscriptionID == hl.SubscriptionID && l.PlanID == hl.PlanID && l.Status == hl.Status) {
+			return false, nil
+		}
+		ev := OwnerEvent{EventID: in.EventPrefix + loc, Source: "reconciliation: HighLevel differs from the last state applied", OccurredAt: r.now()}
+		return true, r.Orchestrator.SignalCheck(ctx, in.CompanyID, loc, ev)
+	})
+}
+
+// eachLocation runs fn for every location, heartbeating its progress so a retry
+// resumes where this attempt stopped, and returns those for which fn acted. A failure
+// of one location is logged and counted, not returned.
+func (r *Reconciler) eachLocation(ctx context.Context, locs []string, fn func(loc string) (bool, error)) ([]string, error) {
+	var p reconcileProgress
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &p); err != nil {
+			p = reconcileProgress{}
+		}
+	}
+	failed := 0
+	for i := p.Next; i < len(locs); i++ {
+		if err := ctx.Err(); err != nil {
+			return p.Done, err
+		}
+		acted, err := fn(locs[i])
+		switch {
+		case err != nil:
+			failed++
+			activity.GetLogger(ctx).Warn("reconciliation skipped a location; the next run tries it again", "locationId", locs[i], "error", err)
+		case acted:
+			p.Done = append(p.Done, locs[i])
+		}
+		p.Next = i + 1
+		activity.RecordHeartbeat(ctx, p)
+	}
+	if failed > 0 {
+		activity.GetLogger(ctx).Warn("reconciliation skipped locations", "failed", failed, "of", len(locs))
+	}
+	return p.Done, nil
 }

@@ -24,7 +24,7 @@ type PauseInput struct {
 // PauseLocation calls POST /saas/pause/{locationId}. Pausing sets state, so a retry
 // after a lost answer is harmless.
 func (a *HighLevel) PauseLocation(ctx context.Context, in PauseInput) (bool, error) {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return false, err
 	}
@@ -47,7 +47,7 @@ type Plan struct {
 
 // GetSaaSPlan calls GET /saas/saas-plan/{planId}.
 func (a *HighLevel) GetSaaSPlan(ctx context.Context, in PlanRef) (Plan, error) {
-	api, err := a.agency(in.CompanyID)
+	api, err := a.agency(ctx, in.CompanyID)
 	if err != nil {
 		return Plan{}, err
 	}

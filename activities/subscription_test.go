@@ -114,3 +114,15 @@ func TestCredentialsActivities(t *testing.T) {
 	_, _, err = f.store.Get(t.Context(), tokens.KeyHighLevelAgency(f.company))
 	require.ErrorIs(t, err, tokens.ErrNotFound)
 }
+
+// A credential offboarded between upkeep's listing and its refresh is gone, not
+// "not connected": upkeep reports it and moves on instead of retrying for half an hour.
+func TestRefreshCredentialOfADeletedCredentialIsGone(t *testing.T) {
+	f := newHLFixture(t, highlevelsim.AgencySpec{LocationCount: 1})
+	creds := &Credentials{Tokens: f.store, HighLevel: f.client}
+	f.env.RegisterActivity(creds)
+	var outcome string
+	_, err := f.run(&outcome, creds.RefreshCredential, tokens.KeyHighLevelLocation(f.ref(0).LocationID))
+	require.NoError(t, err)
+	assert.Equal(t, RefreshGone, outcome)
+}

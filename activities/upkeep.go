@@ -52,17 +52,18 @@ const (
 	RefreshOK              = "refreshed"
 	RefreshSuspended       = "suspended"
 	RefreshReconnectNeeded = "reconnect_needed"
+	// RefreshGone: the credential was deleted since it was listed (an offboarding).
+	RefreshGone = "gone"
 )
 
 // RefreshCredential refreshes one credential through its provider's token endpoint
-// (one call), so its refresh token does not lapse unused. A dead or suspended
+// (one call), so its refresh token does not lapse unused. A dead, suspended or deleted
 // credential is an outcome to report, not an error to retry.
 func (c *Credentials) RefreshCredential(ctx context.Context, key string) (string, error) {
 	r, err := c.refresher(ctx, key)
-	if err != nil {
-		return "", classify(err)
+	if err == nil {
+		_, err = c.Tokens.Refresh(ctx, key, r, "")
 	}
-	_, err = c.Tokens.Refresh(ctx, key, r, "")
 	switch {
 	case err == nil:
 		return RefreshOK, nil
@@ -70,6 +71,8 @@ func (c *Credentials) RefreshCredential(ctx context.Context, key string) (string
 		return RefreshSuspended, nil
 	case errors.Is(err, tokens.ErrReconnectNeeded):
 		return RefreshReconnectNeeded, nil
+	case errors.Is(err, tokens.ErrNotFound):
+		return RefreshGone, nil
 	default:
 		return "", classify(fmt.Errorf("refresh %s: %w", key, err))
 	}

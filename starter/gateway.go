@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/billing"
 	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/tokens"
@@ -134,8 +138,8 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 		g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeIgnored, "")
 		return
 	}
-	key := highLevelEventPrefix + ev.WebhookID
-	if ev.WebhookID != "" && g.seen.Seen(key) {
+	key := webhookEventID(ev, body)
+	if g.seen.Seen(key) {
 		log.Info("duplicate webhook acknowledged")
 		g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeDuplicate, "")
 		return
@@ -143,7 +147,7 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), g.temporalTimeout)
 	defer cancel()
-	workflowID, err := g.routeHighLevel(ctx, ev)
+	workflowID, err := g.routeHighLevel(ctx, ev, key)
 	switch {
 	case errors.Is(err, errNotRouted):
 		log.Debug("webhook acknowledged without action")
@@ -157,49 +161,58 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusTooManyRequests, reply{Error: "temporarily unable to accept events; retry"})
 		return
 	}
-	if ev.WebhookID != "" {
-		g.seen.Add(key)
-	}
+	g.seen.Add(key)
 	log.Info("webhook accepted", zap.String("workflowId", workflowID))
 	g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeAccepted, workflowID)
 }
 
 var errNotRouted = errors.New("event type not routed")
 
-// routeHighLevel maps a verified webhook to its workflow (DESIGN.md flows 1–3).
-func (g *gateway) routeHighLevel(ctx context.Context, ev highlevel.WebhookEvent) (string, error) {
-	loc := ev.Location()
-	trigger := fmt.Sprintf("HighLevel %s webhook %s", ev.Type, ev.WebhookID)
-	switch {
-	case (ev.Type == highlevel.EventInstall || ev.Type == highlevel.EventLocationCreate) && loc != "" && ev.CompanyID != "":
-		run, err := workflows.StartOnboarding(ctx, g.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: ev.CompanyID, Trigger: trigger})
-		if err != nil {
-			return "", err
-		}
-		return run.GetID(), nil
-	case ev.Type == highlevel.EventLocationUpdate && loc != "" && ev.CompanyID != "":
-		run, err := workflows.SignalSubscription(ctx, g.temporal, loc, ev.CompanyID, workflows.SubscriptionEvent{
-			EventID: highLevelEventPrefix + ev.WebhookID, Kind: workflows.EventCheck, Source: trigger, OccurredAt: ev.Timestamp,
+// webhookEventID is the event's dedupe key: HighLevel's webhookId, or, for a webhook
+// that has none, a hash of its exact bytes (a redelivery carries the same bytes), so
+// that it neither dedupes against every other id-less webhook nor escapes dedupe.
+func webhookEventID(ev highlevel.WebhookEvent, body []byte) string {
+	if ev.WebhookID != "" {
+		return highLevelEventPrefix + ev.WebhookID
+	}
+	sum := sha256.Sum256(body)
+	return highLevelEventPrefix + "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// routeHighLevel turns a verified webhook into an event for the location's owner (an
+// agency-level UNINSTALL into the agency's offboarding), keyed by eventID and ordered
+// by the webhook's timestamp.
+func (g *gateway) routeHighLevel(ctx context.Context, ev highlevel.WebhookEvent, eventID string) (string, error) {
+	loc, company := ev.Location(), ev.CompanyID
+	source := fmt.Sprintf("HighLevel %s webhook %s", ev.Type, ev.WebhookID)
+	toOwner := func(kind string) (string, error) {
+		run, err := workflows.SignalLocation(ctx, g.temporal, loc, company, workflows.LocationEvent{
+			EventID: eventID, Kind: kind, Source: source, OccurredAt: ev.Timestamp,
 		})
 		if err != nil {
 			return "", err
 		}
 		return run.GetID(), nil
-	case ev.Type == highlevel.EventUninstall && (loc != "" || ev.CompanyID != ""):
-		company := ev.CompanyID
+	}
+	switch {
+	case (ev.Type == highlevel.EventInstall || ev.Type == highlevel.EventLocationCreate) && loc != "" && company != "":
+		return toOwner(workflows.EventInstall)
+	case ev.Type == highlevel.EventLocationUpdate && loc != "" && company != "":
+		return toOwner(workflows.EventCheck)
+	case ev.Type == highlevel.EventUninstall && loc != "":
 		if company == "" {
-			// A location UNINSTALL may carry only the location; its token knows the company.
+			// A location UNINSTALL may carry only the location; the facts know its company.
 			c, err := g.companyOf(ctx, loc)
-			if err != nil {
-				return "", err
+			if err != nil || c == "" {
+				return "", cmp.Or(err, errNotRouted) // nothing of this location is held
 			}
 			company = c
 		}
-		if company == "" {
-			// Nothing of this location is held: nothing to offboard.
-			return "", errNotRouted
-		}
-		run, err := workflows.StartOffboarding(ctx, g.temporal, workflows.OffboardingInput{CompanyID: company, LocationID: loc, Trigger: trigger})
+		return toOwner(workflows.EventUninstall)
+	case ev.Type == highlevel.EventUninstall && company != "":
+		run, err := workflows.StartAgencyOffboarding(ctx, g.temporal, workflows.AgencyOffboardingInput{
+			CompanyID: company, EventID: eventID, Source: source, OccurredAt: ev.Timestamp,
+		})
 		if err != nil {
 			return "", err
 		}
@@ -255,7 +268,7 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 			errors.New("unknown location: it has not been onboarded and no default company is configured"))
 		return
 	}
-	run, err := workflows.SignalSubscription(ctx, g.temporal, ev.LocationID, company, workflows.SubscriptionEvent{
+	run, err := workflows.SignalLocation(ctx, g.temporal, ev.LocationID, company, workflows.LocationEvent{
 		EventID: key, Kind: workflows.EventChange, Source: "billing",
 		SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID, PlanID: ev.PlanID, Status: ev.Status, OccurredAt: ev.OccurredAt,
 	})
@@ -284,10 +297,18 @@ func (g *gateway) reject(w http.ResponseWriter, status int, source, reason strin
 	writeJSON(w, status, reply{Error: err.Error()})
 }
 
-// companyFromStore finds a location's company from its stored token, falling back to
-// the configured default company.
-func companyFromStore(store *tokens.Store, fallback string) func(context.Context, string) (string, error) {
+// companyFromStore finds a location's company from the owners' facts, then from its
+// stored token (a location onboarded before the owners kept facts), falling back to the
+// configured default company.
+func companyFromStore(known *facts.Store, store *tokens.Store, fallback string) func(context.Context, string) (string, error) {
 	return func(ctx context.Context, locationID string) (string, error) {
+		loc, ok, err := known.Location(ctx, locationID)
+		switch {
+		case err != nil:
+			return "", fmt.Errorf("look up the company of %s: %w", locationID, err)
+		case ok:
+			return loc.CompanyID, nil
+		}
 		_, info, err := store.Get(ctx, tokens.KeyHighLevelLocation(locationID))
 		switch {
 		case err == nil && info.Attrs[credentials.AttrCompanyID] != "":

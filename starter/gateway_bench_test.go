@@ -19,9 +19,9 @@ import (
 func BenchmarkHighLevelWebhookHandler(b *testing.B) {
 	t := &testing.T{}
 	f := newGateway(t)
-	r := fakeRun(t, "subscription/x")
-	f.tc.On("SignalWithStartWorkflow", mock.Anything, mock.Anything, workflows.SubscriptionSignal, mock.Anything, mock.Anything,
-		workflows.SubscriptionWorkflowType, mock.Anything).Return(r, nil)
+	r := fakeRun(t, "location/x")
+	f.tc.On("SignalWithStartWorkflow", mock.Anything, mock.Anything, workflows.LocationSignal, mock.Anything, mock.Anything,
+		workflows.LocationWorkflowType, mock.Anything).Return(r, nil)
 	bodies := make([][]byte, 4096)
 	sigs := make([]string, len(bodies))
 	for i := range bodies {

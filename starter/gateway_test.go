@@ -155,33 +155,27 @@ func TestHighLevelWebhookRoutes(t *testing.T) {
 		expect func(f *gwFixture)
 		status string
 	}{
-		{"INSTALL location starts onboarding", webhookBody(highlevel.EventInstall, "w1", gwNow, loc+`"installType":"Location",`), func(f *gwFixture) {
-			f.tc.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
-				return o.ID == workflows.OnboardingWorkflowID(gwLocation)
-			}), workflows.OnboardingWorkflowType, mock.MatchedBy(func(in workflows.OnboardingInput) bool {
-				return in.LocationID == gwLocation && in.CompanyID == gwCompany && strings.Contains(in.Trigger, "w1")
-			})).Return(fakeRun(t, workflows.OnboardingWorkflowID(gwLocation)), nil).Once()
+		{"INSTALL location sends an install to its owner", webhookBody(highlevel.EventInstall, "w1", gwNow, loc+`"installType":"Location",`), func(f *gwFixture) {
+			f.expectOwner(t, workflows.EventInstall, "highlevel/w1")
 		}, "accepted"},
-		{"LocationCreate starts onboarding", webhookBody(highlevel.EventLocationCreate, "w2", gwNow, fmt.Sprintf(`"id":%q,"name":"Acme",`, gwLocation)), func(f *gwFixture) {
-			f.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.OnboardingWorkflowType, mock.Anything).
-				Return(fakeRun(t, workflows.OnboardingWorkflowID(gwLocation)), nil).Once()
+		{"LocationCreate sends an install to its owner", webhookBody(highlevel.EventLocationCreate, "w2", gwNow, fmt.Sprintf(`"id":%q,"name":"Acme",`, gwLocation)), func(f *gwFixture) {
+			f.expectOwner(t, workflows.EventInstall, "highlevel/w2")
 		}, "accepted"},
-		{"LocationUpdate signals a subscription check", webhookBody(highlevel.EventLocationUpdate, "w3", gwNow, fmt.Sprintf(`"id":%q,`, gwLocation)), func(f *gwFixture) {
-			f.tc.On("SignalWithStartWorkflow", mock.Anything, workflows.SubscriptionWorkflowID(gwLocation), workflows.SubscriptionSignal,
-				mock.MatchedBy(func(ev workflows.SubscriptionEvent) bool {
-					return ev.Kind == workflows.EventCheck && ev.EventID == "highlevel/w3"
-				}), mock.Anything, workflows.SubscriptionWorkflowType, mock.Anything).
-				Return(fakeRun(t, workflows.SubscriptionWorkflowID(gwLocation)), nil).Once()
+		{"LocationUpdate sends a check to its owner", webhookBody(highlevel.EventLocationUpdate, "w3", gwNow, fmt.Sprintf(`"id":%q,`, gwLocation)), func(f *gwFixture) {
+			f.expectOwner(t, workflows.EventCheck, "highlevel/w3")
 		}, "accepted"},
-		{"UNINSTALL location starts offboarding", webhookBody(highlevel.EventUninstall, "w4", gwNow, loc), func(f *gwFixture) {
-			f.tc.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
-				return o.ID == workflows.OffboardingWorkflowID(gwLocation)
-			}), workflows.OffboardingWorkflowType, mock.Anything).Return(fakeRun(t, workflows.OffboardingWorkflowID(gwLocation)), nil).Once()
+		{"UNINSTALL location sends an uninstall to its owner", webhookBody(highlevel.EventUninstall, "w4", gwNow, loc), func(f *gwFixture) {
+			f.expectOwner(t, workflows.EventUninstall, "highlevel/w4")
+		}, "accepted"},
+		{"UNINSTALL of a location without companyId finds the company", bytes.Replace(webhookBody(highlevel.EventUninstall, "w9", gwNow, loc), []byte(`"companyId":"`+gwCompany+`",`), nil, 1), func(f *gwFixture) {
+			f.expectOwner(t, workflows.EventUninstall, "highlevel/w9")
 		}, "accepted"},
 		{"UNINSTALL agency offboards the agency", webhookBody(highlevel.EventUninstall, "w5", gwNow, ""), func(f *gwFixture) {
 			f.tc.On("ExecuteWorkflow", mock.Anything, mock.MatchedBy(func(o client.StartWorkflowOptions) bool {
 				return o.ID == workflows.AgencyOffboardingWorkflowID(gwCompany)
-			}), workflows.OffboardingWorkflowType, mock.Anything).Return(fakeRun(t, workflows.AgencyOffboardingWorkflowID(gwCompany)), nil).Once()
+			}), workflows.AgencyOffboardingWorkflowType, mock.MatchedBy(func(in workflows.AgencyOffboardingInput) bool {
+				return in.CompanyID == gwCompany && in.EventID == "highlevel/w5" && in.OccurredAt.Equal(gwNow)
+			})).Return(fakeRun(t, workflows.AgencyOffboardingWorkflowID(gwCompany)), nil).Once()
 		}, "accepted"},
 		{"agency INSTALL is acknowledged", webhookBody(highlevel.EventInstall, "w6", gwNow, `"installType":"Company",`), func(*gwFixture) {}, "ignored"},
 		{"other event types are acknowledged", webhookBody("ContactCreate", "w7", gwNow, loc), func(*gwFixture) {}, "ignored"},
@@ -200,26 +194,58 @@ func TestHighLevelWebhookRoutes(t *testing.T) {
 	}
 }
 
+// expectOwner expects one event of the kind, with the id, for gwLocation's owner,
+// ordered by the webhook's timestamp.
+func (f *gwFixture) expectOwner(t *testing.T, kind, eventID string) {
+	f.tc.On("SignalWithStartWorkflow", mock.Anything, workflows.LocationWorkflowID(gwLocation), workflows.LocationSignal,
+		mock.MatchedBy(func(ev workflows.LocationEvent) bool {
+			return ev.Kind == kind && ev.EventID == eventID && ev.OccurredAt.Equal(gwNow) && strings.Contains(ev.Source, "HighLevel")
+		}), mock.MatchedBy(func(o client.StartWorkflowOptions) bool { return o.ID == workflows.LocationWorkflowID(gwLocation) }),
+		workflows.LocationWorkflowType, workflows.LocationInput{LocationID: gwLocation, CompanyID: gwCompany}).
+		Return(fakeRun(t, workflows.LocationWorkflowID(gwLocation)), nil).Once()
+}
+
+// A webhook without webhookId gets an id from a hash of its bytes: it is routed, its
+// redelivery is a duplicate, and another id-less webhook is not.
+func TestHighLevelWebhookWithoutIDIsKeyedByItsBytes(t *testing.T) {
+	f := newGateway(t)
+	first := webhookBody(highlevel.EventLocationUpdate, "", gwNow, fmt.Sprintf(`"id":%q,`, gwLocation))
+	second := webhookBody(highlevel.EventLocationUpdate, "", gwNow.Add(time.Second), fmt.Sprintf(`"id":%q,`, gwLocation))
+	var ids []string
+	f.tc.On("SignalWithStartWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).
+		Run(func(args mock.Arguments) { ids = append(ids, args.Get(3).(workflows.LocationEvent).EventID) }).
+		Return(fakeRun(t, workflows.LocationWorkflowID(gwLocation)), nil).Twice()
+	for _, body := range [][]byte{first, first, second} {
+		rec := f.post("/webhooks/highlevel", body, f.signed(body))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	}
+	require.Len(t, ids, 2, "the redelivery of the first is a duplicate")
+	assert.NotEqual(t, ids[0], ids[1])
+	for _, id := range ids {
+		assert.Regexp(t, `^highlevel/sha256:[0-9a-f]{32}$`, id)
+	}
+}
+
 func TestHighLevelWebhookDuplicateAndOutage(t *testing.T) {
 	f := newGateway(t)
 	body := webhookBody(highlevel.EventInstall, "dup", gwNow, fmt.Sprintf(`"locationId":%q,`, gwLocation))
 
 	// Temporal unreachable: 429 (HighLevel redelivers only on 429), and the webhook is
 	// not remembered, so the redelivery is processed.
-	f.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything).
+	f.tc.On("SignalWithStartWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).
 		Return(nil, serviceerror.NewUnavailable("connection refused")).Once()
 	rec := f.post("/webhooks/highlevel", body, f.signed(body))
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 	assert.NotEmpty(t, rec.Header().Get("Retry-After"))
 
-	f.tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything).
-		Return(fakeRun(t, "onboarding/x"), nil).Once()
+	f.tc.On("SignalWithStartWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).
+		Return(fakeRun(t, "location/x"), nil).Once()
 	rec = f.post("/webhooks/highlevel", body, f.signed(body))
 	assert.Equal(t, http.StatusOK, rec.Code)
 	rec = f.post("/webhooks/highlevel", body, f.signed(body))
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Body.String(), "duplicate")
-	f.tc.AssertNumberOfCalls(t, "ExecuteWorkflow", 2)
+	f.tc.AssertNumberOfCalls(t, "SignalWithStartWorkflow", 2)
 }
 
 func billingBody(eventID, loc string) []byte {
@@ -249,11 +275,11 @@ func TestBillingEvents(t *testing.T) {
 		{"wrong content type", good, map[string]string{"Content-Type": "application/x-www-form-urlencoded", billing.SignatureHeader: billing.Sign(billingSecret, good, gwNow)}, nil, 415, ""},
 		{"unknown location", billingBody("evt_2", "unknownLocation00000"), billingHeaders(billingBody("evt_2", "unknownLocation00000"), gwNow), nil, 422, "unknown location"},
 		{"accepted", good, billingHeaders(good, gwNow), func(f *gwFixture) {
-			f.tc.On("SignalWithStartWorkflow", mock.Anything, workflows.SubscriptionWorkflowID(gwLocation), workflows.SubscriptionSignal,
-				workflows.SubscriptionEvent{EventID: "billing/evt_1", Kind: workflows.EventChange, Source: "billing", SubscriptionID: "sub_1",
+			f.tc.On("SignalWithStartWorkflow", mock.Anything, workflows.LocationWorkflowID(gwLocation), workflows.LocationSignal,
+				workflows.LocationEvent{EventID: "billing/evt_1", Kind: workflows.EventChange, Source: "billing", SubscriptionID: "sub_1",
 					CustomerID: "cus_1", PlanID: "plan_1", Status: "active", OccurredAt: time.Date(2026, 11, 30, 11, 59, 0, 0, time.UTC)},
-				mock.Anything, workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: gwLocation, CompanyID: gwCompany}).
-				Return(fakeRun(t, workflows.SubscriptionWorkflowID(gwLocation)), nil).Once()
+				mock.Anything, workflows.LocationWorkflowType, workflows.LocationInput{LocationID: gwLocation, CompanyID: gwCompany}).
+				Return(fakeRun(t, workflows.LocationWorkflowID(gwLocation)), nil).Once()
 		}, 202, "accepted"},
 		{"Temporal down", good, billingHeaders(good, gwNow), func(f *gwFixture) {
 			f.tc.On("SignalWithStartWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).

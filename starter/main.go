@@ -24,9 +24,13 @@ const usage = `usage: starter <command> [flags]
 
 commands:
   serve     serve the OAuth connect flow and health checks over HTTP
-  onboard   start (or join) the onboarding of one location
+  onboard   send an install to a location's owner (onboards it unless it is)
   subscription-changed
-            send a subscription change for one location
+            send a subscription change (or a check) to a location's owner
+  events parked|redrive|discard
+            list the events owners parked, apply one again or drop it
+  owners upgrade
+            ask every owner to continue as new at its next quiet point
   search-attributes
             print the custom search attributes (Name=Type) a namespace needs
   schedules apply
@@ -68,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return subscriptionChanged(ctx, args[1:], stdout, stderr)
 	case "schedules":
 		return schedules(ctx, args[1:], stdout, stderr)
+	case "events":
+		return events(ctx, args[1:], stdout, stderr)
+	case "owners":
+		return ownersCmd(ctx, args[1:], stdout, stderr)
 	case "search-attributes":
 		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes())) {
 			fmt.Fprintf(stdout, "%s=%s\n", name, workflows.SearchAttributes()[name])

@@ -14,6 +14,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
@@ -85,7 +86,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		temporal: tc, verifier: verifier, appID: cfg.HighLevel.AppID(),
 		billingSecrets: cfg.BillingSecrets, billingMaxAge: cfg.BillingMaxAge,
 		maxBody: cfg.WebhookMaxBodyBytes, temporalTimeout: cfg.TemporalCallTimeout,
-		companyOf: companyFromStore(store, cfg.CompanyID),
+		companyOf: companyFromStore(facts.New(store.DB()), store, cfg.CompanyID),
 		seen:      newSeenCache(2*time.Hour, 1_000_000),
 		logger:    logger.Named("gateway"), now: time.Now, metrics: m,
 	}

@@ -1,6 +1,6 @@
 // Command worker runs saasbridge's Temporal workers: one for workflows and unthrottled
-// activities, and one for HighLevel agency calls with a server-side rate limit shared by
-// every worker process.
+// activities, one for HighLevel agency calls and one for Actionstep calls, each of the
+// last two with a server-side rate limit shared by every worker process.
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/saasbridge/saasbridge/activities"
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
@@ -100,10 +102,15 @@ func run() error {
 	}
 	defer stopHTTP()
 
+	workflows.SetStepBudget(cfg.StepBudget)
+	known := facts.New(store.DB())
+	orchestrator := workflows.Orchestrator{Client: c}
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
 		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
-		reconcile: &activities.Reconciler{Orchestrator: workflows.Orchestrator{Client: c}},
+		reconcile: &activities.Reconciler{Orchestrator: orchestrator, Facts: known, ReinstallGrace: cfg.ReinstallGrace},
+		facts:     &activities.Facts{Store: known, Tokens: store},
+		owners:    &activities.Owners{Orchestrator: orchestrator},
 		actionstep: &activities.Actionstep{
 			Client: asc, Tokens: store, OrgKey: cfg.Actionstep.OrgKey, Mapping: fields,
 			MatterType: cfg.Actionstep.MatterType, ClientType: cfg.Actionstep.ClientType, DataCollection: cfg.Actionstep.DataCollection,
@@ -140,6 +147,8 @@ type activitySet struct {
 	highLevel  *activities.HighLevel
 	creds      *activities.Credentials
 	reconcile  *activities.Reconciler
+	facts      *activities.Facts
+	owners     *activities.Owners
 	actionstep *activities.Actionstep
 }
 
@@ -153,6 +162,8 @@ func build(c client.Client, cfg config.Worker, outcomes interceptor.WorkerInterc
 	workflows.Register(wf)
 	wf.RegisterActivity(acts.creds)
 	wf.RegisterActivity(acts.reconcile)
+	wf.RegisterActivity(acts.facts)
+	wf.RegisterActivity(acts.owners)
 	// HighLevel calls that spend no agency budget (a location token's own refresh)
 	// run here; the workflow picks the queue per call.
 	wf.RegisterActivity(acts.highLevel)
@@ -209,8 +220,12 @@ func serveProbes(addr string, m *metrics.Metrics, checks map[string]health.Check
 	}, nil
 }
 
+// stopAll stops the workers together: each waits up to WorkerStopTimeout for its
+// activities, so one after another would take up to three times as long.
 func stopAll(ws []worker.Worker) {
+	var wg sync.WaitGroup
 	for _, w := range ws {
-		w.Stop()
+		wg.Go(w.Stop)
 	}
+	wg.Wait()
 }

@@ -30,7 +30,7 @@ func withActionstep(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              ActionstepTaskQueue,
 		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: 30 * time.Minute,
+		ScheduleToCloseTimeout: budgetOf(ctx),
 		RetryPolicy:            highLevelRetry,
 		Summary:                summary,
 	})
@@ -52,7 +52,7 @@ func withActionstepCreate(ctx workflow.Context, summary string) workflow.Context
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              ActionstepTaskQueue,
 		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: 30 * time.Minute,
+		ScheduleToCloseTimeout: budgetOf(ctx),
 		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 		Summary:                summary,
 	})

@@ -25,7 +25,7 @@ const (
 // the burst window is nearly spent, override the interval with NextRetryDelay; 4xx
 // rejections are non-retryable at source. Attempts are not capped: under a long bulk
 // install a call may be held back many times, and the total budget
-// (ScheduleToCloseTimeout) is what bounds it.
+// (ScheduleToCloseTimeout: the step budget, see SetStepBudget) is what bounds it.
 var highLevelRetry = &temporal.RetryPolicy{
 	InitialInterval:    time.Second,
 	BackoffCoefficient: 2,
@@ -38,7 +38,7 @@ func withHighLevel(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              HighLevelAgencyTaskQueue,
 		StartToCloseTimeout:    highLevelAttemptTimeout,
-		ScheduleToCloseTimeout: highLevelTotalBudget,
+		ScheduleToCloseTimeout: budgetOf(ctx),
 		RetryPolicy:            highLevelRetry,
 		Summary:                summary,
 	})
@@ -50,7 +50,7 @@ func withLocalCall(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              TaskQueue,
 		StartToCloseTimeout:    highLevelAttemptTimeout,
-		ScheduleToCloseTimeout: highLevelTotalBudget,
+		ScheduleToCloseTimeout: budgetOf(ctx),
 		RetryPolicy:            highLevelRetry,
 		Summary:                summary,
 	})

@@ -21,17 +21,21 @@ const (
 // Workflow type names, pinned so that renaming a Go function cannot orphan running
 // workflows or break replay.
 const (
+	ReconcileWorkflowType         = "Reconcile"
+	UpkeepWorkflowType            = "CredentialUpkeep"
+	AgencyOffboardingWorkflowType = "AgencyOffboarding"
+	// The first releases' workflows, which the location owner (LocationWorkflowType)
+	// replaced. They stay registered so runs started before it finish and replay;
+	// nothing starts them any more.
 	OnboardingWorkflowType   = "LocationOnboarding"
 	SubscriptionWorkflowType = "LocationSubscription"
 	OffboardingWorkflowType  = "LocationOffboarding"
-	ReconcileWorkflowType    = "Reconcile"
-	UpkeepWorkflowType       = "CredentialUpkeep"
 )
 
 // Query and signal names.
 const (
-	// StatusQuery returns a workflow's progress: OnboardingStatus for onboarding,
-	// SubscriptionState for the subscription entity.
+	// StatusQuery returns a workflow's progress: LocationState for a location's owner
+	// (OnboardingStatus and SubscriptionState for the first releases' workflows).
 	StatusQuery = "status"
 	// SubscriptionSignal delivers a SubscriptionEvent to a location's subscription
 	// workflow; events are applied one at a time in arrival order.
@@ -47,6 +51,12 @@ var (
 	// SubscriptionStatusAttr and PlanIDAttr follow the subscription entity's state.
 	SubscriptionStatusAttr = temporal.NewSearchAttributeKeyKeyword("SubscriptionStatus")
 	PlanIDAttr             = temporal.NewSearchAttributeKeyKeyword("PlanId")
+	// LocationPhaseAttr is the owner's lifecycle phase (new, onboarding, active,
+	// offboarding, uninstalled).
+	LocationPhaseAttr = temporal.NewSearchAttributeKeyKeyword("LocationPhase")
+	// NeedsAttentionAttr says why an owner needs an operator (parked, retrying,
+	// waiting-for-install); unset when it does not: `NeedsAttention IS NOT NULL`.
+	NeedsAttentionAttr = temporal.NewSearchAttributeKeyKeyword("NeedsAttention")
 )
 
 // SearchAttributes lists every custom attribute with its type, for registering them on
@@ -58,18 +68,17 @@ func SearchAttributes() map[string]string {
 		OnboardingStepAttr.GetName():     "Keyword",
 		SubscriptionStatusAttr.GetName(): "Keyword",
 		PlanIDAttr.GetName():             "Keyword",
+		LocationPhaseAttr.GetName():      "Keyword",
+		NeedsAttentionAttr.GetName():     "Keyword",
 	}
 }
 
-// OnboardingWorkflowID is the one workflow ID per location for onboarding: duplicate
-// triggers (webhook redeliveries, a CLI run during a webhook run) land on the same
-// execution.
+// OnboardingWorkflowID, SubscriptionWorkflowID and OffboardingWorkflowID name the first
+// releases' workflows of a location (see AdoptLegacy).
 func OnboardingWorkflowID(locationID string) string { return "onboarding/" + locationID }
 
-// SubscriptionWorkflowID is the one long-lived subscription entity per location.
 func SubscriptionWorkflowID(locationID string) string { return "subscription/" + locationID }
 
-// OffboardingWorkflowID names the offboarding of one location.
 func OffboardingWorkflowID(locationID string) string { return "offboarding/" + locationID }
 
 // AgencyOffboardingWorkflowID names the offboarding of a whole agency (company).

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/saasbridge/saasbridge/activities"
 )
@@ -19,47 +22,113 @@ type Orchestrator struct {
 
 var _ activities.Orchestrator = Orchestrator{}
 
-// EnsureOnboarding starts onboarding when the location never had one. A location
-// whose onboarding failed is left to an operator: re-running it every interval would
-// repeat the failure, not fix it.
-func (o Orchestrator) EnsureOnboarding(ctx context.Context, companyID, locationID, trigger string) (bool, error) {
-	_, err := o.Client.DescribeWorkflow(ctx, OnboardingWorkflowID(locationID), "")
-	var notFound *serviceerror.NotFound
-	switch {
-	case err == nil:
-		return false, nil
-	case !errors.As(err, &notFound):
-		return false, err
-	}
-	if _, err := StartOnboarding(ctx, o.Client, OnboardingInput{LocationID: locationID, CompanyID: companyID, Trigger: trigger}); err != nil {
-		return false, err
-	}
-	return true, nil
+func (o Orchestrator) signal(ctx context.Context, companyID, locationID, kind string, ev activities.OwnerEvent) error {
+	_, err := SignalLocation(ctx, o.Client, locationID, companyID, LocationEvent{
+		EventID: ev.EventID, Kind: kind, Source: ev.Source, OccurredAt: ev.OccurredAt,
+	})
+	return err
 }
 
-// NeedsCheck compares HighLevel's subscription state with the entity's last applied
-// one. An entity that ended because the app was uninstalled needs nothing.
-func (o Orchestrator) NeedsCheck(ctx context.Context, hl activities.SaaSState) (bool, error) {
-	v, err := o.Client.QueryWorkflow(ctx, SubscriptionWorkflowID(hl.LocationID), "", StatusQuery)
+// SignalInstall sends an install to the location's owner.
+func (o Orchestrator) SignalInstall(ctx context.Context, companyID, locationID string, ev activities.OwnerEvent) error {
+	return o.signal(ctx, companyID, locationID, EventInstall, ev)
+}
+
+// SignalCheck sends a check to the location's owner.
+func (o Orchestrator) SignalCheck(ctx context.Context, companyID, locationID string, ev activities.OwnerEvent) error {
+	return o.signal(ctx, companyID, locationID, EventCheck, ev)
+}
+
+// SignalUninstall sends an uninstall to the location's owner.
+func (o Orchestrator) SignalUninstall(ctx context.Context, companyID, locationID string, ev activities.OwnerEvent) error {
+	return o.signal(ctx, companyID, locationID, EventUninstall, ev)
+}
+
+// ErrTypeLegacyRunning: a first-release workflow of the location still runs; the owner
+// waits for it before it acts on the location.
+const ErrTypeLegacyRunning = "LegacyWorkflowRunning"
+
+// handoverEventID is the event that ends a first-release subscription entity when its
+// location's owner takes over.
+const handoverEventID = "handover/location-owner"
+
+// AdoptLegacy reads what the first releases' workflows of a location knew. While one
+// of them runs it fails retryably (a running subscription entity is asked to end first),
+// so the owner never acts beside them.
+func (o Orchestrator) AdoptLegacy(ctx context.Context, locationID string) (activities.LegacyState, error) {
+	var st activities.LegacyState
+	onboarded, err := o.closedAt(ctx, OnboardingWorkflowID(locationID), "", &st)
+	if err != nil {
+		return st, err
+	}
+	offboarded, err := o.closedAt(ctx, OffboardingWorkflowID(locationID), "", nil)
+	if err != nil {
+		return st, err
+	}
+	st.Onboarded = !onboarded.IsZero() && onboarded.After(offboarded)
+	st.Uninstalled = !offboarded.IsZero() && !offboarded.Before(onboarded)
+	if _, err := o.closedAt(ctx, SubscriptionWorkflowID(locationID), handoverEventID, &st); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// closedAt returns when the workflow closed successfully (zero if it never ran or did
+// not complete), reading its result into st. A running one is asked to end with the
+// handover event when one is given, and reported as still running.
+func (o Orchestrator) closedAt(ctx context.Context, workflowID, handover string, st *activities.LegacyState) (time.Time, error) {
+	desc, err := o.Client.DescribeWorkflow(ctx, workflowID, "")
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		return true, nil
+		return time.Time{}, nil
 	case err != nil:
-		return false, err
+		return time.Time{}, fmt.Errorf("describe %s: %w", workflowID, err)
 	}
-	var st SubscriptionState
-	if err := v.Get(&st); err != nil {
-		return false, fmt.Errorf("decode the subscription state of %s: %w", hl.LocationID, err)
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
+	switch info.GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		if handover != "" {
+			ev := SubscriptionEvent{EventID: handover, Kind: EventUninstalled, Source: "handed over to the location owner"}
+			if err := o.Client.SignalWorkflow(ctx, workflowID, "", SubscriptionSignal, ev); err != nil {
+				return time.Time{}, fmt.Errorf("hand %s over: %w", workflowID, err)
+			}
+		}
+		return time.Time{}, temporal.NewApplicationErrorWithOptions(workflowID+" still runs; the location's owner waits for it",
+			ErrTypeLegacyRunning, temporal.ApplicationErrorOptions{NextRetryDelay: 5 * time.Second})
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+	default:
+		return time.Time{}, nil
 	}
-	if st.Uninstalled {
-		return false, nil
+	if st != nil {
+		if err := o.readLegacyResult(ctx, workflowID, info.GetType().GetName(), st); err != nil {
+			return time.Time{}, err
+		}
 	}
-	return st.SubscriptionID != hl.SubscriptionID || st.PlanID != hl.PlanID || st.Status != hl.Status, nil
+	return info.GetCloseTime().AsTime(), nil
 }
 
-// SignalCheck signals (or starts) the entity with a check event.
-func (o Orchestrator) SignalCheck(ctx context.Context, companyID, locationID, eventID, source string) error {
-	_, err := SignalSubscription(ctx, o.Client, locationID, companyID, SubscriptionEvent{EventID: eventID, Kind: EventCheck, Source: source})
-	return err
+func (o Orchestrator) readLegacyResult(ctx context.Context, workflowID, workflowType string, st *activities.LegacyState) error {
+	run := o.Client.GetWorkflow(ctx, workflowID, "")
+	switch workflowType {
+	case OnboardingWorkflowType:
+		var r OnboardingResult
+		if err := run.Get(ctx, &r); err != nil {
+			return fmt.Errorf("read the result of %s: %w", workflowID, err)
+		}
+		st.ParticipantID, st.MatterID, st.RecordID = r.Actionstep.ParticipantID, r.Actionstep.MatterID, r.Actionstep.RecordID
+		st.SubscriptionID, st.PlanID, st.Status, st.SaaSMode = r.SubscriptionID, r.PlanID, r.SubscriptionStatus, r.SaaSMode
+	case SubscriptionWorkflowType:
+		var s SubscriptionState
+		if err := run.Get(ctx, &s); err != nil {
+			return fmt.Errorf("read the result of %s: %w", workflowID, err)
+		}
+		st.SubscriptionID, st.CustomerID, st.PlanID, st.PlanTitle = s.SubscriptionID, s.CustomerID, s.PlanID, s.PlanTitle
+		st.Status, st.SaaSMode, st.Paused, st.Recent = s.Status, s.SaaSMode, s.Paused, s.Recent
+		st.MatterTypeID, st.ClientTypeID, st.DataCollectionID = s.ActionstepSetup.MatterTypeID, s.ActionstepSetup.ClientTypeID, s.ActionstepSetup.DataCollectionID
+		if s.ActionstepRecord.RecordID != "" {
+			st.ParticipantID, st.MatterID, st.RecordID = s.ActionstepRecord.ParticipantID, s.ActionstepRecord.MatterID, s.ActionstepRecord.RecordID
+		}
+	}
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 // Register registers every workflow under its pinned type name. The worker and the
 // replay tests both call it, so they cannot drift apart.
 func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(Location, workflow.RegisterOptions{Name: LocationWorkflowType})
+	r.RegisterWorkflowWithOptions(AgencyOffboarding, workflow.RegisterOptions{Name: AgencyOffboardingWorkflowType})
 	r.RegisterWorkflowWithOptions(Onboarding, workflow.RegisterOptions{Name: OnboardingWorkflowType})
 	r.RegisterWorkflowWithOptions(Subscription, workflow.RegisterOptions{Name: SubscriptionWorkflowType})
 	r.RegisterWorkflowWithOptions(Offboarding, workflow.RegisterOptions{Name: OffboardingWorkflowType})

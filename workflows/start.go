@@ -3,125 +3,127 @@ package workflows
 import (
 	"context"
 	"fmt"
-	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/saasbridge/saasbridge/internal/facts"
 )
 
 // StepQueued is the OnboardingStep of a run that has not started its first step.
 const StepQueued = "queued"
 
-// OnboardingStartOptions are the one set of start options for onboarding, whoever
-// triggers it:
-//   - a trigger while a run is in flight joins it (USE_EXISTING) instead of failing,
-//     so a webhook redelivery and a CLI run never race two onboardings;
-//   - a trigger after a run closed starts a new run (ALLOW_DUPLICATE): a re-install
-//     must run again, and every step is idempotent, so nothing is applied twice.
-func OnboardingStartOptions(in OnboardingInput) client.StartWorkflowOptions {
+// LocationStartOptions are the one set of start options of a location's owner,
+// whoever triggers it:
+//   - a trigger while the owner runs reaches it (signals join; Update-with-Start uses
+//     the running execution: USE_EXISTING);
+//   - a trigger after it closed starts a new run (ALLOW_DUPLICATE), which resumes from
+//     the store's facts: a late event for an uninstalled location is recorded and
+//     dropped there, a newer install onboards it again.
+func LocationStartOptions(locationID, companyID string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                       OnboardingWorkflowID(in.LocationID),
+		ID:                       LocationWorkflowID(locationID),
 		TaskQueue:                TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			LocationIDAttr.ValueSet(in.LocationID),
-			CompanyIDAttr.ValueSet(in.CompanyID),
-			OnboardingStepAttr.ValueSet(StepQueued),
-		),
-		StaticSummary: "Onboard location " + in.LocationID,
-		StaticDetails: onboardingDetails(in),
-	}
-}
-
-// onboardingDetails is the Markdown shown under the summary: ids only, no PII.
-func onboardingDetails(in OnboardingInput) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Onboard HighLevel location `%s` of company `%s`", in.LocationID, in.CompanyID)
-	if in.Trigger != "" {
-		fmt.Fprintf(&b, ", triggered by %s", in.Trigger)
-	}
-	b.WriteString(".\n\n")
-	if in.PlanID != "" {
-		fmt.Fprintf(&b, "- SaaS plan: `%s`\n", in.PlanID)
-	}
-	if in.HasSubscription() {
-		fmt.Fprintf(&b, "- Subscription: `%s`\n", in.SubscriptionID)
-	} else {
-		b.WriteString("- No subscription given: the subscription step is skipped\n")
-	}
-	return b.String()
-}
-
-// StartOnboarding starts (or joins) the onboarding of in.LocationID.
-func StartOnboarding(ctx context.Context, c client.Client, in OnboardingInput) (client.WorkflowRun, error) {
-	if err := in.validate(); err != nil {
-		return nil, err
-	}
-	run, err := c.ExecuteWorkflow(ctx, OnboardingStartOptions(in), OnboardingWorkflowType, in)
-	if err != nil {
-		return nil, fmt.Errorf("start onboarding of %s: %w", in.LocationID, err)
-	}
-	return run, nil
-}
-
-// SubscriptionStartOptions are the start options of a location's subscription entity
-// when an event arrives and none runs. A closed entity (the location was uninstalled)
-// may start again on a re-install: ALLOW_DUPLICATE.
-func SubscriptionStartOptions(locationID, companyID string) client.StartWorkflowOptions {
-	return client.StartWorkflowOptions{
-		ID:                    SubscriptionWorkflowID(locationID),
-		TaskQueue:             TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			LocationIDAttr.ValueSet(locationID),
 			CompanyIDAttr.ValueSet(companyID),
+			LocationPhaseAttr.ValueSet(facts.PhaseNew),
 		),
-		StaticSummary: "Subscription of location " + locationID,
-		StaticDetails: fmt.Sprintf("Applies every subscription change of HighLevel location `%s` (company `%s`), one at a time, in arrival order.", locationID, companyID),
+		StaticSummary: "Location " + locationID,
+		StaticDetails: fmt.Sprintf("Owns every effect on HighLevel location `%s` (company `%s`) and its Actionstep records: onboarding, subscription changes, offboarding, one event at a time.", locationID, companyID),
 	}
 }
 
-// SignalSubscription delivers ev to the location's subscription entity, starting it
-// if it is not running (SignalWithStart is atomic: no event can fall between a
-// check and a start).
-func SignalSubscription(ctx context.Context, c client.Client, locationID, companyID string, ev SubscriptionEvent) (client.WorkflowRun, error) {
-	if locationID == "" || companyID == "" || ev.EventID == "" || ev.Kind == "" {
-		return nil, fmt.Errorf("signal subscription: locationId, companyId, eventId and kind are required")
+func checkEvent(locationID, companyID string, ev LocationEvent) error {
+	if locationID == "" || companyID == "" {
+		return fmt.Errorf("location event: locationId and companyId are required")
 	}
-	run, err := c.SignalWithStartWorkflow(ctx, SubscriptionWorkflowID(locationID), SubscriptionSignal, ev,
-		SubscriptionStartOptions(locationID, companyID), SubscriptionWorkflowType,
-		SubscriptionInput{LocationID: locationID, CompanyID: companyID})
+	return validateEvent(ev)
+}
+
+// SignalLocation delivers ev to the location's owner, starting it if it is not running
+// (SignalWithStart is atomic: no event can fall between a check and a start).
+func SignalLocation(ctx context.Context, c client.Client, locationID, companyID string, ev LocationEvent) (client.WorkflowRun, error) {
+	if err := checkEvent(locationID, companyID, ev); err != nil {
+		return nil, err
+	}
+	run, err := c.SignalWithStartWorkflow(ctx, LocationWorkflowID(locationID), LocationSignal, ev,
+		LocationStartOptions(locationID, companyID), LocationWorkflowType,
+		LocationInput{LocationID: locationID, CompanyID: companyID})
 	if err != nil {
-		return nil, fmt.Errorf("signal subscription of %s: %w", locationID, err)
+		return nil, fmt.Errorf("signal the owner of %s: %w", locationID, err)
 	}
 	return run, nil
 }
 
-// StartOffboarding starts (or joins) the offboarding of a location or, with no
-// LocationID, of a whole agency.
-func StartOffboarding(ctx context.Context, c client.Client, in OffboardingInput) (client.WorkflowRun, error) {
-	if in.CompanyID == "" {
-		return nil, fmt.Errorf("start offboarding: companyId is required")
+// ApplyLocationEvent delivers ev to the location's owner with Update-with-Start and
+// waits until it is handled: the caller gets its outcome and the state after it.
+func ApplyLocationEvent(ctx context.Context, c client.Client, locationID, companyID string, ev LocationEvent) (EventResult, error) {
+	if err := checkEvent(locationID, companyID, ev); err != nil {
+		return EventResult{}, err
 	}
-	id, summary := OffboardingWorkflowID(in.LocationID), "Offboard location "+in.LocationID
-	attrs := []temporal.SearchAttributeUpdate{CompanyIDAttr.ValueSet(in.CompanyID)}
-	if in.LocationID == "" {
-		id, summary = AgencyOffboardingWorkflowID(in.CompanyID), "Offboard agency "+in.CompanyID
-	} else {
-		attrs = append(attrs, LocationIDAttr.ValueSet(in.LocationID))
+	start := c.NewWithStartWorkflowOperation(LocationStartOptions(locationID, companyID), LocationWorkflowType,
+		LocationInput{LocationID: locationID, CompanyID: companyID})
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: ApplyUpdate, Args: []any{ev}, WaitForStage: client.WorkflowUpdateStageAccepted,
+		},
+	})
+	if err != nil {
+		return EventResult{}, fmt.Errorf("send event %s to the owner of %s: %w", ev.EventID, locationID, err)
+	}
+	var r EventResult
+	if err := h.Get(ctx, &r); err != nil {
+		return EventResult{}, fmt.Errorf("event %s of %s: %w", ev.EventID, locationID, err)
+	}
+	return r, nil
+}
+
+// ResolveParked re-drives (or, with discard, drops) a parked event of a running owner
+// and waits for its result.
+func ResolveParked(ctx context.Context, c client.Client, locationID, eventID string, discard bool) (EventResult, error) {
+	name := RedriveUpdate
+	if discard {
+		name = DiscardUpdate
+	}
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: LocationWorkflowID(locationID), UpdateName: name, Args: []any{eventID},
+		WaitForStage: client.WorkflowUpdateStageAccepted,
+	})
+	if err != nil {
+		return EventResult{}, fmt.Errorf("%s event %s of %s: %w", name, eventID, locationID, err)
+	}
+	var r EventResult
+	if err := h.Get(ctx, &r); err != nil {
+		return EventResult{}, fmt.Errorf("%s event %s of %s: %w", name, eventID, locationID, err)
+	}
+	return r, nil
+}
+
+// StartAgencyOffboarding starts (or joins) the offboarding of every location of an
+// agency, then of the agency itself.
+func StartAgencyOffboarding(ctx context.Context, c client.Client, in AgencyOffboardingInput) (client.WorkflowRun, error) {
+	if in.CompanyID == "" || in.EventID == "" {
+		return nil, fmt.Errorf("start agency offboarding: companyId and eventId are required")
+	}
+	if in.OccurredAt.IsZero() {
+		in.OccurredAt = time.Now().UTC()
 	}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       id,
+		ID:                       AgencyOffboardingWorkflowID(in.CompanyID),
 		TaskQueue:                TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
-		StaticSummary:            summary,
-	}, OffboardingWorkflowType, in)
+		TypedSearchAttributes:    temporal.NewSearchAttributes(CompanyIDAttr.ValueSet(in.CompanyID)),
+		StaticSummary:            "Offboard agency " + in.CompanyID,
+	}, AgencyOffboardingWorkflowType, in)
 	if err != nil {
-		return nil, fmt.Errorf("start offboarding %s: %w", id, err)
+		return nil, fmt.Errorf("start the offboarding of agency %s: %w", in.CompanyID, err)
 	}
 	return run, nil
 }

@@ -148,6 +148,14 @@ type Worker struct {
 	ActionstepRatePerSecond float64 `env:"ACTIONSTEP_RATE_PER_SECOND" envDefault:"4"`
 	// ShutdownTimeout lets in-flight activities finish on SIGTERM.
 	ShutdownTimeout time.Duration `env:"WORKER_SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	// StepBudget is how long one step of a location's owner (one API call) retries
+	// before the owner takes the event back and retries it whole after a backoff,
+	// holding the location's queue: an outage longer than this loses nothing.
+	StepBudget time.Duration `env:"STEP_BUDGET" envDefault:"30m"`
+	// ReinstallGrace: reconciliation takes a location HighLevel lists as installed
+	// within this long after its uninstall for HighLevel's listing lagging behind, and
+	// only later for a re-install whose webhook was lost.
+	ReinstallGrace time.Duration `env:"RECONCILE_REINSTALL_GRACE" envDefault:"1h"`
 }
 
 // Starter is the starter process's configuration (HTTP server and CLI commands).
@@ -509,6 +517,12 @@ func (w Worker) problems() []problem {
 	}
 	if w.ShutdownTimeout < 0 {
 		out = append(out, problem{"WORKER_SHUTDOWN_TIMEOUT", "must not be negative"})
+	}
+	if w.StepBudget < time.Second {
+		out = append(out, problem{"STEP_BUDGET", "must be at least 1s"})
+	}
+	if w.ReinstallGrace < 0 {
+		out = append(out, problem{"RECONCILE_REINSTALL_GRACE", "must not be negative"})
 	}
 	return out
 }

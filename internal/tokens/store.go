@@ -300,3 +300,7 @@ func fromMillis(ms int64) time.Time {
 	}
 	return time.UnixMilli(ms)
 }
+
+// DB is the store's database, which also holds the location owners' facts
+// (internal/facts); its schema is migrated by Open.
+func (s *Store) DB() *sql.DB { return s.db }

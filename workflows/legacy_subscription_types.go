@@ -2,15 +2,9 @@ package workflows
 
 import "time"
 
-// Kinds of subscription event.
-const (
-	// EventChange sets a subscription (billing system, operator, reconciliation).
-	EventChange = "change"
-	// EventCheck re-reads HighLevel's state (a LocationUpdate webhook).
-	EventCheck = "check"
-	// EventUninstalled ends the entity: the app was uninstalled from the location.
-	EventUninstalled = "uninstalled"
-)
+// EventUninstalled ended the first releases' subscription entity (its change and check
+// events were EventChange and EventCheck).
+const EventUninstalled = "uninstalled"
 
 // SubscriptionEvent is one event for a location's subscription workflow. EventID is
 // the dedupe key: an event whose ID was applied before is skipped.

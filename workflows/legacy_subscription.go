@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,17 +11,10 @@ import (
 	"github.com/saasbridge/saasbridge/activities"
 )
 
-const (
-	// defaultEventsPerRun keeps a run's history to a few thousand events: each event
-	// costs at most five activities (~11 history events each).
-	defaultEventsPerRun = 200
-	// recentEvents is how many applied event IDs are remembered for dedupe. Billing
-	// systems and HighLevel redeliver within hours, long before 1000 newer events.
-	recentEvents = 1000
-)
-
-// Subscription is the long-lived entity that applies every subscription event of one
-// location, one at a time, in the order they arrived (DESIGN.md flow 2). Events come by
+// Subscription is the first releases' long-lived entity that applied every subscription
+// event of one location, in arrival order. The location owner (Location) replaced it;
+// it stays registered so that runs started before finish and replay (AdoptLegacy ends
+// them). Events come by
 // SignalWithStart (SignalSubscription). A failed event is recorded and does not stop
 // the entity; an uninstall ends it.
 func Subscription(ctx workflow.Context, in SubscriptionInput) (SubscriptionState, error) {
@@ -226,66 +218,21 @@ func (s *subscription) syncActionstep(ctx workflow.Context, ev SubscriptionEvent
 
 // changeNote says what an event changed, for the matter's file notes.
 func changeNote(ev SubscriptionEvent, prev, now SubscriptionState) string {
-	var changes []string
-	for _, c := range []struct{ what, from, to string }{
-		{"subscription", prev.SubscriptionID, now.SubscriptionID},
-		{"plan", prev.PlanID, now.PlanID},
-		{"status", prev.Status, now.Status},
-	} {
-		if c.from != c.to {
-			changes = append(changes, fmt.Sprintf("%s %s → %s", c.what, orDash(c.from), orDash(c.to)))
-		}
-	}
-	what := "no change"
-	if len(changes) > 0 {
-		what = strings.Join(changes, ", ")
-	}
-	kind := "Subscription changed"
-	if ev.Kind == EventCheck {
-		kind = "Subscription checked"
-	}
-	return fmt.Sprintf("%s (%s): %s.", kind, orDash(ev.Source), what)
+	return subscriptionNote(ev.Kind, ev.Source, subscriptionOf(prev), subscriptionOf(now))
 }
 
-// adjustToken keeps the location token in step with the location: refresh it; if the
-// refresh token is dead or missing, mint a new one with the agency token; if HighLevel
-// says the location is not active, the store keeps it suspended (refresh token kept).
+func subscriptionOf(s SubscriptionState) SubscriptionFacts {
+	return SubscriptionFacts{SubscriptionID: s.SubscriptionID, PlanID: s.PlanID, Status: s.Status}
+}
+
+// adjustToken keeps the location token in step with the location (see
+// adjustLocationToken).
 func (s *subscription) adjustToken(ctx workflow.Context, ref activities.LocationRef) error {
-	var st activities.LocationTokenState
-	if err := workflow.ExecuteActivity(withLocalCall(ctx, "HighLevel: refresh location token"),
-		hl.RefreshLocationToken, ref).Get(ctx, &st); err != nil {
-		return err
+	status, err := adjustLocationToken(ctx, ref)
+	if err == nil {
+		s.state.TokenStatus = status
 	}
-	s.state.TokenStatus = st.Status
-	if st.Status != activities.TokenDead && st.Status != activities.TokenMissing {
-		return nil
-	}
-	var lt activities.LocationToken
-	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"),
-		hl.MintLocationToken, ref).Get(ctx, &lt); err != nil {
-		return err
-	}
-	s.state.TokenStatus = activities.TokenActive
-	return nil
-}
-
-// Statuses from billing systems and HighLevel.
-const (
-	statusActive = "active"
-	statusPaused = "paused"
-)
-
-// pauseFor says whether a billing status calls for the location to be paused (true),
-// running (false), or leaves it as it is (ok == false): a past-due or incomplete
-// payment gets the billing system's grace period, not a pause.
-func pauseFor(status string) (pause, ok bool) {
-	switch status {
-	case statusPaused, "unpaid", "canceled":
-		return true, true
-	case statusActive, "trialing":
-		return false, true
-	}
-	return false, false
+	return err
 }
 
 func (s *subscription) upsertSearchAttributes(ctx workflow.Context) {
@@ -293,15 +240,6 @@ func (s *subscription) upsertSearchAttributes(ctx workflow.Context) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("could not upsert subscription search attributes", "error", err)
 	}
-}
-
-// keyword sets a keyword attribute, or unsets it for an empty value so that a filter
-// such as "PlanId IS NULL" finds locations without one.
-func keyword(key temporal.SearchAttributeKeyKeyword, v string) temporal.SearchAttributeUpdate {
-	if v == "" {
-		return key.ValueUnset()
-	}
-	return key.ValueSet(v)
 }
 
 func (s *subscription) showIdle(ctx workflow.Context, waiting int) {
@@ -323,20 +261,4 @@ func (s *subscription) details(now string) string {
 	}
 	fmt.Fprintf(&b, "\nNow: %s", now)
 	return b.String()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
-}
-
-// errorMessage is the most useful line of an activity failure: the API's message.
-func errorMessage(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Error()
-	}
-	return err.Error()
 }

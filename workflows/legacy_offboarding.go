@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -30,23 +29,9 @@ type OffboardingResult struct {
 	MatterClosed string `json:"matterClosed,omitempty"`
 }
 
-var creds *activities.Credentials
-
-// withStore sets options for token-store activities: local I/O, quick to retry.
-func withStore(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              TaskQueue,
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 10 * time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
-		Summary:                summary,
-	})
-}
-
-// Offboarding runs DESIGN.md flow 3 on an UNINSTALL: the location's tokens are deleted
-// and its subscription entity is told to end; the history of this workflow is the
-// record of the uninstall. An agency uninstall offboards every location saasbridge
-// holds a token for, each as its own child workflow.
+// Offboarding is the first releases' offboarding workflow (of a location, or of an
+// agency with a child per location). The location owner and AgencyOffboarding replaced
+// it; it stays registered so runs started before finish and replay.
 func Offboarding(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
 	if in.CompanyID == "" {
 		return OffboardingResult{}, temporal.NewNonRetryableApplicationError("invalid offboarding input: companyId is required", ErrTypeInvalidInput, nil)

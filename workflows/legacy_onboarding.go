@@ -11,14 +11,9 @@ import (
 	"github.com/saasbridge/saasbridge/activities"
 )
 
-// Error types the onboarding workflow itself fails with.
-const (
-	ErrTypeInvalidInput       = "InvalidInput"
-	ErrTypeNotInstalled       = "AppNotInstalled"
-	ErrTypeVerificationFailed = "VerificationFailed"
-)
-
-// Onboarding runs steps 1–5 of DESIGN.md flow 1 for one location: confirm the install,
+// Onboarding is the first releases' onboarding workflow, which the location owner
+// (Location) replaced; it stays registered so runs started before finish and replay.
+// It confirms the install,
 // mint and store a location token, enable SaaS, attach the subscription when one is
 // given, and verify the result with two reads. Every step is one activity calling one
 // endpoint. Running it again for the same location (a re-install) repeats no effect:
@@ -102,7 +97,7 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 		hl.GetInstalledLocation, o.ref).Get(ctx, &inst); err != nil {
 		return OnboardingResult{}, err
 	}
-	if problems := o.verify(sub, inst); len(problems) > 0 {
+	if problems := verifyOnboarding(o.in, sub, inst); len(problems) > 0 {
 		return OnboardingResult{}, temporal.NewNonRetryableApplicationError(
 			"verification failed: "+strings.Join(problems, "; "), ErrTypeVerificationFailed, nil)
 	}
@@ -135,38 +130,6 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 
 	o.enter(ctx, StepDone, "onboarded")
 	return res, nil
-}
-
-func onboardingNote(r OnboardingResult) string {
-	note := fmt.Sprintf("Onboarded from HighLevel: SaaS mode %s", r.SaaSMode)
-	if r.PlanID != "" {
-		note += ", plan " + r.PlanID
-	}
-	if r.SubscriptionID != "" {
-		note += fmt.Sprintf(", subscription %s (%s)", r.SubscriptionID, r.SubscriptionStatus)
-	}
-	if r.AlreadyEnabled {
-		note += "; SaaS was already enabled (re-install)"
-	}
-	return note + "."
-}
-
-// verify compares what HighLevel reports with what this run asked for.
-func (o *onboarding) verify(sub activities.Subscription, inst activities.InstalledLocation) []string {
-	var problems []string
-	if !sub.Enabled {
-		problems = append(problems, fmt.Sprintf("SaaS mode is %q", sub.SaaSMode))
-	}
-	if o.in.PlanID != "" && sub.PlanID != o.in.PlanID {
-		problems = append(problems, fmt.Sprintf("plan is %q, want %q", sub.PlanID, o.in.PlanID))
-	}
-	if o.in.HasSubscription() && sub.SubscriptionID != o.in.SubscriptionID {
-		problems = append(problems, fmt.Sprintf("subscription is %q, want %q", sub.SubscriptionID, o.in.SubscriptionID))
-	}
-	if !inst.Found || !inst.IsInstalled {
-		problems = append(problems, "the app is no longer installed at the location")
-	}
-	return problems
 }
 
 // enter records a step boundary in the three places the Web UI shows it: the

@@ -1,0 +1,203 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/saasbridge/saasbridge/activities"
+	"github.com/saasbridge/saasbridge/internal/facts"
+)
+
+// install onboards the location, unless it is onboarded already or the install is older
+// than the uninstall that followed it.
+func (o *owner) install(ctx workflow.Context, ev LocationEvent) (result, error) {
+	switch {
+	case o.state.Phase == facts.PhaseUninstalled && !ev.OccurredAt.After(o.state.UninstalledAt):
+		return outcome(facts.OutcomeAfterUninstall, fmt.Sprintf("older than the uninstall of %s", stamp(o.state.UninstalledAt))), nil
+	case o.state.Phase == facts.PhaseActive && ev.hasSubscription():
+		// `starter onboard --subscription` on an onboarded location: the subscription
+		// is a change like any other.
+		return o.change(ctx, ev)
+	case o.state.Phase == facts.PhaseActive:
+		return outcome(facts.OutcomeApplied, "already onboarded"), nil
+	}
+	return o.onboard(ctx, ev)
+}
+
+// onboardStep is one step of an onboarding.
+type onboardStep struct {
+	name string
+	run  func() (stop *result, err error)
+}
+
+// onboard runs the onboarding steps that this install has not done yet (a retried or
+// re-driven install resumes where it stopped): confirm the install, mint and store a
+// location token, enable SaaS, attach the subscription the install carries, verify,
+// and record the location in Actionstep.
+func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) {
+	if o.state.Install == nil || o.state.Install.EventID != ev.EventID {
+		o.state.Install = &installProgress{EventID: ev.EventID}
+	}
+	back := o.state.Phase
+	o.state.Phase, o.state.InstalledAt = facts.PhaseOnboarding, ev.OccurredAt
+	ref := o.ref()
+	p := o.state.Install
+	var sub activities.Subscription
+	steps := []onboardStep{
+		{StepConfirmInstall, func() (*result, error) { return o.confirmInstall(ctx, ref, back) }},
+		{StepMintLocationToken, func() (*result, error) { return nil, mintLocationToken(ctx, ref) }},
+		{StepEnableSaaS, func() (*result, error) { return nil, o.enableSaaS(ctx, ev) }},
+		{StepUpdateSubscription, func() (*result, error) { return nil, o.attachSubscription(ctx, ev) }},
+		{StepVerify, func() (*result, error) { return nil, o.verifyOnboarding(ctx, ev, &sub) }},
+		{StepActionstep, func() (*result, error) { return nil, o.recordInActionstep(ctx, ev) }},
+	}
+	for _, step := range steps {
+		if slices.Contains(p.Done, step.name) {
+			continue
+		}
+		o.enterStep(ctx, step.name)
+		stop, err := step.run()
+		if err != nil || stop != nil {
+			return deref(stop), err
+		}
+		p.Done = append(p.Done, step.name)
+	}
+	o.onboarded(ctx, ev)
+	return applied, nil
+}
+
+func deref(r *result) result {
+	if r == nil {
+		return result{}
+	}
+	return *r
+}
+
+// onboarded makes the location active and queues the changes that waited for it, oldest
+// first, ahead of everything else.
+func (o *owner) onboarded(ctx workflow.Context, ev LocationEvent) {
+	s := &o.state
+	s.Phase, s.Install, s.OnboardedAt = facts.PhaseActive, nil, workflow.Now(ctx)
+	o.enterStep(ctx, StepDone)
+	if ev.hasSubscription() {
+		o.setFieldAt(fieldSubscription, ev)
+	}
+	deferred := slices.Clone(s.Deferred)
+	slices.SortStableFunc(deferred, func(a, b LocationEvent) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	s.Deferred = nil
+	for i, d := range deferred {
+		o.queue = slices.Insert(o.queue, i, QueuedEvent{Event: d})
+	}
+}
+
+func (o *owner) ref() activities.LocationRef {
+	return activities.LocationRef{CompanyID: o.state.CompanyID, LocationID: o.state.LocationID}
+}
+
+// confirmInstall: the app must be installed at the location before anything changes
+// there. When it is not, the install ends as not-installed and the phase goes back.
+func (o *owner) confirmInstall(ctx workflow.Context, ref activities.LocationRef, back string) (*result, error) {
+	var inst activities.InstalledLocation
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: find location in installedLocations"),
+		hl.GetInstalledLocation, ref).Get(ctx, &inst); err != nil {
+		return nil, err
+	}
+	if !inst.Found || !inst.IsInstalled {
+		o.state.Phase, o.state.Install, o.state.Step = back, nil, ""
+		r := outcome(facts.OutcomeNotInstalled, fmt.Sprintf("HighLevel says the app is not installed at location %s", ref.LocationID))
+		return &r, nil
+	}
+	o.state.Install.Name, o.state.Install.Address = inst.Name, inst.Address
+	return nil, nil
+}
+
+// mintLocationToken mints a location token; the token goes into the encrypted store
+// inside the activity, only its expiry comes back into history.
+func mintLocationToken(ctx workflow.Context, ref activities.LocationRef) error {
+	var lt activities.LocationToken
+	return workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"), hl.MintLocationToken, ref).Get(ctx, &lt)
+}
+
+// enableSaaS enables SaaS mode. "Already enabled" is not trusted until verify reads it
+// back.
+func (o *owner) enableSaaS(ctx workflow.Context, ev LocationEvent) error {
+	var enabled activities.EnableSaaSOutcome
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: enable SaaS"), hl.EnableSaaS,
+		activities.EnableSaaSInput{LocationRef: o.ref(), PlanID: ev.PlanID, PriceID: ev.PriceID}).Get(ctx, &enabled); err != nil {
+		return err
+	}
+	o.state.Install.AlreadyEnabled = enabled.AlreadyEnabled
+	o.state.TokenStatus = activities.TokenActive
+	return nil
+}
+
+// attachSubscription attaches the subscription the install carries, if any.
+func (o *owner) attachSubscription(ctx workflow.Context, ev LocationEvent) error {
+	if !ev.hasSubscription() {
+		return nil
+	}
+	return workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"), hl.UpdateSaaSSubscription,
+		activities.UpdateSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil)
+}
+
+// verifyOnboarding reads the SaaS state and the install back and compares them with
+// what the install asked for.
+func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, sub *activities.Subscription) error {
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"), hl.GetSaaSSubscription, o.ref()).Get(ctx, sub); err != nil {
+		return err
+	}
+	var inst activities.InstalledLocation
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: re-check install"), hl.GetInstalledLocation, o.ref()).Get(ctx, &inst); err != nil {
+		return err
+	}
+	in := OnboardingInput{PlanID: ev.PlanID, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}
+	if problems := verifyOnboarding(in, *sub, inst); len(problems) > 0 {
+		return temporal.NewNonRetryableApplicationError("verification failed: "+strings.Join(problems, "; "), ErrTypeVerificationFailed, nil)
+	}
+	o.state.Subscription = subscriptionFacts(*sub, o.state.Subscription.PlanTitle)
+	return nil
+}
+
+// recordInActionstep finds or creates the client, its matter and record, writes the
+// subscription and notes the onboarding (the note's marker is the install's event id).
+func (o *owner) recordInActionstep(ctx workflow.Context, ev LocationEvent) error {
+	loc := activities.Location{LocationID: o.state.LocationID, CompanyID: o.state.CompanyID,
+		Name: o.state.Install.Name, Address: o.state.Install.Address}
+	sync := o.actionstep()
+	if err := sync.provision(ctx, loc); err != nil {
+		o.keepActionstep(sync)
+		return err
+	}
+	o.keepActionstep(sync)
+	s := o.state.Subscription
+	data := activities.SubscriptionData{SubscriptionID: s.SubscriptionID, CustomerID: s.CustomerID, PlanID: s.PlanID,
+		Status: s.Status, Paused: s.Paused, EventID: ev.EventID, EventSource: ev.Source, ChangedAt: ev.OccurredAt}
+	note := onboardingNote(OnboardingResult{SaaSMode: s.SaaSMode, PlanID: s.PlanID, SubscriptionID: s.SubscriptionID,
+		SubscriptionStatus: s.Status, AlreadyEnabled: o.state.Install.AlreadyEnabled})
+	return sync.write(ctx, loc, data, note)
+}
+
+// actionstep is the owner's Actionstep sync, starting from what it knows.
+func (o *owner) actionstep() *actionstepSync {
+	return &actionstepSync{setup: o.state.ActionstepSetup, record: o.state.ActionstepRecord}
+}
+
+// keepActionstep keeps what a sync resolved and found, even when it failed half way, so
+// a retry looks up only what is still missing.
+func (o *owner) keepActionstep(s *actionstepSync) {
+	o.state.ActionstepSetup, o.state.ActionstepRecord = s.setup, s.record
+}
+
+// enterStep records an onboarding step in the OnboardingStep search attribute, the
+// current details and the state.
+func (o *owner) enterStep(ctx workflow.Context, step string) {
+	o.state.Step = step
+	if err := workflow.UpsertTypedSearchAttributes(ctx, OnboardingStepAttr.ValueSet(step), LocationPhaseAttr.ValueSet(o.state.Phase)); err != nil {
+		workflow.GetLogger(ctx).Warn("could not upsert OnboardingStep", "error", err)
+	}
+	workflow.SetCurrentDetails(ctx, o.details("onboarding: "+step))
+}

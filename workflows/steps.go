@@ -1,0 +1,131 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/saasbridge/saasbridge/activities"
+)
+
+// Error types the onboarding workflow itself fails with.
+const (
+	ErrTypeInvalidInput       = "InvalidInput"
+	ErrTypeNotInstalled       = "AppNotInstalled"
+	ErrTypeVerificationFailed = "VerificationFailed"
+)
+
+var creds *activities.Credentials
+
+// withStore sets options for token-store activities: local I/O, quick to retry.
+func withStore(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              TaskQueue,
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+		Summary:                summary,
+	})
+}
+
+// adjustLocationToken keeps the location token in step with the location: refresh it;
+// if the refresh token is dead or missing, mint a new one with the agency token; if
+// HighLevel says the location is not active, the store keeps it suspended (refresh
+// token kept). It returns the token's status (activities.Token*).
+func adjustLocationToken(ctx workflow.Context, ref activities.LocationRef) (string, error) {
+	var st activities.LocationTokenState
+	if err := workflow.ExecuteActivity(withLocalCall(ctx, "HighLevel: refresh location token"),
+		hl.RefreshLocationToken, ref).Get(ctx, &st); err != nil {
+		return "", err
+	}
+	if st.Status != activities.TokenDead && st.Status != activities.TokenMissing {
+		return st.Status, nil
+	}
+	var lt activities.LocationToken
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"),
+		hl.MintLocationToken, ref).Get(ctx, &lt); err != nil {
+		return "", err
+	}
+	return activities.TokenActive, nil
+}
+
+// onboardingNote is the file note of an onboarding.
+func onboardingNote(r OnboardingResult) string {
+	note := fmt.Sprintf("Onboarded from HighLevel: SaaS mode %s", r.SaaSMode)
+	if r.PlanID != "" {
+		note += ", plan " + r.PlanID
+	}
+	if r.SubscriptionID != "" {
+		note += fmt.Sprintf(", subscription %s (%s)", r.SubscriptionID, r.SubscriptionStatus)
+	}
+	if r.AlreadyEnabled {
+		note += "; SaaS was already enabled (re-install)"
+	}
+	return note + "."
+}
+
+// verifyOnboarding compares what HighLevel reports after an onboarding with what it
+// asked for.
+func verifyOnboarding(in OnboardingInput, sub activities.Subscription, inst activities.InstalledLocation) []string {
+	var problems []string
+	if !sub.Enabled {
+		problems = append(problems, fmt.Sprintf("SaaS mode is %q", sub.SaaSMode))
+	}
+	if in.PlanID != "" && sub.PlanID != in.PlanID {
+		problems = append(problems, fmt.Sprintf("plan is %q, want %q", sub.PlanID, in.PlanID))
+	}
+	if in.HasSubscription() && sub.SubscriptionID != in.SubscriptionID {
+		problems = append(problems, fmt.Sprintf("subscription is %q, want %q", sub.SubscriptionID, in.SubscriptionID))
+	}
+	if !inst.Found || !inst.IsInstalled {
+		problems = append(problems, "the app is no longer installed at the location")
+	}
+	return problems
+}
+
+// Statuses from billing systems and HighLevel.
+const (
+	statusActive = "active"
+	statusPaused = "paused"
+)
+
+// pauseFor says whether a billing status calls for the location to be paused (true),
+// running (false), or leaves it as it is (ok == false): a past-due or incomplete
+// payment gets the billing system's grace period, not a pause.
+func pauseFor(status string) (pause, ok bool) {
+	switch status {
+	case statusPaused, "unpaid", "canceled":
+		return true, true
+	case statusActive, "trialing":
+		return false, true
+	}
+	return false, false
+}
+
+// keyword sets a keyword attribute, or unsets it for an empty value so that a filter
+// such as "PlanId IS NULL" finds locations without one.
+func keyword(key temporal.SearchAttributeKeyKeyword, v string) temporal.SearchAttributeUpdate {
+	if v == "" {
+		return key.ValueUnset()
+	}
+	return key.ValueSet(v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// errorMessage is the most useful line of an activity failure: the API's message.
+func errorMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Error()
+	}
+	return err.Error()
+}
