@@ -123,7 +123,7 @@ type SubscriptionFacts struct {
 	PlanTitle      string `json:"planTitle,omitempty"`
 	Status         string `json:"status,omitempty"`
 	SaaSMode       string `json:"saasMode,omitempty"`
-	Paused         bool   `json:"paused,omitempty"`
+	Paused         bool   `json:"paused"`
 }
 
 // installProgress is what the install being applied has done so far.

@@ -80,9 +80,7 @@ func TestOnboardingProvisionsActionstep(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	locs := s.addLocations(ctx, t, 20)
-	results := s.onboardAll(ctx, t, locs, func(in *workflows.OnboardingInput) {
-		in.SubscriptionID, in.CustomerID = "sub_"+in.LocationID, "cus_"+in.LocationID
-	})
+	results := s.onboardAll(ctx, t, locs, withSubscription)
 	hl, err := s.admin.State(ctx)
 	require.NoError(t, err)
 	names := map[string]highlevelsim.Location{}
@@ -97,7 +95,7 @@ func TestOnboardingProvisionsActionstep(t *testing.T) {
 		assert.True(t, p.IsCompany)
 		assert.Equal(t, names[r.loc].Name, p.CompanyName)
 		assert.Equal(t, "Active", m.Status)
-		assert.Equal(t, workflows.ActionstepRecord{ParticipantID: fmt.Sprint(p.ID), MatterID: fmt.Sprint(m.ID), RecordID: r.result.Actionstep.RecordID}, r.result.Actionstep)
+		assert.Equal(t, workflows.ActionstepRecord{ParticipantID: fmt.Sprint(p.ID), MatterID: fmt.Sprint(m.ID), RecordID: r.result.State.ActionstepRecord.RecordID}, r.result.State.ActionstepRecord)
 		data := v.values[m.ID]
 		assert.Equal(t, "sub_"+r.loc, data["subscription_id"])
 		assert.Equal(t, "active", data["status"])
@@ -123,9 +121,7 @@ func TestActionstepCommitThenDrop(t *testing.T) {
 	before, err := s.asAdmin.Calls(ctx)
 	require.NoError(t, err)
 
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
+	s.mustOnboard(ctx, t, loc)
 
 	after, err := s.asAdmin.Calls(ctx)
 	require.NoError(t, err)
@@ -143,17 +139,16 @@ func TestThreeSubscriptionChangesInActionstep(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	loc := s.addLocations(ctx, t, 1)[0]
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
+	s.mustOnboard(ctx, t, loc)
 
+	at := time.Now().UTC()
 	for i, status := range []string{"active", "unpaid", "active"} {
 		code := s.postBilling(ctx, t, map[string]any{"eventId": fmt.Sprintf("as-%d", i), "locationId": loc,
 			"subscriptionId": fmt.Sprintf("sub_as_%d", i), "customerId": "cus_" + loc, "planId": "plan",
-			"status": status, "occurredAt": time.Now().UTC().Format(time.RFC3339)})
+			"status": status, "occurredAt": at.Add(time.Duration(i) * time.Second).Format(time.RFC3339)})
 		require.Equal(t, http.StatusAccepted, code)
 	}
-	s.waitSubscription(ctx, t, loc, func(st workflows.SubscriptionState) bool { return st.LastEventID == "billing/as-2" })
+	s.waitOwner(ctx, t, loc, lastEvent("billing/as-2"))
 
 	v := s.actionstep(ctx, t)
 	m := v.oneEach(t, loc)

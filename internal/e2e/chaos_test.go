@@ -16,7 +16,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/credentials"
@@ -108,7 +107,7 @@ func (s *stack) waitSomeOnboarded(ctx context.Context, t testing.TB, locs []stri
 	t.Helper()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		resp, err := s.temporal.CountWorkflow(ctx, countRequest(fmt.Sprintf(
-			"WorkflowType = '%s' AND ExecutionStatus = 'Completed' AND LocationId IN %s", workflows.OnboardingWorkflowType, idList(locs))))
+			"WorkflowType = '%s' AND %s = 'active' AND LocationId IN %s", workflows.LocationWorkflowType, workflows.LocationPhaseAttr.GetName(), idList(locs))))
 		if assert.NoError(c, err) {
 			assert.GreaterOrEqual(c, int(resp.GetCount()), k)
 		}
@@ -149,20 +148,21 @@ func (s *stack) clearFaults(t *testing.T) {
 // (the logs are checked once, after all tests).
 func (s *stack) audit(ctx context.Context, t *testing.T, locs []string) {
 	t.Helper()
-	// Every onboarding completes: one run per location, none failed.
+	// Every location is onboarded by its one owner, nothing parked.
 	for _, loc := range locs {
-		var res workflows.OnboardingResult
+		var st workflows.LocationState
 		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			d, err := s.temporal.DescribeWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "")
-			if assert.NoError(c, err) {
-				assert.Equal(c, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, d.Status)
+			v, err := s.temporal.QueryWorkflow(ctx, workflows.LocationWorkflowID(loc), "", workflows.StatusQuery)
+			st = workflows.LocationState{}
+			if assert.NoError(c, err) && assert.NoError(c, v.Get(&st)) {
+				assert.Equal(c, "active", st.Phase)
 			}
 		}, 5*time.Minute, 250*time.Millisecond, "onboarding of %s", loc)
-		require.NoError(t, s.temporal.GetWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "").Get(ctx, &res))
+		assert.Empty(t, st.Parked, "nothing parked at %s", loc)
 	}
-	runs, err := s.temporal.CountWorkflow(ctx, countRequest(fmt.Sprintf("WorkflowType = '%s' AND LocationId IN %s", workflows.OnboardingWorkflowType, idList(locs))))
+	runs, err := s.temporal.CountWorkflow(ctx, countRequest(fmt.Sprintf("WorkflowType = '%s' AND LocationId IN %s", workflows.LocationWorkflowType, idList(locs))))
 	require.NoError(t, err)
-	assert.Equal(t, len(locs), int(runs.GetCount()), "one onboarding run per location")
+	assert.Equal(t, len(locs), int(runs.GetCount()), "one owner run per location")
 
 	// HighLevel: SaaS enabled exactly once per location.
 	calls, err := s.admin.Calls(ctx)

@@ -124,7 +124,7 @@ func benchLocation(prefix string, i int) string {
 func (s *stack) loadRaw(ctx context.Context, b *testing.B, n, concurrency int, prefix string) sample {
 	return drive(n, concurrency, func(i int) error {
 		loc := benchLocation("bench"+prefix, i)
-		_, err := workflows.SignalSubscription(ctx, s.temporal, loc, s.companyID, workflows.SubscriptionEvent{
+		_, err := workflows.SignalLocation(ctx, s.temporal, loc, s.companyID, workflows.LocationEvent{
 			EventID: "bench/" + loc, Kind: workflows.EventCheck, Source: "bench",
 		})
 		return err

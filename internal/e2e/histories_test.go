@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
@@ -22,72 +23,173 @@ import (
 
 // fixtureRelease names the workflow code the recorded histories come from. Bump it
 // when a workflow changes shape, run make histories, and commit the new files next to
-// the old ones: old histories must keep replaying (v1: before Actionstep; v2: with it).
-const fixtureRelease = "v2"
+// the old ones: old histories must keep replaying (v1: before Actionstep; v2: with it;
+// v3: the location owner).
+const fixtureRelease = "v3"
 
 // TestRecordHistories writes real histories, from this dev server, into
-// workflows/testdata for the replay tests.
+// workflows/testdata for the replay tests: every workflow, and the owner's branches
+// (onboarding, changes, duplicates, superseded, parked and re-driven, deferred,
+// find→create rounds, a retry round after an outage longer than a step's budget,
+// continue-as-new, uninstall, a restart from the facts and a re-install), agency
+// offboarding in batches, reconciliation and credential upkeep.
 func TestRecordHistories(t *testing.T) {
 	s := need(t)
 	if os.Getenv("SAASBRIDGE_RECORD_HISTORIES") == "" {
 		t.Skip("set SAASBRIDGE_RECORD_HISTORIES=1 (make histories) to record replay fixtures")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	locs := s.addLocations(ctx, t, 3)
-	out := filepath.Join(repoRoot(), "workflows", "testdata")
+	r := &recorder{s: s, t: t, ctx: ctx, out: filepath.Join(repoRoot(), "workflows", "testdata")}
+	locs := s.addLocations(ctx, t, 4)
+	r.lifecycle(locs[0])
+	r.roundsAndRetries(locs[1])
+	r.continueAsNew(locs[2])
+	r.reinstall(locs[3])
+	r.agency()
+	r.schedules()
+}
 
-	save := func(name string, run client.WorkflowRun) {
-		_ = run.Get(ctx, nil)
-		js, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{
-			Events: s.history(ctx, t, run.GetID(), run.GetRunID()),
-		})
-		require.NoError(t, err)
-		name = strings.Replace(name, "_v1_", "_"+fixtureRelease+"_", 1)
-		require.NoError(t, os.WriteFile(filepath.Join(out, name+".json"), js, 0o644))
-	}
-	record := func(name string, in workflows.OnboardingInput) {
-		run, err := workflows.StartOnboarding(ctx, s.temporal, in)
-		require.NoError(t, err)
-		save(name, run)
-	}
-	with := workflows.OnboardingInput{LocationID: locs[0], CompanyID: s.companyID, SubscriptionID: "sub_replay", CustomerID: "cus_replay", Trigger: "replay fixture"}
-	record("onboarding_v1_subscription", with)
-	record("onboarding_v1_already_enabled", with)
-	require.NoError(t, s.admin.AddFaultRule(ctx, highlevelsim.Rule{Endpoint: highlevel.EndpointEnableSaaS, LocationID: locs[1], Status: 400, Message: "rejected for the replay fixture"}))
-	record("onboarding_v1_rejected", workflows.OnboardingInput{LocationID: locs[1], CompanyID: s.companyID})
-	require.NoError(t, s.admin.ClearFaults(ctx))
-	record("onboarding_v1_no_subscription", workflows.OnboardingInput{LocationID: locs[2], CompanyID: s.companyID})
+type recorder struct {
+	s   *stack
+	t   *testing.T
+	ctx context.Context
+	out string
+}
 
-	// The subscription entity: a change, a duplicate, a pause, a check, a bad event,
-	// then the uninstall that ends it.
-	sub := func(id, subID, status string) workflows.SubscriptionEvent {
-		return workflows.SubscriptionEvent{EventID: id, Kind: workflows.EventChange, SubscriptionID: subID, CustomerID: "cus_replay", Status: status, Source: "replay fixture"}
-	}
-	var run client.WorkflowRun
-	for _, ev := range []workflows.SubscriptionEvent{
-		sub("r1", "sub_r1", "active"), sub("r1", "sub_r1", "active"), sub("r2", "sub_r2", "unpaid"),
-		{EventID: "r3", Kind: workflows.EventCheck}, sub("r4", "sub_r4", "active"), {EventID: "r5", Kind: "bogus"},
+// save writes one run's history as workflows/testdata/<name>_<release>.json.
+func (r *recorder) save(name, workflowID, runID string) {
+	js, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: r.s.history(r.ctx, r.t, workflowID, runID)})
+	require.NoError(r.t, err)
+	require.NoError(r.t, os.WriteFile(filepath.Join(r.out, fmt.Sprintf("%s_%s.json", name, fixtureRelease)), js, 0o644))
+}
+
+// saveClosed waits for the workflow's current run to close and saves it.
+func (r *recorder) saveClosed(name, workflowID string) string {
+	run := r.s.temporal.GetWorkflow(r.ctx, workflowID, "")
+	_ = run.Get(r.ctx, nil)
+	r.save(name, workflowID, run.GetRunID())
+	return run.GetRunID()
+}
+
+func (r *recorder) event(loc string, ev workflows.LocationEvent) {
+	r.s.sendEvent(r.ctx, r.t, loc, ev)
+}
+
+func change(id, sub, status string, at time.Time) workflows.LocationEvent {
+	return workflows.LocationEvent{EventID: id, Kind: workflows.EventChange, Source: "replay fixture", OccurredAt: at,
+		SubscriptionID: sub, CustomerID: "cus_replay", Status: status}
+}
+
+// lifecycle: a change before the install (deferred), the install, changes, a duplicate,
+// a pause, a check, an older change (superseded), a rejected one (parked, then
+// re-driven), another parked and discarded, the uninstall and an event after it.
+func (r *recorder) lifecycle(loc string) {
+	at := time.Now().UTC()
+	r.event(loc, change("early", "sub_r0", "", at))
+	r.s.mustOnboard(r.ctx, r.t, loc)
+	for _, ev := range []workflows.LocationEvent{
+		change("r1", "sub_r1", "active", at.Add(time.Second)), change("r1", "sub_r1", "active", at.Add(time.Second)),
+		change("r2", "sub_r2", "unpaid", at.Add(2*time.Second)), {EventID: "r3", Kind: workflows.EventCheck, Source: "replay fixture"},
+		change("older", "sub_old", "", at.Add(-time.Hour)),
 	} {
-		var err error
-		run, err = workflows.SignalSubscription(ctx, s.temporal, locs[0], s.companyID, ev)
-		require.NoError(t, err)
+		r.event(loc, ev)
 	}
-	s.waitSubscription(ctx, t, locs[0], func(st workflows.SubscriptionState) bool { return st.LastEventID == "r5" })
-	off, err := workflows.StartOffboarding(ctx, s.temporal, workflows.OffboardingInput{CompanyID: s.companyID, LocationID: locs[0], Trigger: "replay fixture"})
-	require.NoError(t, err)
-	save("subscription_v1_events_then_uninstall", run)
-	save("offboarding_v1_location", off)
+	r.s.waitOwner(r.ctx, r.t, loc, lastEvent("older"))
+	require.NoError(r.t, r.s.admin.AddFaultRule(r.ctx, highlevelsim.Rule{Endpoint: highlevel.EndpointUpdateSubscription, LocationID: loc, Status: 400, Message: "rejected for the replay fixture", Times: 2}))
+	r.event(loc, change("bad", "sub_bad", "", at.Add(3*time.Second)))
+	r.event(loc, change("bad2", "sub_bad2", "", at.Add(4*time.Second)))
+	r.s.waitOwner(r.ctx, r.t, loc, func(st workflows.LocationState) bool { return len(st.Parked) == 2 })
+	_, err := workflows.ResolveParked(r.ctx, r.s.temporal, loc, "bad", false)
+	require.NoError(r.t, err)
+	_, err = workflows.ResolveParked(r.ctx, r.s.temporal, loc, "bad2", true)
+	require.NoError(r.t, err)
+	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at.Add(time.Minute)})
+	r.event(loc, change("late", "sub_late", "", at.Add(2*time.Minute)))
+	r.saveClosed("location_lifecycle", workflows.LocationWorkflowID(loc))
+}
 
-	// An agency offboarding with one location token of its own.
-	other, err := s.admin.CreateAgency(ctx, highlevelsim.AgencySpec{Name: "Replay Agency", LocationCount: 1})
-	require.NoError(t, err)
-	store := s.openStore(t)
-	require.NoError(t, store.Put(ctx, tokens.KeyHighLevelLocation(other.Locations[0].ID), tokens.Token{
+// roundsAndRetries: an onboarding whose Actionstep creates lose their answers (find
+// → create rounds), then a change held through an outage longer than a step's budget
+// (the owner's retry round).
+func (r *recorder) roundsAndRetries(loc string) {
+	_, err := r.s.asAdmin.SetFaults(r.ctx, actionstepsim.Faults{DropAfterCommitRate: 1, Endpoints: []string{"POST /rest/participants", "POST /rest/filenotes"}})
+	require.NoError(r.t, err)
+	r.s.mustOnboard(r.ctx, r.t, loc)
+	require.NoError(r.t, r.s.asAdmin.ClearFaults(r.ctx))
+	require.NoError(r.t, r.s.admin.AddFaultRule(r.ctx, highlevelsim.Rule{Endpoint: highlevel.EndpointUpdateSubscription, LocationID: loc, Status: 503, Times: 1000}))
+	r.event(loc, change("outage", "sub_outage", "", time.Now().UTC()))
+	r.s.waitOwner(r.ctx, r.t, loc, func(st workflows.LocationState) bool { return st.Retrying != nil && st.Retrying.Rounds >= 1 })
+	require.NoError(r.t, r.s.admin.ClearFaults(r.ctx))
+	r.s.waitOwner(r.ctx, r.t, loc, lastEvent("outage"))
+	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: time.Now().UTC()})
+	r.saveClosed("location_rounds_and_retry", workflows.LocationWorkflowID(loc))
+}
+
+// continueAsNew: an owner started with two events per run, sent five: the first run
+// (which continued as new) and the last are saved.
+func (r *recorder) continueAsNew(loc string) {
+	opts := workflows.LocationStartOptions(loc, r.s.companyID)
+	at := time.Now().UTC()
+	send := func(ev workflows.LocationEvent) {
+		_, err := r.s.temporal.SignalWithStartWorkflow(r.ctx, workflows.LocationWorkflowID(loc), workflows.LocationSignal, ev, opts,
+			workflows.LocationWorkflowType, workflows.LocationInput{LocationID: loc, CompanyID: r.s.companyID, EventsPerRun: 2})
+		require.NoError(r.t, err)
+	}
+	send(workflows.LocationEvent{EventID: "i", Kind: workflows.EventInstall, Source: "replay fixture", OccurredAt: at})
+	first := r.s.temporal.GetWorkflow(r.ctx, workflows.LocationWorkflowID(loc), "").GetRunID()
+	for i := range 3 {
+		send(change(fmt.Sprintf("c%d", i), fmt.Sprintf("sub_c%d", i), "", at.Add(time.Duration(i+1)*time.Second)))
+	}
+	send(workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at.Add(time.Minute)})
+	r.saveClosed("location_continue_as_new_last", workflows.LocationWorkflowID(loc))
+	r.save("location_continue_as_new_first", workflows.LocationWorkflowID(loc), first)
+}
+
+// reinstall: an uninstalled location's owner restarts from the facts for a late event
+// (dropped), then a newer install onboards it again.
+func (r *recorder) reinstall(loc string) {
+	r.s.mustOnboard(r.ctx, r.t, loc)
+	at := time.Now().UTC()
+	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at})
+	_ = r.s.temporal.GetWorkflow(r.ctx, workflows.LocationWorkflowID(loc), "").Get(r.ctx, nil)
+	r.event(loc, change("late", "sub_late", "", at.Add(-time.Second)))
+	r.saveClosed("location_restart_after_uninstall", workflows.LocationWorkflowID(loc))
+	_, err := r.s.onboard(r.ctx, loc, func(ev *workflows.LocationEvent) { ev.OccurredAt = at.Add(time.Minute) })
+	require.NoError(r.t, err)
+	r.event(loc, workflows.LocationEvent{EventID: "u2", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at.Add(2 * time.Minute)})
+	r.saveClosed("location_reinstall", workflows.LocationWorkflowID(loc))
+}
+
+// agency: an agency of three onboarded locations and one only holding a token,
+// offboarded two per run.
+func (r *recorder) agency() {
+	other, err := r.s.admin.CreateAgency(r.ctx, highlevelsim.AgencySpec{Name: "Replay Agency", LocationCount: 1})
+	require.NoError(r.t, err)
+	store := r.s.openStore(r.t)
+	require.NoError(r.t, store.Put(r.ctx, tokens.KeyHighLevelLocation(other.Locations[0].ID), tokens.Token{
 		AccessToken: "replay-access", RefreshToken: "replay-refresh", Expiry: time.Now().Add(time.Hour),
 		Attrs: map[string]string{credentials.AttrCompanyID: other.Agency.ID, credentials.AttrLocationID: other.Locations[0].ID},
 	}))
-	off, err = workflows.StartOffboarding(ctx, s.temporal, workflows.OffboardingInput{CompanyID: other.Agency.ID, Trigger: "replay fixture"})
-	require.NoError(t, err)
-	save("offboarding_v1_agency", off)
+	run, err := workflows.StartAgencyOffboarding(r.ctx, r.s.temporal, workflows.AgencyOffboardingInput{
+		CompanyID: other.Agency.ID, EventID: "replay/agency-uninstall", Source: "replay fixture", Batch: 1})
+	require.NoError(r.t, err)
+	first := run.GetRunID()
+	r.saveClosed("agency_offboarding_last", workflows.AgencyOffboardingWorkflowID(other.Agency.ID))
+	r.save("agency_offboarding_first", workflows.AgencyOffboardingWorkflowID(other.Agency.ID), first)
+}
+
+// schedules: one reconciliation of the stack's agency and one credential upkeep.
+func (r *recorder) schedules() {
+	run, err := r.s.temporal.ExecuteWorkflow(r.ctx, client.StartWorkflowOptions{ID: "replay-reconcile", TaskQueue: workflows.TaskQueue},
+		workflows.ReconcileWorkflowType, workflows.ReconcileInput{CompanyID: r.s.companyID})
+	require.NoError(r.t, err)
+	first := run.GetRunID()
+	r.saveClosed("reconcile_last_page", "replay-reconcile")
+	r.save("reconcile_first_page", "replay-reconcile", first)
+	run, err = r.s.temporal.ExecuteWorkflow(r.ctx, client.StartWorkflowOptions{ID: "replay-upkeep", TaskQueue: workflows.TaskQueue},
+		workflows.UpkeepWorkflowType, workflows.UpkeepInput{Horizon: 400 * 24 * time.Hour})
+	require.NoError(r.t, err)
+	r.saveClosed("credential_upkeep", "replay-upkeep")
+	_ = run
 }

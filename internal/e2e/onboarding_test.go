@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -41,33 +39,26 @@ func (s *stack) addLocations(ctx context.Context, t testing.TB, n int) []string 
 
 type outcome struct {
 	loc    string
-	runID  string
-	result workflows.OnboardingResult
+	result workflows.EventResult
 	err    error
 }
 
-// onboardAll starts every onboarding at once and waits for all of them.
-func (s *stack) onboardAll(ctx context.Context, t testing.TB, locs []string, mod func(*workflows.OnboardingInput)) []outcome {
+// sub is the subscription an onboarding left.
+func (o outcome) sub() workflows.SubscriptionFacts { return o.result.State.Subscription }
+
+// onboardAll sends every install at once and waits for all of them.
+func (s *stack) onboardAll(ctx context.Context, t testing.TB, locs []string, mod func(*workflows.LocationEvent)) []outcome {
 	t.Helper()
 	out := make([]outcome, len(locs))
 	var wg sync.WaitGroup
 	for i, loc := range locs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID, Trigger: "e2e test"}
-			if mod != nil {
-				mod(&in)
-			}
+		wg.Go(func() {
 			out[i].loc = loc
-			run, err := workflows.StartOnboarding(ctx, s.temporal, in)
-			if err != nil {
-				out[i].err = err
-				return
+			out[i].result, out[i].err = s.onboard(ctx, loc, mod)
+			if out[i].err == nil && out[i].result.Outcome.Outcome != "applied" {
+				out[i].err = fmt.Errorf("install of %s %s: %s", loc, out[i].result.Outcome.Outcome, out[i].result.Outcome.Message)
 			}
-			out[i].runID = run.GetRunID()
-			out[i].err = run.Get(ctx, &out[i].result)
-		}()
+		})
 	}
 	wg.Wait()
 	return out
@@ -84,9 +75,7 @@ func TestConcurrentOnboardings(t *testing.T) {
 
 	locs := s.addLocations(ctx, t, 20)
 	start := time.Now()
-	results := s.onboardAll(ctx, t, locs, func(in *workflows.OnboardingInput) {
-		in.SubscriptionID, in.CustomerID = "sub_"+in.LocationID, "cus_"+in.LocationID
-	})
+	results := s.onboardAll(ctx, t, locs, withSubscription)
 	t.Logf("20 concurrent onboardings took %v", time.Since(start).Round(time.Millisecond))
 
 	calls, err := s.admin.Calls(ctx)
@@ -99,10 +88,10 @@ func TestConcurrentOnboardings(t *testing.T) {
 	}
 	for _, r := range results {
 		require.NoError(t, r.err, "location %s", r.loc)
-		assert.Equal(t, "saasV2", r.result.SaaSMode)
-		assert.Equal(t, "sub_"+r.loc, r.result.SubscriptionID)
-		assert.Equal(t, "active", r.result.SubscriptionStatus)
-		assert.False(t, r.result.AlreadyEnabled)
+		assert.Equal(t, "saasV2", r.sub().SaaSMode)
+		assert.Equal(t, "sub_"+r.loc, r.sub().SubscriptionID)
+		assert.Equal(t, "active", r.sub().Status)
+		assert.Equal(t, "active", r.result.State.Phase)
 		assert.Equal(t, 1, calls.CountFor(enableSaaS, r.loc, 201), "successful enable-saas calls for %s", r.loc)
 		assert.Equal(t, 1, enableCount[r.loc], "sandbox enable count for %s", r.loc)
 	}
@@ -110,35 +99,33 @@ func TestConcurrentOnboardings(t *testing.T) {
 
 	// What the Web UI shows: summary, details, search attributes.
 	loc := locs[0]
-	desc, err := s.temporal.DescribeWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "")
+	desc, err := s.temporal.DescribeWorkflow(ctx, workflows.LocationWorkflowID(loc), "")
 	require.NoError(t, err)
 	summary, err := desc.GetStaticSummary()
 	require.NoError(t, err)
-	assert.Equal(t, "Onboard location "+loc, summary)
+	assert.Equal(t, "Location "+loc, summary)
 	details, err := desc.GetStaticDetails()
 	require.NoError(t, err)
-	assert.Contains(t, details, "sub_"+loc)
-	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.Status)
-	step, ok := desc.TypedSearchAttributes.GetKeyword(workflows.OnboardingStepAttr)
-	assert.True(t, ok)
-	assert.Equal(t, workflows.StepDone, step)
+	assert.Contains(t, details, loc)
+	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.Status, "the owner stays for the location's next event")
 
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		resp, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf("LocationId = '%s' AND CompanyId = '%s' AND OnboardingStep = '%s'", loc, s.companyID, workflows.StepDone),
+			Query: fmt.Sprintf("LocationId = '%s' AND CompanyId = '%s' AND OnboardingStep = '%s' AND LocationPhase = 'active' AND SubscriptionStatus = 'active' AND NeedsAttention IS NULL",
+				loc, s.companyID, workflows.StepDone),
 		})
 		if assert.NoError(c, err) {
 			assert.Len(c, resp.Executions, 1)
 		}
 	}, 20*time.Second, 200*time.Millisecond)
 
-	// The current details (what the UI shows under "Current Details") list every step done.
-	v, err := s.temporal.QueryWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "", "__temporal_workflow_metadata")
+	// The current details (what the UI shows under "Current Details") say where it is.
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.LocationWorkflowID(loc), "", "__temporal_workflow_metadata")
 	require.NoError(t, err)
 	var meta sdkpb.WorkflowMetadata
 	require.NoError(t, v.Get(&meta))
-	assert.Contains(t, meta.GetCurrentDetails(), "☑ enable-saas")
-	assert.Contains(t, meta.GetCurrentDetails(), "Now: onboarded")
+	assert.Contains(t, meta.GetCurrentDetails(), "`"+loc+"`** (company `"+s.companyID+"`): active")
+	assert.Contains(t, meta.GetCurrentDetails(), "Now: waiting for events")
 	queries := map[string]string{}
 	for _, q := range meta.GetDefinition().GetQueryDefinitions() {
 		queries[q.GetName()] = q.GetDescription()
@@ -146,7 +133,7 @@ func TestConcurrentOnboardings(t *testing.T) {
 	assert.NotEmpty(t, queries[workflows.StatusQuery], "the status query is described for the UI")
 
 	// Every activity carries a summary for the UI.
-	hist := s.history(ctx, t, workflows.OnboardingWorkflowID(loc), "")
+	hist := s.history(ctx, t, workflows.LocationWorkflowID(loc), "")
 	var summaries []string
 	for _, ev := range hist {
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
@@ -156,18 +143,20 @@ func TestConcurrentOnboardings(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{
+		"Facts: load the location", "Adopt the location's earlier workflows",
 		"HighLevel: find location in installedLocations", "HighLevel: mint location token", "HighLevel: enable SaaS",
 		"HighLevel: update SaaS subscription", "HighLevel: read SaaS subscription", "HighLevel: re-check install",
 		"Actionstep: look up the matter type", "Actionstep: look up the client participant type", "Actionstep: look up the data collection",
 		"Actionstep: find the client", "Actionstep: create the client", "Actionstep: find the subscription matter",
 		"Actionstep: create the subscription matter", "Actionstep: find the matter's data record", "Actionstep: create the matter's data record",
-		"Actionstep: write the subscription data", "Actionstep: add a file note",
+		"Actionstep: write the subscription data", "Actionstep: add a file note", "Facts: record",
 	}, summaries)
 }
 
-// TestRejectedLocationFailsAlone: HighLevel rejecting one location fails only that
-// workflow, with HighLevel's own message, and no retries of the 4xx.
-func TestRejectedLocationFailsAlone(t *testing.T) {
+// TestRejectedLocationParksAlone: HighLevel rejecting one location parks only that
+// location's install, with HighLevel's own message, visibly (NeedsAttention, the query,
+// the facts), without retrying the 4xx; a re-drive once the cause is fixed applies it.
+func TestRejectedLocationParksAlone(t *testing.T) {
 	s := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -175,7 +164,7 @@ func TestRejectedLocationFailsAlone(t *testing.T) {
 	locs := s.addLocations(ctx, t, 5)
 	bad := locs[2]
 	const msg = "This location cannot be enabled: the agency's Stripe account is not connected"
-	require.NoError(t, s.admin.AddFaultRule(ctx, highlevelsim.Rule{Endpoint: enableSaaS, LocationID: bad, Status: 400, Message: msg}))
+	require.NoError(t, s.admin.AddFaultRule(ctx, highlevelsim.Rule{Endpoint: enableSaaS, LocationID: bad, Status: 400, Message: msg, Times: 1}))
 
 	results := s.onboardAll(ctx, t, locs, nil)
 	calls, err := s.admin.Calls(ctx)
@@ -185,20 +174,34 @@ func TestRejectedLocationFailsAlone(t *testing.T) {
 			assert.NoError(t, r.err, "location %s must be unaffected", r.loc)
 			continue
 		}
-		require.Error(t, r.err)
-		var app *temporal.ApplicationError
-		require.True(t, errors.As(r.err, &app), "%v", r.err)
-		assert.Equal(t, activities.ErrTypeRejected, app.Type())
-		assert.Contains(t, app.Error(), msg)
+		assert.Equal(t, "parked", r.result.Outcome.Outcome)
+		assert.Contains(t, r.result.Outcome.Message, msg)
+		require.Len(t, r.result.State.Parked, 1)
+		assert.Equal(t, activities.ErrTypeRejected, r.result.State.Parked[0].ErrorType)
 		assert.Equal(t, 1, calls.CountFor(enableSaaS, bad, 400), "a 4xx is not retried")
-		// The failure (and HighLevel's message) is in the history the Web UI renders.
-		desc, err := s.temporal.DescribeWorkflow(ctx, workflows.OnboardingWorkflowID(bad), r.runID)
+		// What the Web UI shows: where it stopped, and that it needs attention.
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			desc, err := s.temporal.DescribeWorkflow(ctx, workflows.LocationWorkflowID(bad), "")
+			if !assert.NoError(c, err) {
+				return
+			}
+			step, _ := desc.TypedSearchAttributes.GetKeyword(workflows.OnboardingStepAttr)
+			assert.Equal(c, workflows.StepEnableSaaS, step, "the search attribute shows where it stopped")
+			attention, _ := desc.TypedSearchAttributes.GetKeyword(workflows.NeedsAttentionAttr)
+			assert.Equal(c, "parked", attention)
+		}, 20*time.Second, 200*time.Millisecond)
+		known, ok, err := s.facts(t).Location(ctx, bad)
 		require.NoError(t, err)
-		assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_FAILED, desc.Status)
-		step, _ := desc.TypedSearchAttributes.GetKeyword(workflows.OnboardingStepAttr)
-		assert.Equal(t, workflows.StepEnableSaaS, step, "the search attribute shows where it stopped")
+		require.True(t, ok)
+		assert.Equal(t, 1, known.Parked)
+
+		// The cause is fixed (the rule fired once); the operator re-drives it.
+		res, err := workflows.ResolveParked(ctx, s.temporal, bad, r.result.State.Parked[0].Event.EventID, false)
+		require.NoError(t, err)
+		assert.Equal(t, "applied", res.Outcome.Outcome)
+		assert.Equal(t, "active", res.State.Phase)
+		assert.Empty(t, res.State.Parked)
 	}
-	require.NoError(t, s.admin.ClearFaults(ctx))
 }
 
 // TestOnboardingSurvivesFaults: with 20% injected 5xx and 429 bursts every onboarding
@@ -245,43 +248,35 @@ func TestOnboardingSurvivesFaults(t *testing.T) {
 	s.assertNoTokensInHistories(ctx, t, locs)
 }
 
-// TestDuplicateAndRepeatedStarts: a start while one runs joins it; a start after it
-// completed (a re-install) runs again and repeats no effect.
-func TestDuplicateAndRepeatedStarts(t *testing.T) {
+// TestDuplicateAndRepeatedInstalls: installs arriving together reach one owner and
+// onboard once; a later install (a redelivery, a reconciliation) finds the location
+// onboarded and repeats no effect, not even a call.
+func TestDuplicateAndRepeatedInstalls(t *testing.T) {
 	s := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	loc := s.addLocations(ctx, t, 1)[0]
-	in := workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID, Trigger: "e2e"}
 
-	first, err := workflows.StartOnboarding(ctx, s.temporal, in)
+	results := s.onboardAll(ctx, t, []string{loc, loc, loc}, nil)
+	applied := 0
+	for _, r := range results {
+		require.NoError(t, r.err)
+		if r.result.Outcome.Message == "" {
+			applied++
+		} else {
+			assert.Equal(t, "already onboarded", r.result.Outcome.Message)
+		}
+	}
+	assert.Equal(t, 1, applied, "one install onboarded")
+	again, err := s.onboard(ctx, loc, nil)
 	require.NoError(t, err)
-	second, err := workflows.StartOnboarding(ctx, s.temporal, in)
-	require.NoError(t, err)
-	assert.Equal(t, first.GetRunID(), second.GetRunID(), "a duplicate start joins the running onboarding")
-	var r1 workflows.OnboardingResult
-	require.NoError(t, second.Get(ctx, &r1))
-	assert.False(t, r1.AlreadyEnabled)
-
-	again, err := workflows.StartOnboarding(ctx, s.temporal, in)
-	require.NoError(t, err)
-	assert.NotEqual(t, first.GetRunID(), again.GetRunID(), "a later start runs again")
-	var r2 workflows.OnboardingResult
-	require.NoError(t, again.Get(ctx, &r2))
-	assert.True(t, r2.AlreadyEnabled)
-	assert.Equal(t, r1.SaaSMode, r2.SaaSMode)
+	assert.Equal(t, "already onboarded", again.Outcome.Message)
 
 	calls, err := s.admin.Calls(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, calls.CountFor(enableSaaS, loc, 201), "SaaS was enabled once")
-	assert.Equal(t, 1, calls.CountFor(enableSaaS, loc, 400), "the re-run was told it is already enabled")
-	state, err := s.admin.State(ctx)
-	require.NoError(t, err)
-	for _, l := range state.Locations {
-		if l.ID == loc {
-			assert.Equal(t, 1, l.SaaS.EnableCount)
-		}
-	}
+	assert.Zero(t, calls.CountFor(enableSaaS, loc, 400), "and never asked again")
+	s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowId = '%s'", workflows.LocationWorkflowID(loc)), 1)
 }
 
 // TestStarterOnboardCommand runs the operator command as a process.
@@ -295,8 +290,8 @@ func TestStarterOnboardCommand(t *testing.T) {
 	cmd.Env = append(s.env(), "LOG_LEVEL=warn")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "workflow "+workflows.OnboardingWorkflowID(loc))
-	assert.Contains(t, string(out), "onboarded "+loc+": saasMode=saasV2")
+	assert.Contains(t, string(out), ": applied")
+	assert.Contains(t, string(out), "location "+loc+": phase=active saasMode=saasV2")
 
 	// A missing setting names the variable and starts nothing.
 	cmd = exec.CommandContext(ctx, s.bins["starter"], "onboard", "--location", loc)
@@ -330,7 +325,7 @@ func (s *stack) history(ctx context.Context, t testing.TB, id, runID string) []*
 	return out
 }
 
-// assertNoTokensInHistories exports every run of the locations' onboardings and
+// assertNoTokensInHistories exports the current run of the locations' owners and
 // searches it for any issued token: the events as JSON (what `temporal workflow show
 // --output json` writes) and every payload decrypted and decoded (payload bytes are
 // base64 in the JSON, and encrypted on top of that, so a grep of the export alone
@@ -341,10 +336,10 @@ func (s *stack) assertNoTokensInHistories(ctx context.Context, t testing.TB, loc
 	require.NoError(t, err)
 	require.NotZero(t, issued.len())
 	for _, loc := range locs {
-		exported := s.exportHistory(ctx, t, workflows.OnboardingWorkflowID(loc))
+		exported := s.exportHistory(ctx, t, workflows.LocationWorkflowID(loc))
 		require.True(t, strings.Contains(exported, `"locationId":"`+loc+`"`), "the export holds the decoded payloads")
 		if issued.foundIn(exported) {
-			t.Fatalf("history of %s contains an issued token", workflows.OnboardingWorkflowID(loc))
+			t.Fatalf("history of %s contains an issued token", workflows.LocationWorkflowID(loc))
 		}
 	}
 }

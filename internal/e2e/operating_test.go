@@ -42,9 +42,7 @@ func TestPayloadsAreCiphertextInTemporal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	loc := s.addLocations(ctx, t, 1)[0]
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
+	s.mustOnboard(ctx, t, loc)
 	state, err := s.admin.State(ctx)
 	require.NoError(t, err)
 	var location highlevelsim.Location
@@ -59,7 +57,7 @@ func TestPayloadsAreCiphertextInTemporal(t *testing.T) {
 	raw, err := client.Dial(client.Options{HostPort: s.dev.FrontendHostPort(), Logger: s.quietLogger()})
 	require.NoError(t, err)
 	defer raw.Close()
-	it := raw.GetWorkflowHistory(ctx, workflows.OnboardingWorkflowID(loc), run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := raw.GetWorkflowHistory(ctx, workflows.LocationWorkflowID(loc), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var b strings.Builder
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -98,23 +96,32 @@ func TestProbesAndMetrics(t *testing.T) {
 	_, err := s.postWebhook(ctx, []byte(`{"type":"INSTALL"}`), "bad-signature")
 	require.NoError(t, err)
 	loc := s.addLocations(ctx, t, 1)[0]
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
+	s.mustOnboard(ctx, t, loc)
+	s.sendEvent(ctx, t, loc, workflows.LocationEvent{EventID: "metrics/uninstall", Kind: workflows.EventUninstall, Source: "e2e"})
+	_ = s.temporal.GetWorkflow(ctx, workflows.LocationWorkflowID(loc), "").Get(ctx, nil)
 
 	_, starterMetrics := get(ctx, t, s.starterURL+"/metrics")
 	assert.Contains(t, starterMetrics, `saasbridge_webhooks_rejected_total{reason="signature",source="highlevel"}`)
 	assert.Contains(t, starterMetrics, "temporal_request")
 
-	addr, err := s.workers[0].waitLog(ctx, regexp.MustCompile(`"msg":"worker probes listening","addr":"([0-9.:]+)"`))
-	require.NoError(t, err)
-	status, _ = get(ctx, t, "http://"+addr+"/readyz")
-	assert.Equal(t, http.StatusOK, status)
+	// The owner may have completed on any worker: their metrics are read together.
+	var addrs []string
+	for _, w := range s.workers {
+		addr, err := w.waitLog(ctx, regexp.MustCompile(`"msg":"worker probes listening","addr":"([0-9.:]+)"`))
+		require.NoError(t, err)
+		status, _ = get(ctx, t, "http://"+addr+"/readyz")
+		assert.Equal(t, http.StatusOK, status)
+		addrs = append(addrs, addr)
+	}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		_, m := get(ctx, t, "http://"+addr+"/metrics")
+		var m string
+		for _, addr := range addrs {
+			_, one := get(ctx, t, "http://"+addr+"/metrics")
+			m += one
+		}
 		assert.Contains(c, m, `saasbridge_api_requests_total{api="highlevel",endpoint="POST /saas/enable-saas/{locationId}",status="2xx"}`)
 		assert.Contains(c, m, `saasbridge_api_requests_total{api="actionstep"`)
-		assert.Contains(c, m, `saasbridge_workflow_outcomes_total{outcome="completed",workflow="LocationOnboarding"}`)
+		assert.Contains(c, m, `saasbridge_workflow_outcomes_total{outcome="completed",workflow="Location"}`)
 		assert.Contains(c, m, "temporal_activity_execution_latency")
 	}, 20*time.Second, 500*time.Millisecond)
 }

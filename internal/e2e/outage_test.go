@@ -64,7 +64,6 @@ func TestWebhookDuringTemporalOutage(t *testing.T) {
 			assert.Equal(c, highlevelsim.OutcomeDelivered, d[0].Outcome)
 		}
 	}, time.Minute, 200*time.Millisecond)
-	var res workflows.OnboardingResult
-	require.NoError(t, s.temporal.GetWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "").Get(ctx, &res))
-	assert.Equal(t, "saasV2", res.SaaSMode)
+	st := s.waitOwner(ctx, t, loc, func(st workflows.LocationState) bool { return st.Phase == "active" })
+	assert.Equal(t, "saasV2", st.Subscription.SaaSMode)
 }

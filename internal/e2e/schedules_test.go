@@ -13,7 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
@@ -58,66 +60,84 @@ func TestReconciliationFindsWhatWebhooksMissed(t *testing.T) {
 	s.connectAgency(ctx, t, company)
 	locs := []string{agency.Locations[0].ID, agency.Locations[1].ID, agency.Locations[2].ID, agency.Locations[3].ID}
 
-	// One location was onboarded and has a subscription entity; its plan then
-	// changes in HighLevel and no webhook says so.
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: locs[0], CompanyID: company})
+	// One location was onboarded; its plan then changes in HighLevel and no webhook
+	// says so.
+	first, err := workflows.ApplyLocationEvent(ctx, s.temporal, locs[0], company, workflows.LocationEvent{
+		EventID: "seed/install", Kind: workflows.EventInstall, Source: "e2e", OccurredAt: time.Now().UTC()})
 	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
-	_, err = workflows.SignalSubscription(ctx, s.temporal, locs[0], company, workflows.SubscriptionEvent{EventID: "seed", Kind: workflows.EventCheck})
-	require.NoError(t, err)
-	seeded := s.waitSubscription(ctx, t, locs[0], func(st workflows.SubscriptionState) bool { return st.LastEventID == "seed" })
+	require.Equal(t, "applied", first.Outcome.Outcome, first.Outcome.Message)
 	plan := agency.Agency.Plans[0].PlanID
-	if plan == seeded.PlanID {
+	if plan == first.State.Subscription.PlanID {
 		plan = agency.Agency.Plans[1].PlanID // a real change
 	}
 	status := "active"
 	_, err = s.admin.UpdateLocation(ctx, locs[0], highlevelsim.LocationPatch{SaaSPlanID: &plan, SubscriptionStatus: &status})
 	require.NoError(t, err)
 
+	totals := s.reconcile(ctx, t, company)
+	assert.Equal(t, 4, totals.Installed)
+	assert.Equal(t, 3, totals.OnboardingsStarted, "the three locations whose INSTALL was missed")
+	assert.GreaterOrEqual(t, totals.SaaSLocations, 1)
+	assert.GreaterOrEqual(t, totals.SubscriptionsSynced, 1, "the drifted subscription at least")
+
+	known := s.facts(t)
+	for _, loc := range locs[1:] {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			l, _, err := known.Location(ctx, loc)
+			if assert.NoError(c, err) && assert.Equal(c, "active", l.Phase) {
+				evs, err := known.Events(ctx, loc, 10)
+				if assert.NoError(c, err) && assert.NotEmpty(c, evs) {
+					assert.Contains(c, evs[len(evs)-1].Source, "reconciliation", "onboarded by reconciliation")
+				}
+			}
+		}, time.Minute, 200*time.Millisecond)
+	}
+	st := s.waitOwner(ctx, t, locs[0], func(st workflows.LocationState) bool {
+		return strings.HasPrefix(st.LastEvent.EventID, "reconcile/")
+	})
+	assert.Equal(t, plan, st.Subscription.PlanID, "the drifted plan was synced")
+
+	// A second pass finds nothing more to do, even after Temporal forgot a location's
+	// owner (a retention purge): what was onboarded is in the facts.
+	s.purge(ctx, t, workflows.LocationWorkflowID(locs[1]))
+	calls, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+	totals = s.reconcile(ctx, t, company)
+	assert.Zero(t, totals.OnboardingsStarted)
+	after, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, calls.CountFor(highlevel.EndpointEnableSaaS, locs[1], 201), after.CountFor(highlevel.EndpointEnableSaaS, locs[1], 201))
+	assert.Zero(t, after.CountFor(highlevel.EndpointEnableSaaS, locs[1], 400), "nothing asked HighLevel to enable it again")
+}
+
+// reconcile runs one reconciliation of an agency to its end.
+func (s *stack) reconcile(ctx context.Context, t testing.TB, company string) workflows.ReconcileTotals {
+	t.Helper()
 	r, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReconcileWorkflowID(company), TaskQueue: workflows.TaskQueue},
 		workflows.ReconcileWorkflowType, workflows.ReconcileInput{CompanyID: company})
 	require.NoError(t, err)
 	var totals workflows.ReconcileTotals
 	require.NoError(t, s.temporal.GetWorkflow(ctx, r.GetID(), "").Get(ctx, &totals))
-	assert.Equal(t, 4, totals.Installed)
-	assert.Equal(t, 3, totals.OnboardingsStarted, "the three locations whose INSTALL was missed")
-	// The three new onboardings may enable SaaS before the SaaS phase reads the pages:
-	// they then show up there too, without a subscription entity, and get one.
-	assert.GreaterOrEqual(t, totals.SaaSLocations, 1)
-	assert.GreaterOrEqual(t, totals.SubscriptionsSynced, 1, "the drifted subscription at least")
-
-	for _, loc := range locs[1:] {
-		var res workflows.OnboardingResult
-		require.NoError(t, s.temporal.GetWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "").Get(ctx, &res), loc)
-		assert.Contains(t, describeDetails(ctx, t, s, workflows.OnboardingWorkflowID(loc)), "reconciliation")
-	}
-	// The state is queried between events' steps too: wait for the reconciliation's
-	// check to have been applied as a whole.
-	st := s.waitSubscription(ctx, t, locs[0], func(st workflows.SubscriptionState) bool {
-		return strings.HasPrefix(st.LastEventID, "reconcile/")
-	})
-	assert.Equal(t, plan, st.PlanID, "the drifted plan was synced")
-
-	// A second pass finds nothing more to do.
-	r, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReconcileWorkflowID(company), TaskQueue: workflows.TaskQueue},
-		workflows.ReconcileWorkflowType, workflows.ReconcileInput{CompanyID: company})
-	require.NoError(t, err)
-	require.NoError(t, s.temporal.GetWorkflow(ctx, r.GetID(), "").Get(ctx, &totals))
-	assert.Zero(t, totals.OnboardingsStarted)
+	return totals
 }
 
-func describeDetails(ctx context.Context, t testing.TB, s *stack, id string) string {
+// purge makes Temporal forget a workflow, as a namespace's retention does: terminated
+// if running, then deleted.
+func (s *stack) purge(ctx context.Context, t testing.TB, workflowID string) {
 	t.Helper()
-	d, err := s.temporal.DescribeWorkflow(ctx, id, "")
+	_ = s.temporal.TerminateWorkflow(ctx, workflowID, "", "e2e: retention purge")
+	_, err := s.temporal.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
+		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: workflowID}})
 	require.NoError(t, err)
-	details, err := d.GetStaticDetails()
-	require.NoError(t, err)
-	return details
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		_, err := s.temporal.DescribeWorkflow(ctx, workflowID, "")
+		assert.Error(c, err)
+	}, 30*time.Second, 200*time.Millisecond)
 }
 
 // TestSchedulesApplyIdempotently: `starter schedules apply` creates both schedules,
-// a second apply updates them (new interval) rather than failing, and both skip
-// overlapping runs.
+// a second apply updates them (new interval) rather than failing; a run due while the
+// last one runs is buffered (not dropped), and a run has an execution timeout.
 func TestSchedulesApplyIdempotently(t *testing.T) {
 	s := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -133,10 +153,11 @@ func TestSchedulesApplyIdempotently(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, d.Schedule.Spec.Intervals, 1)
 		assert.Equal(t, 48*time.Hour, d.Schedule.Spec.Intervals[0].Every, "the second apply updated it")
-		assert.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, d.Schedule.Policy.Overlap)
+		assert.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE, d.Schedule.Policy.Overlap, "a run due during another is kept, not dropped")
 		action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
 		require.True(t, ok)
 		assert.Equal(t, workflows.TaskQueue, action.TaskQueue)
+		assert.Equal(t, 4*48*time.Hour, action.WorkflowExecutionTimeout, "a stuck run cannot hold the next back for ever")
 		// Paused so it does not run in the background of the other tests.
 		require.NoError(t, h.Pause(ctx, client.SchedulePauseOptions{Note: "e2e"}))
 	}
@@ -159,9 +180,7 @@ func TestCredentialUpkeepRefreshesAndReports(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	loc := s.addLocations(ctx, t, 1)[0]
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
+	s.mustOnboard(ctx, t, loc)
 
 	// Kill the location's refresh token behind the store's back.
 	store := s.openStore(t)
@@ -189,7 +208,5 @@ func TestCredentialUpkeepRefreshesAndReports(t *testing.T) {
 
 	// The refreshed credentials work: another onboarding runs end to end.
 	next := s.addLocations(ctx, t, 1)[0]
-	run, err = workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: next, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
+	s.mustOnboard(ctx, t, next)
 }

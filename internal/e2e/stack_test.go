@@ -341,6 +341,9 @@ func (s *stack) env() []string {
 		// Debug logs everything the programs can log: the leak check reads them all.
 		"LOG_LEVEL=" + map[bool]string{false: "debug", true: "info"}[benchMode],
 		"LOG_FORMAT=json",
+		// A step retries for this long before the owner backs off and retries the
+		// event whole: short, so outages longer than a step's budget fit in a test.
+		"STEP_BUDGET=" + map[bool]string{false: "45s", true: "30m"}[benchMode],
 	}
 }
 

@@ -156,31 +156,22 @@ func Test200Webhooks(t *testing.T) {
 	assert.Equal(t, n, statuses[highlevelsim.EventLocationUpdate+"/"+highlevelsim.OutcomeDelivered][http.StatusOK], "fresh LocationUpdates accepted")
 	assert.Equal(t, n, statuses[highlevelsim.EventLocationUpdate+"/"+highlevelsim.OutcomeRejected][http.StatusUnauthorized], "stale LocationUpdates refused")
 
-	// Exactly one onboarding run and one subscription entity per location; nothing
-	// for the forged uninstalls.
-	s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowType = '%s' AND LocationId IN %s", workflows.OnboardingWorkflowType, idList(locs)), n)
-	s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowType = '%s' AND LocationId IN %s", workflows.SubscriptionWorkflowType, idList(locs)), n)
-	s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowType = '%s' AND LocationId IN %s", workflows.OffboardingWorkflowType, idList(locs)), 0)
+	// Exactly one owner per location, onboarded once, the check handled once (before
+	// or after the install); nothing for the forged uninstalls.
+	s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowType = '%s' AND LocationId IN %s", workflows.LocationWorkflowType, idList(locs)), n)
 	for _, loc := range locs {
-		st := s.waitSubscription(ctx, t, loc, func(st workflows.SubscriptionState) bool { return st.Applied+st.Failed >= 1 })
-		assert.Equal(t, 1, st.Applied+st.Failed, "one check applied for %s", loc)
-		assert.Zero(t, st.Duplicates)
+		st := s.waitOwner(ctx, t, loc, func(st workflows.LocationState) bool {
+			return st.Counts.Applied+st.Counts.NotInstalled >= 2
+		})
+		assert.Equal(t, "active", st.Phase, "%s onboarded", loc)
+		assert.Equal(t, 2, st.Counts.Applied+st.Counts.NotInstalled, "the install and the check, once each, for %s", loc)
+		assert.Zero(t, st.Counts.Parked)
 	}
-}
-
-// waitSubscription polls the subscription entity's state until done(state).
-func (s *stack) waitSubscription(ctx context.Context, t testing.TB, loc string, done func(workflows.SubscriptionState) bool) workflows.SubscriptionState {
-	t.Helper()
-	var st workflows.SubscriptionState
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		v, err := s.temporal.QueryWorkflow(ctx, workflows.SubscriptionWorkflowID(loc), "", workflows.StatusQuery)
-		if !assert.NoError(c, err) {
-			return
-		}
-		assert.NoError(c, v.Get(&st))
-		assert.True(c, done(st), "state %+v", st)
-	}, 2*time.Minute, 200*time.Millisecond)
-	return st
+	calls, err := s.admin.Calls(ctx)
+	require.NoError(t, err)
+	for _, loc := range locs {
+		assert.Equal(t, 1, calls.CountFor(highlevel.EndpointEnableSaaS, loc, http.StatusCreated), "SaaS enabled once at %s", loc)
+	}
 }
 
 // postBilling sends a signed billing event to the starter.
@@ -206,9 +197,7 @@ func TestBillingEventsReachHighLevelInOrder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	loc := s.addLocations(ctx, t, 1)[0]
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
+	s.mustOnboard(ctx, t, loc)
 	state, err := s.admin.State(ctx)
 	require.NoError(t, err)
 	var plans []string
@@ -221,19 +210,20 @@ func TestBillingEventsReachHighLevelInOrder(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(plans), 2)
 
-	event := func(id, sub, status string) map[string]any {
+	at := time.Now().UTC()
+	event := func(id, sub, status string, n int) map[string]any {
 		return map[string]any{"eventId": id, "locationId": loc, "subscriptionId": sub, "customerId": "cus_" + loc,
-			"planId": plans[0], "status": status, "occurredAt": time.Now().UTC().Format(time.RFC3339)}
+			"planId": plans[0], "status": status, "occurredAt": at.Add(time.Duration(n) * time.Second).Format(time.RFC3339)}
 	}
 	// Back to back: applied in this order.
-	for _, ev := range []map[string]any{event("evt-1", "sub_a", "active"), event("evt-2", "sub_b", "unpaid"), event("evt-2", "sub_b", "unpaid")} {
+	for _, ev := range []map[string]any{event("evt-1", "sub_a", "active", 1), event("evt-2", "sub_b", "unpaid", 2), event("evt-2", "sub_b", "unpaid", 2)} {
 		assert.Contains(t, []int{http.StatusAccepted, http.StatusOK}, s.postBilling(ctx, t, ev))
 	}
-	st := s.waitSubscription(ctx, t, loc, func(st workflows.SubscriptionState) bool { return st.LastEventID == "billing/evt-2" })
-	assert.Equal(t, "sub_b", st.SubscriptionID)
-	assert.True(t, st.Paused)
-	assert.Equal(t, "paused", st.Status)
-	assert.Equal(t, 2, st.Applied)
+	st := s.waitOwner(ctx, t, loc, lastEvent("billing/evt-2"))
+	assert.Equal(t, "sub_b", st.Subscription.SubscriptionID)
+	assert.True(t, st.Subscription.Paused)
+	assert.Equal(t, "paused", st.Subscription.Status)
+	assert.Equal(t, 3, st.Counts.Applied, "the install and two changes")
 
 	// Paused: HighLevel refuses the location's refresh ("Location is not active"), the
 	// token is suspended and its refresh token kept.
@@ -247,9 +237,9 @@ func TestBillingEventsReachHighLevelInOrder(t *testing.T) {
 	assert.Positive(t, calls.Count(highlevel.EndpointToken, http.StatusBadRequest))
 
 	// Resumed: the same refresh token works again.
-	assert.Equal(t, http.StatusAccepted, s.postBilling(ctx, t, event("evt-3", "sub_b", "active")))
-	st = s.waitSubscription(ctx, t, loc, func(st workflows.SubscriptionState) bool { return st.LastEventID == "billing/evt-3" })
-	assert.False(t, st.Paused)
+	assert.Equal(t, http.StatusAccepted, s.postBilling(ctx, t, event("evt-3", "sub_b", "active", 3)))
+	st = s.waitOwner(ctx, t, loc, lastEvent("billing/evt-3"))
+	assert.False(t, st.Subscription.Paused)
 	assert.Equal(t, "active", st.TokenStatus)
 	_, info, err = store.Get(ctx, tokens.KeyHighLevelLocation(loc))
 	require.NoError(t, err)
@@ -266,55 +256,57 @@ func TestBillingEventsReachHighLevelInOrder(t *testing.T) {
 		}
 	}
 
-	// Uninstall through the real API: the sandbox emits UNINSTALL, the starter
-	// offboards the location, the entity ends and the token is gone.
+	// Uninstall through the real API: the sandbox emits UNINSTALL, the owner offboards
+	// the location and, with nothing left to do, closes; the token is gone.
 	_, err = s.admin.SendWebhook(ctx, highlevelsim.WebhookSendRequest{Type: highlevelsim.EventUninstall, LocationID: loc})
 	require.NoError(t, err)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		desc, err := s.temporal.DescribeWorkflow(ctx, workflows.SubscriptionWorkflowID(loc), "")
+		desc, err := s.temporal.DescribeWorkflow(ctx, workflows.LocationWorkflowID(loc), "")
 		if assert.NoError(c, err) {
 			assert.Equal(c, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.Status)
 		}
 	}, time.Minute, 200*time.Millisecond)
 	_, _, err = store.Get(ctx, tokens.KeyHighLevelLocation(loc))
 	assert.ErrorIs(t, err, tokens.ErrNotFound)
+	known, ok, err := s.facts(t).Location(ctx, loc)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "uninstalled", known.Phase)
 }
 
-// TestSubscriptionContinuesAsNewUnderAStream: 60 events to one entity that continues
-// as new every 15 events: every one is applied, once, in order.
-func TestSubscriptionContinuesAsNewUnderAStream(t *testing.T) {
+// TestOwnerContinuesAsNewUnderAStream: 60 events to one owner that continues as new
+// every 15 events: every one is applied, once, in order.
+func TestOwnerContinuesAsNewUnderAStream(t *testing.T) {
 	s := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	loc := s.addLocations(ctx, t, 1)[0]
-	run, err := workflows.StartOnboarding(ctx, s.temporal, workflows.OnboardingInput{LocationID: loc, CompanyID: s.companyID})
-	require.NoError(t, err)
-	require.NoError(t, run.Get(ctx, nil))
-
 	const n, perRun = 60, 15
-	opts := workflows.SubscriptionStartOptions(loc, s.companyID)
-	first := true
-	for i := range n {
-		ev := workflows.SubscriptionEvent{EventID: fmt.Sprintf("stream-%03d", i), Kind: workflows.EventChange, Source: "e2e",
-			SubscriptionID: fmt.Sprintf("sub_%03d", i), CustomerID: "cus_" + loc}
-		_, err := s.temporal.SignalWithStartWorkflow(ctx, workflows.SubscriptionWorkflowID(loc), workflows.SubscriptionSignal, ev, opts,
-			workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: loc, CompanyID: s.companyID, EventsPerRun: perRun})
+	opts := workflows.LocationStartOptions(loc, s.companyID)
+	send := func(ev workflows.LocationEvent) {
+		_, err := s.temporal.SignalWithStartWorkflow(ctx, workflows.LocationWorkflowID(loc), workflows.LocationSignal, ev, opts,
+			workflows.LocationWorkflowType, workflows.LocationInput{LocationID: loc, CompanyID: s.companyID, EventsPerRun: perRun})
 		require.NoError(t, err)
-		if first {
-			first = false
-			// and a duplicate right behind it
-			_, err = s.temporal.SignalWithStartWorkflow(ctx, workflows.SubscriptionWorkflowID(loc), workflows.SubscriptionSignal, ev, opts,
-				workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: loc, CompanyID: s.companyID, EventsPerRun: perRun})
-			require.NoError(t, err)
+	}
+	at := time.Now().UTC()
+	send(workflows.LocationEvent{EventID: "stream-install", Kind: workflows.EventInstall, Source: "e2e", OccurredAt: at})
+	for i := range n {
+		ev := workflows.LocationEvent{EventID: fmt.Sprintf("stream-%03d", i), Kind: workflows.EventChange, Source: "e2e",
+			SubscriptionID: fmt.Sprintf("sub_%03d", i), CustomerID: "cus_" + loc, OccurredAt: at.Add(time.Duration(i+1) * time.Millisecond)}
+		send(ev)
+		if i == 0 {
+			send(ev) // and a duplicate right behind it
 		}
 	}
-	st := s.waitSubscription(ctx, t, loc, func(st workflows.SubscriptionState) bool { return st.Applied+st.Failed+st.Duplicates >= n+1 })
-	assert.Equal(t, n, st.Applied)
-	assert.Zero(t, st.Failed)
-	assert.Equal(t, 1, st.Duplicates)
-	assert.Equal(t, fmt.Sprintf("sub_%03d", n-1), st.SubscriptionID, "the last event applied last")
-	runs := s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowId = '%s'", workflows.SubscriptionWorkflowID(loc)), (n+1+perRun-1)/perRun)
-	t.Logf("%d events applied across %d runs", n, runs)
+	st := s.waitOwner(ctx, t, loc, func(st workflows.LocationState) bool {
+		return st.Counts.Applied+st.Counts.Parked+st.Counts.Duplicates >= n+2
+	})
+	assert.Equal(t, n+1, st.Counts.Applied)
+	assert.Zero(t, st.Counts.Parked)
+	assert.Equal(t, 1, st.Counts.Duplicates)
+	assert.Equal(t, fmt.Sprintf("sub_%03d", n-1), st.Subscription.SubscriptionID, "the last event applied last")
+	runs := s.countWorkflows(ctx, t, fmt.Sprintf("WorkflowId = '%s'", workflows.LocationWorkflowID(loc)), (n+2+perRun-1)/perRun)
+	t.Logf("%d events applied across %d runs", n+1, runs)
 
 	calls, err := s.admin.Calls(ctx)
 	require.NoError(t, err)

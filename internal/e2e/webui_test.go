@@ -23,9 +23,9 @@ import (
 )
 
 // TestWebUIShowsTheOnboarding drives the Temporal Web UI in headless Chromium: an
-// operator filters the workflow list by LocationId, finds the location's onboarding,
-// opens it and reads its summary, current details and input/result, decoded by the
-// starter's codec server.
+// operator filters the workflow list by LocationId, finds the location's owner (run to
+// its end by an uninstall, so it has a result), opens it and reads its summary,
+// current details and input/result, decoded by the starter's codec server.
 func TestWebUIShowsTheOnboarding(t *testing.T) {
 	s := need(t)
 	chromium := chromiumPath(t)
@@ -35,12 +35,12 @@ func TestWebUIShowsTheOnboarding(t *testing.T) {
 	// Two fresh locations: the filter must show the one and hide the other.
 	locs := s.addLocations(ctx, t, 2)
 	loc, other := locs[0], locs[1]
-	for _, r := range s.onboardAll(ctx, t, locs, func(in *workflows.OnboardingInput) {
-		in.SubscriptionID, in.CustomerID = "sub_"+in.LocationID, "cus_"+in.LocationID
-	}) {
+	for _, r := range s.onboardAll(ctx, t, locs, withSubscription) {
 		require.NoError(t, r.err, "onboard %s", r.loc)
 	}
-	wfID := workflows.OnboardingWorkflowID(loc)
+	s.sendEvent(ctx, t, loc, workflows.LocationEvent{EventID: "webui/uninstall", Kind: workflows.EventUninstall, Source: "e2e"})
+	wfID := workflows.LocationWorkflowID(loc)
+	require.NoError(t, s.temporal.GetWorkflow(ctx, wfID, "").Get(ctx, nil))
 	query := fmt.Sprintf("LocationId = '%s'", loc)
 	// The list reads visibility, which lags the close a little.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -75,8 +75,8 @@ func TestWebUIShowsTheOnboarding(t *testing.T) {
 			return strings.Count(text, "\n---\n") == 0 && strings.Contains(text, wfID)
 		})
 	assert.Contains(t, rows, "Completed")
-	assert.Contains(t, rows, workflows.OnboardingWorkflowType)
-	assert.NotContains(t, rows, other, "the filter hides the other location's onboarding")
+	assert.Contains(t, rows, workflows.LocationWorkflowType)
+	assert.NotContains(t, rows, other, "the filter hides the other location's owner")
 	listURL, err := chromedp.Run(b.ctx, chromedp.Location())
 	require.NoError(t, err)
 	u, err := url.Parse(listURL)
@@ -102,7 +102,7 @@ func TestWebUIShowsTheOnboarding(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="data-encoder-status-success"]`)))
 	assert.Contains(t, inOut, `"subscriptionId": "sub_`+loc+`"`)
 	assert.Contains(t, inOut, `"saasMode": "saasV2"`)
-	assert.Contains(t, inOut, `"subscriptionStatus": "active"`)
+	assert.Contains(t, inOut, `"phase": "uninstalled"`)
 	page := b.pageText(t)
 	for _, marker := range encryptedMarkers {
 		assert.NotContains(t, page, marker, "the workflow page shows an encrypted payload")
@@ -124,16 +124,13 @@ func TestWebUIShowsTheOnboarding(t *testing.T) {
 		}
 		return meta["Summary"] != "" && meta["Details"] != "" && strings.Contains(meta["Current Details"], "Now:")
 	})
-	assert.Equal(t, "Onboard location "+loc, strings.TrimSpace(meta["Summary"]), "static summary")
-	assert.Contains(t, meta["Details"], "Onboard HighLevel location "+loc, "static details")
-	assert.Contains(t, meta["Details"], "sub_"+loc, "static details")
+	assert.Equal(t, "Location "+loc, strings.TrimSpace(meta["Summary"]), "static summary")
+	assert.Contains(t, meta["Details"], "Owns every effect on HighLevel location "+loc, "static details")
 	current := meta["Current Details"]
-	assert.Contains(t, current, "Onboarding location "+loc)
-	for _, step := range []string{workflows.StepConfirmInstall, workflows.StepMintLocationToken, workflows.StepEnableSaaS,
-		workflows.StepUpdateSubscription, workflows.StepVerify, workflows.StepActionstep} {
-		assert.Contains(t, current, "☑ "+step, "current details")
-	}
-	assert.Contains(t, current, "Now: onboarded")
+	assert.Contains(t, current, "Location "+loc)
+	assert.Contains(t, current, "uninstalled")
+	assert.Contains(t, current, "sub_"+loc, "current details: the subscription")
+	assert.Contains(t, current, "Now: waiting for events")
 	page = b.pageText(t)
 	for _, marker := range encryptedMarkers {
 		assert.NotContains(t, page, marker, "the User Metadata tab shows an encrypted payload")
