@@ -69,7 +69,7 @@ func classify(err error) error {
 	// *APIError as well, and must not be classified as a rejected request.
 	case errors.Is(err, tokens.ErrReconnectNeeded):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeReconnectNeeded, err)
-	case errors.Is(err, tokens.ErrSuspended):
+	case errors.Is(err, tokens.ErrSuspended), highlevel.LocationNotActive(err):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeLocationSuspended, err)
 	case errors.As(err, &api):
 		return classifyStatus(api.Error(), api.StatusCode, api.RetryAfter, err)

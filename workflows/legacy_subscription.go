@@ -228,7 +228,7 @@ func subscriptionOf(s SubscriptionState) SubscriptionFacts {
 // adjustToken keeps the location token in step with the location (see
 // adjustLocationToken).
 func (s *subscription) adjustToken(ctx workflow.Context, ref activities.LocationRef) error {
-	status, err := adjustLocationToken(ctx, ref)
+	status, err := adjustLocationToken(ctx, ref, false)
 	if err == nil {
 		s.state.TokenStatus = status
 	}

@@ -66,15 +66,22 @@ func (o *owner) closeMatter(ctx workflow.Context, ev LocationEvent) error {
 	return sync.setStatus(ctx, matterClosed)
 }
 
-// dropBehindUninstall ends every parked and deferred event: the location they were for
-// is gone. Each is recorded as after-uninstall.
+// dropBehindUninstall ends every parked event and every deferred one older than the
+// uninstall: the location they were for is gone. Each is recorded as after-uninstall.
+// A change newer than the uninstall waits on for a re-install.
 func (o *owner) dropBehindUninstall(ctx workflow.Context) {
-	var moot []LocationEvent
+	var moot, waiting []LocationEvent
 	for _, p := range o.state.Parked {
 		moot = append(moot, p.Event)
 	}
-	moot = append(moot, o.state.Deferred...)
-	o.state.Parked, o.state.Deferred = nil, nil
+	for _, d := range o.state.Deferred {
+		if d.OccurredAt.After(o.state.UninstalledAt) {
+			waiting = append(waiting, d)
+		} else {
+			moot = append(moot, d)
+		}
+	}
+	o.state.Parked, o.state.Deferred = nil, waiting
 	for _, ev := range moot {
 		o.conclude(ctx, ev, outcome(facts.OutcomeAfterUninstall, "the location was uninstalled before it could apply"))
 	}
@@ -99,7 +106,7 @@ func (o *owner) showIdle(ctx workflow.Context) {
 	case len(o.queue) > 0:
 		what = fmt.Sprintf("%d events waiting", len(o.queue))
 	case len(o.state.Deferred) > 0 && o.state.Phase != facts.PhaseActive:
-		what = fmt.Sprintf("%d changes wait for the location to be onboarded", len(o.state.Deferred))
+		what = fmt.Sprintf("%d changes wait for the location to be (re-)installed", len(o.state.Deferred))
 	}
 	workflow.SetCurrentDetails(ctx, o.details(what))
 }

@@ -49,7 +49,7 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 	var sub activities.Subscription
 	steps := []onboardStep{
 		{StepConfirmInstall, func() (*result, error) { return o.confirmInstall(ctx, ref, back) }},
-		{StepMintLocationToken, func() (*result, error) { return nil, mintLocationToken(ctx, ref) }},
+		{StepMintLocationToken, func() (*result, error) { return nil, o.mintLocationToken(ctx, ref) }},
 		{StepEnableSaaS, func() (*result, error) { return nil, o.enableSaaS(ctx, ev) }},
 		{StepUpdateSubscription, func() (*result, error) { return nil, o.attachSubscription(ctx, ev) }},
 		{StepVerify, func() (*result, error) { return nil, o.verifyOnboarding(ctx, ev, &sub) }},
@@ -116,10 +116,19 @@ func (o *owner) confirmInstall(ctx workflow.Context, ref activities.LocationRef,
 }
 
 // mintLocationToken mints a location token; the token goes into the encrypted store
-// inside the activity, only its expiry comes back into history.
-func mintLocationToken(ctx workflow.Context, ref activities.LocationRef) error {
+// inside the activity, only its expiry comes back into history. A location that is not
+// active (paused by its billing: a re-install after a cancellation) is onboarded all
+// the same; its token is minted once it is active again (adjustLocationToken).
+func (o *owner) mintLocationToken(ctx workflow.Context, ref activities.LocationRef) error {
 	var lt activities.LocationToken
-	return workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"), hl.MintLocationToken, ref).Get(ctx, &lt)
+	err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"), hl.MintLocationToken, ref).Get(ctx, &lt)
+	switch {
+	case err == nil:
+		o.state.TokenStatus = activities.TokenActive
+	case errorType(err) == activities.ErrTypeLocationSuspended:
+		o.state.TokenStatus, err = activities.TokenSuspended, nil
+	}
+	return err
 }
 
 // enableSaaS enables SaaS mode. "Already enabled" is not trusted until verify reads it
@@ -131,7 +140,6 @@ func (o *owner) enableSaaS(ctx workflow.Context, ev LocationEvent) error {
 		return err
 	}
 	o.state.Install.AlreadyEnabled = enabled.AlreadyEnabled
-	o.state.TokenStatus = activities.TokenActive
 	return nil
 }
 

@@ -12,12 +12,12 @@ import (
 	"github.com/saasbridge/saasbridge/internal/facts"
 )
 
-// subscriptionEvent applies a change or a check once the location is onboarded. Before,
-// a change waits for the onboarding (deferred) and a check has nothing to check; after
-// an uninstall, or for an event older than the last uninstall, neither applies.
+// subscriptionEvent applies a change or a check once the location is onboarded. An
+// event older than the last uninstall never applies. Before the location is onboarded
+// (or re-installed), a change waits for it (deferred) and a check has nothing to check.
 func (o *owner) subscriptionEvent(ctx workflow.Context, ev LocationEvent) (result, error) {
 	switch {
-	case o.state.Phase == facts.PhaseUninstalled || ev.OccurredAt.Before(o.state.UninstalledAt):
+	case !ev.OccurredAt.After(o.state.UninstalledAt) && !o.state.UninstalledAt.IsZero():
 		return outcome(facts.OutcomeAfterUninstall, fmt.Sprintf("the location was uninstalled at %s", stamp(o.state.UninstalledAt))), nil
 	case o.state.Phase != facts.PhaseActive && ev.Kind == EventCheck:
 		return outcome(facts.OutcomeNotInstalled, "the location is not onboarded: nothing to check"), nil
@@ -150,7 +150,7 @@ func (o *owner) pauseFor(ctx workflow.Context, status string) error {
 // syncAfter keeps the location token in step and records the event in Actionstep: the
 // subscription in the matter's data and a file note saying what changed.
 func (o *owner) syncAfter(ctx workflow.Context, ev LocationEvent, prev SubscriptionFacts) error {
-	status, err := adjustLocationToken(ctx, o.ref())
+	status, err := adjustLocationToken(ctx, o.ref(), true)
 	if err != nil {
 		return err
 	}

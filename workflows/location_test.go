@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/saasbridge/saasbridge/activities"
@@ -154,17 +155,27 @@ func TestOwnerUninstallIsTerminalForOlderEvents(t *testing.T) {
 	e.token = activities.TokenDead // a change would re-mint it
 	e.loaded.Location.MatterID = "m1"
 	e.as.matters[loc] = &fakeMatter{id: "m1", status: "Active"}
-	e.send(time.Second, uninstallAt("u", at(time.Hour)), changeAt("late-change", "s9", at(2*time.Hour)),
-		install("late-install", at(30*time.Minute)), checkAt("late-check", at(2*time.Hour)))
-	st, err := e.run(workflows.LocationInput{})
+	var mid workflows.LocationState
+	e.send(time.Second, uninstallAt("u", at(time.Hour)), changeAt("late-change", "s9", at(30*time.Minute)),
+		install("late-install", at(30*time.Minute)), checkAt("late-check", at(45*time.Minute)),
+		changeAt("next-life", "s10", at(2*time.Hour)), checkAt("next-check", at(2*time.Hour)))
+	e.query(time.Minute, &mid)
+	e.send(2*time.Minute, install("reinstall", at(3*time.Hour)))
+	e.send(3*time.Minute, uninstallAt("u2", at(4*time.Hour)))
+	_, err := e.run(workflows.LocationInput{})
 	require.NoError(t, err)
 
-	assert.Equal(t, []string{"delete-token"}, e.log, "no write, no mint after the uninstall")
-	assert.Equal(t, facts.PhaseUninstalled, st.Phase)
+	assert.Equal(t, facts.PhaseUninstalled, mid.Phase)
+	assert.Equal(t, "Closed", e.as.matters[loc].status, "closed at the uninstall, reopened by the re-install, closed again")
+	assert.Len(t, e.as.matters, 1)
 	for _, id := range []string{"late-change", "late-install", "late-check"} {
 		assert.Equal(t, "after-uninstall", e.outcomes()[id], id)
 	}
-	assert.Equal(t, "Closed", e.as.matters[loc].status)
+	require.Len(t, mid.Deferred, 1, "a change newer than the uninstall waits for a re-install")
+	assert.Equal(t, "next-life", mid.Deferred[0].EventID)
+	assert.Equal(t, "not-installed", e.outcomes()["next-check"])
+	assert.Equal(t, []string{"delete-token", "mint", "enable", "update s10", "delete-token"}, e.log,
+		"nothing between the uninstall and the re-install; the waiting change after it")
 }
 
 // Point 2: an owner that closed after an uninstall starts again from the facts when a
@@ -384,4 +395,43 @@ func (u *updateCallbacks) Complete(success any, err error) {
 		}
 		*u.result = r
 	}
+}
+
+// A re-install of a location that its billing paused: HighLevel will not mint a token
+// for it ("Location is not active"), and the onboarding goes on without one (found by
+// the interleaving audit, where such re-installs parked).
+func TestOwnerOnboardsALocationThatIsNotActive(t *testing.T) {
+	e := newOwnerEnv(t)
+	e.fail["MintLocationToken"] = []error{temporal.NewNonRetryableApplicationError(
+		"highlevel POST /oauth/locationToken: 400: Location is not active", activities.ErrTypeLocationSuspended, nil)}
+	var mid workflows.LocationState
+	e.send(0, install("install", at(0)))
+	e.query(time.Minute, &mid)
+	e.send(2*time.Minute, uninstallAt("u", at(time.Hour)))
+	_, err := e.run(workflows.LocationInput{})
+	require.NoError(t, err)
+	assert.Equal(t, "applied", e.outcomes()["install"])
+	assert.Equal(t, facts.PhaseActive, mid.Phase)
+	assert.Equal(t, activities.TokenSuspended, mid.TokenStatus)
+}
+
+// A change whose token upkeep HighLevel refuses (the refresh token is dead and the app
+// was just uninstalled in HighLevel, so no new one can be minted) still applies: the
+// token is left for the uninstall that follows (found by the interleaving audit).
+func TestOwnerAppliesAChangeWhenTheTokenCannotBeMinted(t *testing.T) {
+	e := newOwnerEnv(t)
+	e.loaded = activeFacts()
+	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.token = activities.TokenDead
+	e.fail["MintLocationToken"] = []error{rejected("highlevel POST /oauth/locationToken: 400: App is not installed on this location")}
+	var mid workflows.LocationState
+	e.send(time.Second, changeAt("c", "s1", at(time.Second)))
+	e.query(time.Minute, &mid)
+	e.send(2*time.Minute, uninstallAt("u", at(time.Hour)))
+	_, err := e.run(workflows.LocationInput{})
+	require.NoError(t, err)
+	assert.Equal(t, "applied", e.outcomes()["c"])
+	assert.Equal(t, activities.TokenDead, mid.TokenStatus)
+	assert.Equal(t, "s1", mid.Subscription.SubscriptionID)
+	assert.Equal(t, []string{"update s1", "delete-token"}, e.log)
 }

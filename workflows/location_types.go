@@ -186,7 +186,7 @@ func (s LocationState) attention() string {
 		return attentionParked
 	case s.Retrying != nil && s.Retrying.Rounds >= retryingAttentionRounds:
 		return attentionRetrying
-	case len(s.Deferred) > 0 && s.Phase == facts.PhaseNew:
+	case len(s.Deferred) > 0 && s.Phase != facts.PhaseActive && s.Phase != facts.PhaseOnboarding:
 		return attentionWaiting
 	}
 	return ""

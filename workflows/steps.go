@@ -34,8 +34,11 @@ func withStore(ctx workflow.Context, summary string) workflow.Context {
 // adjustLocationToken keeps the location token in step with the location: refresh it;
 // if the refresh token is dead or missing, mint a new one with the agency token; if
 // HighLevel says the location is not active, the store keeps it suspended (refresh
-// token kept). It returns the token's status (activities.Token*).
-func adjustLocationToken(ctx workflow.Context, ref activities.LocationRef) (string, error) {
+// token kept). It returns the token's status (activities.Token*). With tolerant, a mint
+// that HighLevel refuses (the location is not active, or no longer has the app) leaves
+// the token dead or suspended instead of failing: the token is the location's upkeep,
+// not the event's purpose, and the next event, upkeep or the uninstall deals with it.
+func adjustLocationToken(ctx workflow.Context, ref activities.LocationRef, tolerant bool) (string, error) {
 	var st activities.LocationTokenState
 	if err := workflow.ExecuteActivity(withLocalCall(ctx, "HighLevel: refresh location token"),
 		hl.RefreshLocationToken, ref).Get(ctx, &st); err != nil {
@@ -45,11 +48,17 @@ func adjustLocationToken(ctx workflow.Context, ref activities.LocationRef) (stri
 		return st.Status, nil
 	}
 	var lt activities.LocationToken
-	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"),
-		hl.MintLocationToken, ref).Get(ctx, &lt); err != nil {
-		return "", err
+	err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: mint location token"), hl.MintLocationToken, ref).Get(ctx, &lt)
+	switch {
+	case err == nil:
+		return activities.TokenActive, nil
+	case tolerant && errorType(err) == activities.ErrTypeLocationSuspended:
+		return activities.TokenSuspended, nil
+	case tolerant && parks(err):
+		workflow.GetLogger(ctx).Warn("the location token could not be minted; left for the next event", "locationId", ref.LocationID, "error", err)
+		return st.Status, nil
 	}
-	return activities.TokenActive, nil
+	return "", err
 }
 
 // onboardingNote is the file note of an onboarding.

@@ -48,11 +48,8 @@ func FromHighLevel(resp *highlevel.TokenResponse, received time.Time) tokens.Tok
 	}
 }
 
-// HighLevel messages for refresh failures (reference §1.2).
-const (
-	msgInvalidGrant = "Invalid grant"
-	msgNotActive    = "Location is not active"
-)
+// msgInvalidGrant is HighLevel's message for a refused refresh token (reference §1.2).
+const msgInvalidGrant = "Invalid grant"
 
 // HighLevelRefresher refreshes HighLevel tokens with POST /oauth/token.
 func HighLevelRefresher(c *highlevel.Client) tokens.Refresher {
@@ -80,7 +77,7 @@ func refreshError(err error) error {
 		return err
 	}
 	switch {
-	case strings.Contains(api.Message, msgNotActive):
+	case highlevel.LocationNotActive(err):
 		return fmt.Errorf("%w: %w", tokens.ErrInactive, err)
 	case strings.Contains(api.Message, msgInvalidGrant):
 		return fmt.Errorf("%w: %w", tokens.ErrInvalidGrant, err)

@@ -48,19 +48,12 @@ func TestChaos(t *testing.T) {
 		name  string
 		fault func(ctx context.Context, t *testing.T)
 	}{
-		{"kill -9 a worker mid-install", func(ctx context.Context, t *testing.T) {
-			victim := s.workers[len(s.workers)-1]
-			victim.kill()
-			s.workers = s.workers[:len(s.workers)-1]
-			require.NoError(t, s.startWorker(ctx))
-		}},
+		{"kill -9 a worker mid-install", func(ctx context.Context, t *testing.T) { s.killWorker(ctx, t) }},
 		{"Temporal restarts mid-install", func(ctx context.Context, t *testing.T) {
 			if s.temporalDB() == "" {
 				t.Skip("the dev server is in memory (bench mode)")
 			}
-			require.NoError(t, s.dev.Stop())
-			time.Sleep(2 * time.Second) // an outage, not a blip
-			require.NoError(t, s.startTemporal(ctx, ""))
+			s.restartTemporal(ctx, t)
 		}},
 		{"API faults", nil}, // set before the install, cleared after
 	}
@@ -87,6 +80,24 @@ func TestChaos(t *testing.T) {
 		s.refreshStorm(ctx, t, 4, min(time.Duration(chaosScale())*10*time.Second, time.Minute), locs[:min(5, len(locs))])
 		s.audit(ctx, t, locs)
 	})
+}
+
+// killWorker kills the newest worker with SIGKILL and starts another in its place.
+func (s *stack) killWorker(ctx context.Context, t testing.TB, env ...string) {
+	t.Helper()
+	victim := s.workers[len(s.workers)-1]
+	victim.kill()
+	s.workers = s.workers[:len(s.workers)-1]
+	require.NoError(t, s.startWorker(ctx, env...))
+}
+
+// restartTemporal stops the dev server for two seconds (an outage, not a blip) and
+// starts it again on the same database.
+func (s *stack) restartTemporal(ctx context.Context, t testing.TB) {
+	t.Helper()
+	require.NoError(t, s.dev.Stop())
+	time.Sleep(2 * time.Second)
+	require.NoError(t, s.startTemporal(ctx, ""))
 }
 
 // bulkInstall installs the app at n new locations of the agency; the sandbox sends

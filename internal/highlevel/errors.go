@@ -2,6 +2,7 @@ package highlevel
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -137,3 +138,14 @@ func parseRateLimit(h http.Header) RateLimit {
 // maxRetryAfter caps what a server can make us wait, so a bogus header cannot park a
 // workflow for a day.
 const maxRetryAfter = 10 * time.Minute
+
+// MessageLocationNotActive is HighLevel's 400 for a location whose SaaS subscription is
+// incomplete, paused or cancelled, or that the agency paused (reference §1.2).
+const MessageLocationNotActive = "Location is not active"
+
+// LocationNotActive reports whether err is HighLevel's "Location is not active": a
+// state of the location that passes, not a refusal of the request.
+func LocationNotActive(err error) bool {
+	var api *APIError
+	return errors.As(err, &api) && api.StatusCode == http.StatusBadRequest && strings.Contains(api.Message, MessageLocationNotActive)
+}
