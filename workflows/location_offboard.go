@@ -18,7 +18,9 @@ import (
 func (o *owner) uninstall(ctx workflow.Context, ev LocationEvent) (result, error) {
 	switch {
 	case o.state.Phase == facts.PhaseUninstalled:
-		return outcome(facts.OutcomeSuperseded, fmt.Sprintf("already uninstalled at %s", stamp(o.state.UninstalledAt))), nil
+		prev := o.state.UninstalledAt
+		o.state.UninstalledAt = later(prev, ev.OccurredAt) // an install older than it is moot too
+		return outcome(facts.OutcomeSuperseded, fmt.Sprintf("already uninstalled at %s", stamp(prev))), nil
 	case ev.OccurredAt.Before(o.state.InstalledAt):
 		return outcome(facts.OutcomeSuperseded, fmt.Sprintf("older than the install of %s", stamp(o.state.InstalledAt))), nil
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -18,14 +19,25 @@ func (o *owner) install(ctx workflow.Context, ev LocationEvent) (result, error) 
 	switch {
 	case o.state.Phase == facts.PhaseUninstalled && !ev.OccurredAt.After(o.state.UninstalledAt):
 		return outcome(facts.OutcomeAfterUninstall, fmt.Sprintf("older than the uninstall of %s", stamp(o.state.UninstalledAt))), nil
-	case o.state.Phase == facts.PhaseActive && ev.hasSubscription():
-		// `starter onboard --subscription` on an onboarded location: the subscription
-		// is a change like any other.
-		return o.change(ctx, ev)
 	case o.state.Phase == facts.PhaseActive:
+		// Installed at that time too: an uninstall older than it (delivered late, after
+		// a re-install that found the location still onboarded) must not undo it.
+		o.state.InstalledAt = later(o.state.InstalledAt, ev.OccurredAt)
+		if ev.hasSubscription() {
+			// `starter onboard --subscription` on an onboarded location: the
+			// subscription is a change like any other.
+			return o.change(ctx, ev)
+		}
 		return outcome(facts.OutcomeApplied, "already onboarded"), nil
 	}
 	return o.onboard(ctx, ev)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // onboardStep is one step of an onboarding.

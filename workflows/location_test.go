@@ -435,3 +435,21 @@ func TestOwnerAppliesAChangeWhenTheTokenCannotBeMinted(t *testing.T) {
 	assert.Equal(t, "s1", mid.Subscription.SubscriptionID)
 	assert.Equal(t, []string{"update s1", "delete-token"}, e.log)
 }
+
+// A re-install that finds the location still onboarded (its uninstall delivered late)
+// is recorded as installed at its time: the late uninstall, older than it, does not
+// undo it (found by the interleaving audit).
+func TestOwnerLateUninstallDoesNotUndoANewerInstall(t *testing.T) {
+	e := newOwnerEnv(t)
+	e.loaded = activeFacts()
+	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	var mid workflows.LocationState
+	e.send(time.Second, install("reinstall", at(2*time.Hour)), uninstallAt("late-uninstall", at(time.Hour)))
+	e.query(time.Minute, &mid)
+	e.send(2*time.Minute, uninstallAt("u", at(3*time.Hour)))
+	_, err := e.run(workflows.LocationInput{})
+	require.NoError(t, err)
+	assert.Equal(t, "superseded", e.outcomes()["late-uninstall"])
+	assert.Equal(t, facts.PhaseActive, mid.Phase)
+	assert.Equal(t, []string{"delete-token"}, e.log, "only the newer uninstall deleted the token")
+}
