@@ -72,13 +72,15 @@ bench: $(TEMPORAL)
 	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_E2E_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./internal/e2e/
 
 ## chaos: the fault scenarios at full size (200 locations each, a minute of refresh
-## storm), three runs in a row; `make test` runs them scaled down.
+## storm), three runs in a row, then the interleaving audit at 200 locations with 5
+## seeds; `make test` runs both scaled down.
 chaos: $(TEMPORAL)
-	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
+	set -o pipefail; SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
+	set -o pipefail; SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=1 -timeout 90m -run '^TestInterleavingAudit$$' -v ./internal/e2e/ | grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|audit|replay with'
 
 ## histories: record replay fixtures from a real dev server into workflows/testdata.
 histories: $(TEMPORAL)
-	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_RECORD_HISTORIES=1 $(GO) test -count=1 -run TestRecordHistories ./internal/e2e/
+	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_RECORD_HISTORIES=1 $(GO) test -count=1 -timeout 30m -run TestRecordHistories ./internal/e2e/
 
 clean:
 	rm -rf $(BIN) build

@@ -41,7 +41,7 @@ var reconciler *activities.Reconciler
 // ReconcileWorkflowID names an agency's reconciliation (one at a time per agency).
 func ReconcileWorkflowID(companyID string) string { return "reconcile/" + companyID }
 
-// Reconcile finds what webhooks missed (DESIGN.md flow 4): installed locations
+// Reconcile finds what webhooks missed (docs/architecture.md): installed locations
 // without an onboarding get one; locations whose subscription in HighLevel differs
 // from the last one applied get a check signalled to their subscription workflow.
 func Reconcile(ctx workflow.Context, in ReconcileInput) (ReconcileTotals, error) {

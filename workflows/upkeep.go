@@ -37,7 +37,7 @@ func refreshTokenLifetime(kind string) time.Duration {
 	return 365*24*time.Hour - 24*time.Hour
 }
 
-// CredentialUpkeep (DESIGN.md flow 5) refreshes every credential whose refresh token
+// CredentialUpkeep (docs/architecture.md) refreshes every credential whose refresh token
 // would lapse before the next run and reports those that need a person to reconnect.
 func CredentialUpkeep(ctx workflow.Context, in UpkeepInput) (UpkeepReport, error) {
 	var list []activities.CredentialInfo

@@ -105,7 +105,7 @@ func (r *recorder) lifecycle(loc string) {
 	_, err = workflows.ResolveParked(r.ctx, r.s.temporal, loc, "bad2", true)
 	require.NoError(r.t, err)
 	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at.Add(time.Minute)})
-	r.event(loc, change("late", "sub_late", "", at.Add(2*time.Minute)))
+	r.event(loc, change("late", "sub_late", "", at.Add(30*time.Second)))
 	r.saveClosed("location_lifecycle", workflows.LocationWorkflowID(loc))
 }
 
@@ -161,22 +161,31 @@ func (r *recorder) reinstall(loc string) {
 	r.saveClosed("location_reinstall", workflows.LocationWorkflowID(loc))
 }
 
-// agency: an agency of three onboarded locations and one only holding a token,
-// offboarded two per run.
+// agency: an agency of two onboarded locations and one it only holds a token of,
+// offboarded one per run (so its first run continues as new).
 func (r *recorder) agency() {
-	other, err := r.s.admin.CreateAgency(r.ctx, highlevelsim.AgencySpec{Name: "Replay Agency", LocationCount: 1})
+	other, err := r.s.admin.CreateAgency(r.ctx, highlevelsim.AgencySpec{Name: "Replay Agency", LocationCount: 3})
 	require.NoError(r.t, err)
+	company := other.Agency.ID
+	r.s.connectAgency(r.ctx, r.t, company)
+	for _, l := range other.Locations[:2] {
+		res, err := workflows.ApplyLocationEvent(r.ctx, r.s.temporal, l.ID, company, workflows.LocationEvent{
+			EventID: "replay/install", Kind: workflows.EventInstall, Source: "replay fixture", OccurredAt: time.Now().UTC()})
+		require.NoError(r.t, err)
+		require.Equal(r.t, "applied", res.Outcome.Outcome, res.Outcome.Message)
+	}
 	store := r.s.openStore(r.t)
-	require.NoError(r.t, store.Put(r.ctx, tokens.KeyHighLevelLocation(other.Locations[0].ID), tokens.Token{
+	held := other.Locations[2].ID
+	require.NoError(r.t, store.Put(r.ctx, tokens.KeyHighLevelLocation(held), tokens.Token{
 		AccessToken: "replay-access", RefreshToken: "replay-refresh", Expiry: time.Now().Add(time.Hour),
-		Attrs: map[string]string{credentials.AttrCompanyID: other.Agency.ID, credentials.AttrLocationID: other.Locations[0].ID},
+		Attrs: map[string]string{credentials.AttrCompanyID: company, credentials.AttrLocationID: held},
 	}))
 	run, err := workflows.StartAgencyOffboarding(r.ctx, r.s.temporal, workflows.AgencyOffboardingInput{
-		CompanyID: other.Agency.ID, EventID: "replay/agency-uninstall", Source: "replay fixture", Batch: 1})
+		CompanyID: company, EventID: "replay/agency-uninstall", Source: "replay fixture", Batch: 1})
 	require.NoError(r.t, err)
 	first := run.GetRunID()
-	r.saveClosed("agency_offboarding_last", workflows.AgencyOffboardingWorkflowID(other.Agency.ID))
-	r.save("agency_offboarding_first", workflows.AgencyOffboardingWorkflowID(other.Agency.ID), first)
+	r.saveClosed("agency_offboarding_last", workflows.AgencyOffboardingWorkflowID(company))
+	r.save("agency_offboarding_first", workflows.AgencyOffboardingWorkflowID(company), first)
 }
 
 // schedules: one reconciliation of the stack's agency and one credential upkeep.
