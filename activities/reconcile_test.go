@@ -43,7 +43,9 @@ func (f *fakeOrchestrator) SignalInstall(_ context.Context, _, loc string, _ Own
 func (f *fakeOrchestrator) SignalCheck(_ context.Context, _, loc string, _ OwnerEvent) error {
 	return f.signal(&f.checks, loc)
 }
-func (f *fakeOrchestrator) SignalUninstall(context.Context, string, string, OwnerEvent) error { return nil }
+func (f *fakeOrchestrator) SignalUninstall(context.Context, string, string, OwnerEvent) error {
+	return nil
+}
 func (f *fakeOrchestrator) AdoptLegacy(context.Context, string) (LegacyState, error) {
 	return LegacyState{}, nil
 }
