@@ -16,7 +16,7 @@ func onboard(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	var in workflows.OnboardingInput
 	fs.StringVar(&in.LocationID, "location", "", "HighLevel location (sub-account) id (required)")
-	fs.StringVar(&in.CompanyID, "company", "", "HighLevel company (agency) id (default $HIGHLEVEL_COMPANY_ID)")
+	fs.StringVar(&in.CompanyID, "company", "", "HighLevel company (agency) id (default $HIGHLEVEL_COMPANY_ID, else the first of $HIGHLEVEL_COMPANY_IDS)")
 	fs.StringVar(&in.PlanID, "plan", "", "SaaS plan id to enable the location on")
 	fs.StringVar(&in.PriceID, "price", "", "Stripe price id of the plan (price_…)")
 	fs.StringVar(&in.SubscriptionID, "subscription", "", "Stripe subscription id to attach (sub_…)")
@@ -39,10 +39,10 @@ func onboard(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if in.CompanyID == "" {
-		in.CompanyID = cfg.CompanyID
+		in.CompanyID = cfg.DefaultCompany()
 	}
 	if in.CompanyID == "" {
-		return errors.New("onboard: no company: pass --company or set HIGHLEVEL_COMPANY_ID")
+		return errors.New("onboard: no company: pass --company or set HIGHLEVEL_COMPANY_ID or HIGHLEVEL_COMPANY_IDS")
 	}
 	in.Trigger = "operator command"
 

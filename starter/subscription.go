@@ -25,7 +25,7 @@ func subscriptionChanged(ctx context.Context, args []string, stdout, stderr io.W
 		check        bool
 	)
 	fs.StringVar(&loc, "location", "", "HighLevel location id (required)")
-	fs.StringVar(&company, "company", "", "HighLevel company id (default $HIGHLEVEL_COMPANY_ID)")
+	fs.StringVar(&company, "company", "", "HighLevel company id (default $HIGHLEVEL_COMPANY_ID, else the first of $HIGHLEVEL_COMPANY_IDS)")
 	fs.StringVar(&ev.SubscriptionID, "subscription", "", "Stripe subscription id (sub_…), required for a change")
 	fs.StringVar(&ev.CustomerID, "customer", "", "Stripe customer id (cus_…), required for a change")
 	fs.StringVar(&ev.PlanID, "plan", "", "SaaS plan id the subscription is on")
@@ -61,10 +61,10 @@ func subscriptionChanged(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	if company == "" {
-		company = cfg.CompanyID
+		company = cfg.DefaultCompany()
 	}
 	if company == "" {
-		return errors.New("subscription-changed: no company: pass --company or set HIGHLEVEL_COMPANY_ID")
+		return errors.New("subscription-changed: no company: pass --company or set HIGHLEVEL_COMPANY_ID or HIGHLEVEL_COMPANY_IDS")
 	}
 	c, err := dial(ctx, cfg)
 	if err != nil {

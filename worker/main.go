@@ -59,7 +59,8 @@ func run() error {
 
 	m := metrics.New(metrics.WithLogger(logger))
 	defer func() { _ = m.Close() }()
-	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey, tokens.WithLogger(logger),
+	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey.Key,
+		tokens.WithKeyID(cfg.Store.EncryptionKey.ID), tokens.WithOldKeys(cfg.Store.OldKeys()), tokens.WithLogger(logger),
 		tokens.WithRefreshObserver(func(kind tokens.Kind, outcome string) { m.TokenRefresh(string(kind), outcome) }))
 	if err != nil {
 		return fmt.Errorf("open token store: %w", err)
