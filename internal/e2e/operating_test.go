@@ -83,7 +83,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	status, body := get(ctx, t, s.starterURL+"/readyz")
+	status, body := get(ctx, t, s.operatorURL+"/readyz")
 	require.Equal(t, http.StatusOK, status, body)
 	var ready struct {
 		Status string            `json:"status"`
@@ -102,7 +102,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, run.Get(ctx, nil))
 
-	_, starterMetrics := get(ctx, t, s.starterURL+"/metrics")
+	_, starterMetrics := get(ctx, t, s.operatorURL+"/metrics")
 	assert.Contains(t, starterMetrics, `saasbridge_webhooks_rejected_total{reason="signature",source="highlevel"}`)
 	assert.Contains(t, starterMetrics, "temporal_request")
 
