@@ -89,7 +89,7 @@ func TestForeignCompanyEventStartsNothing(t *testing.T) {
 	resp, err := s.temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf("LocationId = '%s'", loc)})
 	require.NoError(t, err)
 	assert.Zero(t, resp.GetCount(), "no workflow for the foreign location")
-	_, err = s.temporal.DescribeWorkflowExecution(ctx, workflows.OnboardingWorkflowID(loc), "")
+	_, err = s.temporal.DescribeWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "")
 	assert.Error(t, err, "no onboarding")
 	_, metrics := get(ctx, t, s.operatorURL+"/metrics")
 	assert.Contains(t, metrics, `saasbridge_webhooks_accepted_total{outcome="foreign",source="highlevel"}`)
