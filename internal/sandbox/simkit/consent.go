@@ -28,6 +28,16 @@ type ConsentRequest struct {
 // require it to prove the client sends it.
 var pkceValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
+// WithPKCE adds an S256 challenge to authorization parameters (none when
+// challenge is empty), for admin clients that play the user.
+func WithPKCE(v url.Values, challenge string) url.Values {
+	if challenge != "" {
+		v.Set("code_challenge", challenge)
+		v.Set("code_challenge_method", "S256")
+	}
+	return v
+}
+
 // VerifyPKCE checks a code exchange's code_verifier against the challenge the
 // authorization request carried. No challenge, nothing to check (a verifier
 // sent anyway is ignored, as servers without PKCE do).
