@@ -141,7 +141,7 @@ pids+=($!)
 echo ">> starter (logs: .dev/starter.log)"
 "$bin/starter" serve >"$dev/starter.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:$STARTER_PORT/healthz" "starter"
+wait_for "http://127.0.0.1:$OPERATOR_PORT/healthz" "starter"
 
 # As an operator would: the start page on the operator listener, then the public begin
 # and callback pages.

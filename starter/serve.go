@@ -28,11 +28,10 @@ import (
 // serve runs the starter's two listeners (docs/security.md):
 //
 //   - public (STARTER_LISTEN_ADDR), what the internet must reach: HighLevel's webhooks,
-//     the billing events, the OAuth begin and callback pages, and /healthz for a load
-//     balancer;
+//     the billing events, the OAuth begin and callback pages, nothing else;
 //   - operator (STARTER_OPERATOR_ADDR, loopback by default): the codec server, /metrics,
-//     /readyz and the connect start pages. Bound beyond loopback it needs operator
-//     authentication, or the starter refuses to start.
+//     /healthz, /readyz and the connect start pages. Bound beyond loopback it needs
+//     operator authentication, or the starter refuses to start.
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -146,7 +145,7 @@ func buildHandlers(cfg config.Starter, d deps, logger *zap.Logger) (public, oper
 	probes := health.Handler(map[string]health.Check{
 		"temporal": health.TemporalCheck(d.temporal), "token_store": health.PingCheck(d.store),
 	}, 3*time.Second)
-	return publicMux(gw, conns, probes), operatorMux(cfg, d, conns, probes, logger), nil
+	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, logger), nil
 }
 
 // buildGateway builds the webhook gateway.
@@ -173,13 +172,12 @@ func buildGateway(cfg config.Starter, d deps, logger *zap.Logger) (*gateway, err
 }
 
 // publicMux is everything the internet may reach; anything else is 404.
-func publicMux(gw *gateway, conns []*connector, probes http.Handler) http.Handler {
+func publicMux(gw *gateway, conns []*connector) http.Handler {
 	mux := http.NewServeMux()
 	gw.routes(mux)
 	for _, c := range conns {
 		c.publicRoutes(mux)
 	}
-	mux.Handle("GET /healthz", probes) // liveness only: checks nothing, costs nothing
 	return mux
 }
 

@@ -59,7 +59,7 @@ func newSurface(t *testing.T, cfg config.Starter) *surface {
 		t.Cleanup(srv.Close)
 		return srv
 	}
-	s.public = start(publicMux(s.gw.gw, conns, probes))
+	s.public = start(publicMux(s.gw.gw, conns))
 	s.operator = start(operatorMux(cfg, d, conns, probes, zap.NewNop()))
 	return s
 }
@@ -236,7 +236,7 @@ func TestPublicSurfaceBadInput(t *testing.T) {
 // one, whatever the credentials.
 func TestOperatorRoutesAreNotPublic(t *testing.T) {
 	s := newSurface(t, config.Starter{CodecTokens: [][]byte{[]byte(codecToken)}})
-	for _, path := range []string{"/codec/decode", "/codec/encode", "/codec/" + codecToken + "/decode", "/metrics", "/readyz",
+	for _, path := range []string{"/codec/decode", "/codec/encode", "/codec/" + codecToken + "/decode", "/metrics", "/readyz", "/healthz",
 		"/oauth/highlevel/start", "/oauth/actionstep/start", "/"} {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			req := request(t, method, s.public.URL+path, []byte(`{"payloads":[]}`), http.Header{"Authorization": {"Bearer " + codecToken}})
@@ -246,8 +246,8 @@ func TestOperatorRoutesAreNotPublic(t *testing.T) {
 			assert.Equal(t, http.StatusNotFound, resp.StatusCode, "%s %s", method, path)
 		}
 	}
-	status, _ := get(t, http.DefaultClient, s.public.URL+"/healthz")
-	assert.Equal(t, http.StatusOK, status, "liveness for a load balancer")
+	status, _ := get(t, http.DefaultClient, s.operator.URL+"/healthz")
+	assert.Equal(t, http.StatusOK, status, "liveness is on the operator listener")
 }
 
 // TestOperatorListenerAuthentication: the codec server is closed to anyone without its

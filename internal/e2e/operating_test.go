@@ -91,7 +91,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &ready))
 	assert.Equal(t, map[string]string{"temporal": "ok", "token_store": "ok"}, ready.Checks)
-	status, _ = get(ctx, t, s.starterURL+"/healthz")
+	status, _ = get(ctx, t, s.operatorURL+"/healthz")
 	assert.Equal(t, http.StatusOK, status)
 
 	// Some traffic of each kind.

@@ -132,14 +132,14 @@ func TestForgedCallbackCallsNobody(t *testing.T) {
 	assert.Equal(t, asBefore.Count("POST /api/oauth/token", 0), asAfter.Count("POST /api/oauth/token", 0), "no Actionstep token call")
 }
 
-// TestOperatorPagesAreNotPublic: the connect start pages, metrics and readiness answer on
+// TestOperatorPagesAreNotPublic: the connect start pages, metrics and the probes answer on
 // the operator listener only.
 func TestOperatorPagesAreNotPublic(t *testing.T) {
 	s := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, path := range []string{"/oauth/highlevel/start", "/oauth/actionstep/start", "/metrics", "/readyz"} {
+	for _, path := range []string{"/oauth/highlevel/start", "/oauth/actionstep/start", "/metrics", "/readyz", "/healthz"} {
 		status, _ := get(ctx, t, s.starterURL+path)
 		assert.Equal(t, http.StatusNotFound, status, "public %s", path)
 		resp, err := noRedirect.Get(s.operatorURL + path)
