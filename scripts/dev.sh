@@ -8,12 +8,13 @@
 #   scripts/dev.sh            start everything; Ctrl-C stops everything
 #   scripts/dev.sh onboard ID onboard a location against the running stack
 #
-# DEV_DIR and BIN_DIR move .dev/ and bin/ (the end-to-end test of this script uses them).
+# SAASBRIDGE_DEV_DIR and SAASBRIDGE_BIN_DIR move .dev/ and bin/ (the end-to-end tests of
+# this script use them).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-dev=${DEV_DIR:-$root/.dev}
-bin=${BIN_DIR:-$root/bin}
+dev="${SAASBRIDGE_DEV_DIR:-$root/.dev}"
+bin="${SAASBRIDGE_BIN_DIR:-$root/bin}"
 
 # Everything this script and the programs it starts create (credentials, databases,
 # logs, the cookie jar) is for the owner only; files a previous version left readable

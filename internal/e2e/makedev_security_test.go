@@ -16,13 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMakeDev runs scripts/dev.sh, what `make dev` runs, twice over the same .dev
+// TestMakeDevLocksTheDoors runs scripts/dev.sh, what `make dev` runs, twice over the same .dev
 // directory (a newcomer's second start), on free ports and with the programs this test
 // run built. Each time: every file it and the programs create is readable by the owner
 // only; the demo agency and organisation connect through the operator listener; the
 // Web UI's codec endpoint is the operator listener's, with the token, and works; the
 // public listener has no codec.
-func TestMakeDev(t *testing.T) {
+func TestMakeDevLocksTheDoors(t *testing.T) {
 	s := need(t)
 	if benchMode {
 		t.Skip("not a benchmark")
@@ -40,7 +40,7 @@ func TestMakeDev(t *testing.T) {
 			require.NoError(t, err)
 			ports[name] = p
 		}
-		env := []string{"DEV_DIR=" + devDir, "BIN_DIR=" + binDir, "DEMO_LOCATIONS=2"}
+		env := []string{"SAASBRIDGE_DEV_DIR=" + devDir, "SAASBRIDGE_BIN_DIR=" + binDir, "DEMO_LOCATIONS=2"}
 		for k, v := range ports {
 			env = append(env, k+"="+v)
 		}
