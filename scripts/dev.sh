@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
 # Runs saasbridge locally on loopback: a real Temporal dev server with its Web UI, the
-# HighLevel sandbox seeded with a demo agency, the worker and the starter. It needs no
-# settings: local credentials and keys are generated once into .dev/ (git-ignored).
+# HighLevel and Actionstep sandboxes seeded with a demo agency and organisation, the
+# worker and the starter. It needs no settings: local credentials and keys are
+# generated once into .dev/ (git-ignored), readable by you only, like the databases and
+# logs next to them.
 #
 #   scripts/dev.sh            start everything; Ctrl-C stops everything
 #   scripts/dev.sh onboard ID onboard a location against the running stack
+#
+# SAASBRIDGE_DEV_DIR and SAASBRIDGE_BIN_DIR move .dev/ and bin/ (the end-to-end tests of
+# this script use them).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-dev="$root/.dev"
-bin="$root/bin"
+dev="${SAASBRIDGE_DEV_DIR:-$root/.dev}"
+bin="${SAASBRIDGE_BIN_DIR:-$root/bin}"
+
+# Everything this script and the programs it starts create (credentials, databases,
+# logs, the cookie jar) is for the owner only; files a previous version left readable
+# are tightened.
+umask 077
 mkdir -p "$dev"
+chmod 700 "$dev"
+find "$dev" -maxdepth 1 -type f -exec chmod 600 {} +
 
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 SANDBOX_PORT=${SANDBOX_PORT:-8081}
 ACTIONSTEP_PORT=${ACTIONSTEP_PORT:-8082}
 STARTER_PORT=${STARTER_PORT:-8080}
+OPERATOR_PORT=${OPERATOR_PORT:-8090}
 DEMO_LOCATIONS=${DEMO_LOCATIONS:-25}
 
 rand_alnum() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
@@ -24,7 +37,6 @@ rand_hex() { LC_ALL=C tr -dc 'a-f0-9' </dev/urandom | head -c "$1"; }
 
 # Local credentials, generated once (each missing one added) so a restart keeps the
 # token store usable.
-umask 077
 touch "$dev/env"
 ensure() { grep -q "^$1=" "$dev/env" || echo "$1=$2" >>"$dev/env"; }
 ensure HIGHLEVEL_CLIENT_ID "$(rand_hex 24)-$(LC_ALL=C tr -dc 'a-z0-9' </dev/urandom | head -c 8)"
@@ -36,7 +48,7 @@ ensure ACTIONSTEP_CLIENT_ID "saasbridge-$(rand_hex 8)"
 ensure ACTIONSTEP_CLIENT_SECRET "$(rand_alnum 32)"
 ensure ACTIONSTEP_ORG_KEY demolaw
 ensure PAYLOAD_ENCRYPTION_KEYS "dev1:$(head -c 32 /dev/urandom | base64)"
-umask 022
+ensure CODEC_AUTH_TOKEN "$(rand_alnum 40)"
 set -a
 # shellcheck disable=SC1091
 . "$dev/env"
@@ -47,6 +59,10 @@ TEMPORAL_NAMESPACE=default
 STORE_DSN=$dev/tokens.db
 STARTER_LISTEN_ADDR=127.0.0.1:$STARTER_PORT
 STARTER_PUBLIC_URL=http://127.0.0.1:$STARTER_PORT
+STARTER_OPERATOR_ADDR=127.0.0.1:$OPERATOR_PORT
+# The simulators require PKCE (SANDBOX_REQUIRE_PKCE below), so every connect proves it.
+HIGHLEVEL_OAUTH_PKCE=on
+ACTIONSTEP_OAUTH_PKCE=on
 ACTIONSTEP_AUTH_URL=http://127.0.0.1:$ACTIONSTEP_PORT/api/oauth/authorize
 ACTIONSTEP_TOKEN_URL=http://127.0.0.1:$ACTIONSTEP_PORT/api/oauth/token
 LOG_FORMAT=console
@@ -92,16 +108,19 @@ wait_for() { # url what
 sa_args=()
 for sa in $("$bin/starter" search-attributes); do sa_args+=(--search-attribute "$sa"); done
 
+# The Web UI decodes payloads through the starter's operator listener. The dev server's
+# UI signs nobody in, so it cannot send a token: the codec endpoint carries it in its
+# path.
 echo ">> Temporal dev server (logs: .dev/temporal.log)"
 "$bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
   --db-filename "$dev/temporal.db" --log-level warn "${sa_args[@]}" \
-  --ui-codec-endpoint "http://127.0.0.1:$STARTER_PORT/codec" >"$dev/temporal.log" 2>&1 &
+  --ui-codec-endpoint "http://127.0.0.1:$OPERATOR_PORT/codec/$CODEC_AUTH_TOKEN" >"$dev/temporal.log" 2>&1 &
 pids+=($!)
 
 echo ">> HighLevel sandbox (logs: .dev/sandbox.log)"
 SANDBOX_ADDR=127.0.0.1:$SANDBOX_PORT \
 SANDBOX_HIGHLEVEL_CLIENT_ID=$HIGHLEVEL_CLIENT_ID SANDBOX_HIGHLEVEL_CLIENT_SECRET=$HIGHLEVEL_CLIENT_SECRET \
-SANDBOX_AUTO_CONSENT=true SANDBOX_SEED_AGENCY_ID=$HIGHLEVEL_COMPANY_ID SANDBOX_SEED_LOCATIONS=$DEMO_LOCATIONS \
+SANDBOX_AUTO_CONSENT=true SANDBOX_REQUIRE_PKCE=true SANDBOX_SEED_AGENCY_ID=$HIGHLEVEL_COMPANY_ID SANDBOX_SEED_LOCATIONS=$DEMO_LOCATIONS \
 SANDBOX_WEBHOOK_URL=http://127.0.0.1:$STARTER_PORT/webhooks/highlevel SANDBOX_WEBHOOK_RETRY_INTERVAL=30s SANDBOX_WEBHOOK_RSA_BITS=2048 \
 SANDBOX_ACTIONSTEP_ADDR=127.0.0.1:$ACTIONSTEP_PORT SANDBOX_ACTIONSTEP_CLIENT_ID=$ACTIONSTEP_CLIENT_ID \
 SANDBOX_ACTIONSTEP_CLIENT_SECRET=$ACTIONSTEP_CLIENT_SECRET SANDBOX_ACTIONSTEP_SEED_ORG=$ACTIONSTEP_ORG_KEY \
@@ -123,11 +142,13 @@ pids+=($!)
 echo ">> starter (logs: .dev/starter.log)"
 "$bin/starter" serve >"$dev/starter.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:$STARTER_PORT/healthz" "starter"
+wait_for "http://127.0.0.1:$OPERATOR_PORT/healthz" "starter"
 
+# As an operator would: the start page on the operator listener, then the public begin
+# and callback pages.
 echo ">> connecting the demo agency and the demo Actionstep organisation through their OAuth flows"
 for provider in highlevel actionstep; do
-  curl -fsS -L -c "$dev/cookies" -b "$dev/cookies" -o /dev/null "http://127.0.0.1:$STARTER_PORT/oauth/$provider/start"
+  curl -fsS -L -c "$dev/cookies" -b "$dev/cookies" -o /dev/null "http://127.0.0.1:$OPERATOR_PORT/oauth/$provider/start"
 done
 rm -f "$dev/cookies"
 
@@ -138,8 +159,9 @@ first=$(curl -fsS "http://127.0.0.1:$SANDBOX_PORT/_sandbox/state" | grep -o '"id
 cat <<MSG
 
   saasbridge is running.
-    Temporal Web UI   http://127.0.0.1:$TEMPORAL_UI_PORT
-    starter           http://127.0.0.1:$STARTER_PORT   (connect: /oauth/highlevel/start; /metrics, /readyz)
+    Temporal Web UI   http://127.0.0.1:$TEMPORAL_UI_PORT   (payloads decoded by the starter's codec server)
+    starter, public   http://127.0.0.1:$STARTER_PORT   (webhooks, billing events, OAuth callbacks)
+    starter, operator http://127.0.0.1:$OPERATOR_PORT   (connect: /oauth/highlevel/start, /oauth/actionstep/start; /metrics, /readyz, /codec)
     worker probes     http://$WORKER_HTTP_ADDR   (/metrics, /readyz)
     HighLevel sandbox http://127.0.0.1:$SANDBOX_PORT   (state: /_sandbox/state)
     Actionstep sandbox http://127.0.0.1:$ACTIONSTEP_PORT  (state: /_sandbox/orgs/$ACTIONSTEP_ORG_KEY)
@@ -149,7 +171,11 @@ cat <<MSG
   Or let the sandbox send HighLevel's webhooks (signed, to the starter):
     curl -X POST localhost:$SANDBOX_PORT/_sandbox/webhooks/bulk-install -d '{"companyId":"$HIGHLEVEL_COMPANY_ID","count":5}'
 
-  Logs are in .dev/. Ctrl-C stops everything.
+  Decode a history with the CLI:
+    bin/temporal workflow show -w <id> --codec-endpoint http://127.0.0.1:$OPERATOR_PORT/codec --codec-auth "Bearer \$CODEC_AUTH_TOKEN"
+  (the token is in $dev/env).
+
+  Logs are in $dev. Ctrl-C stops everything.
 MSG
 wait -n "${pids[@]}" || true
 echo "!! a process exited; see .dev/*.log" >&2

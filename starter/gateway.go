@@ -34,6 +34,7 @@ type gateway struct {
 	temporal        client.Client
 	verifier        *highlevel.WebhookVerifier
 	appID           string
+	companies       allowlist // the agencies served; see foreign
 	billingSecrets  [][]byte
 	billingMaxAge   time.Duration
 	maxBody         int64
@@ -84,11 +85,12 @@ func writeJSON(w http.ResponseWriter, status int, r reply) {
 	_ = json.NewEncoder(w).Encode(r)
 }
 
-// readBody enforces the content type and the size limit; on failure it has answered.
+// readBody enforces the content type (exactly one) and the size limit; on failure it
+// has answered.
 func (g *gateway) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
 	g.metrics.WebhookReceived(source)
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
+	if err != nil || mt != "application/json" || len(r.Header.Values("Content-Type")) != 1 {
 		g.reject(w, http.StatusUnsupportedMediaType, source, metrics.ReasonContentType, errors.New("Content-Type must be application/json"))
 		return nil, false
 	}
@@ -117,18 +119,8 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	scheme, err := g.verifier.Verify(r.Header, body)
-	if err != nil {
-		g.reject(w, http.StatusUnauthorized, sourceHighLevel, metrics.ReasonSignature, err)
-		return
-	}
-	ev, err := highlevel.ParseWebhook(body)
-	if err != nil {
-		g.reject(w, http.StatusBadRequest, sourceHighLevel, metrics.ReasonMalformed, err)
-		return
-	}
-	if err := g.verifier.CheckFresh(ev); err != nil {
-		g.reject(w, http.StatusUnauthorized, sourceHighLevel, metrics.ReasonStale, err)
+	ev, scheme, ok := g.verifiedHighLevel(w, r, body)
+	if !ok {
 		return
 	}
 	log := g.logger.With(zap.String("type", ev.Type), zap.String("webhookId", ev.WebhookID),
@@ -136,6 +128,10 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 	if ev.AppID != "" && ev.AppID != g.appID {
 		log.Info("webhook for another app ignored", zap.String("appId", ev.AppID))
 		g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeIgnored, "")
+		return
+	}
+	if g.foreign(ev, log) {
+		g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeForeign, "")
 		return
 	}
 	key := webhookEventID(ev, body)
@@ -164,6 +160,32 @@ func (g *gateway) highLevel(w http.ResponseWriter, r *http.Request) {
 	g.seen.Add(key)
 	log.Info("webhook accepted", zap.String("workflowId", workflowID))
 	g.accept(w, http.StatusOK, sourceHighLevel, metrics.WebhookOutcomeAccepted, workflowID)
+}
+
+// verifiedHighLevel checks the signature, the envelope and the replay window; on
+// failure it has answered.
+func (g *gateway) verifiedHighLevel(w http.ResponseWriter, r *http.Request, body []byte) (highlevel.WebhookEvent, highlevel.Scheme, bool) {
+	scheme, err := g.verifier.Verify(r.Header, body)
+	if err != nil {
+		g.reject(w, http.StatusUnauthorized, sourceHighLevel, metrics.ReasonSignature, err)
+		return highlevel.WebhookEvent{}, "", false
+	}
+	g.metrics.WebhookVerified(sourceHighLevel, string(scheme))
+	ev, err := highlevel.ParseWebhook(body)
+	if err != nil {
+		g.reject(w, http.StatusBadRequest, sourceHighLevel, metrics.ReasonMalformed, err)
+		return highlevel.WebhookEvent{}, "", false
+	}
+	err = g.verifier.CheckFresh(ev)
+	switch {
+	case errors.Is(err, highlevel.ErrTimestampMissing):
+		g.reject(w, http.StatusBadRequest, sourceHighLevel, metrics.ReasonTimestampMissing, err)
+		return highlevel.WebhookEvent{}, "", false
+	case err != nil:
+		g.reject(w, http.StatusUnauthorized, sourceHighLevel, metrics.ReasonStale, err)
+		return highlevel.WebhookEvent{}, "", false
+	}
+	return ev, scheme, true
 }
 
 var errNotRouted = errors.New("event type not routed")
@@ -228,7 +250,7 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := billing.Verify(g.billingSecrets, r.Header.Get(billing.SignatureHeader), body, g.now(), g.billingMaxAge); err != nil {
+	if err := g.verifyBilling(r.Header, body); err != nil {
 		reason := metrics.ReasonSignature
 		if errors.Is(err, billing.ErrStale) {
 			reason = metrics.ReasonStale
@@ -279,6 +301,18 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 	g.seen.Add(key)
 	log.Info("billing event accepted", zap.String("workflowId", run.GetID()))
 	g.accept(w, http.StatusAccepted, sourceBilling, metrics.WebhookOutcomeAccepted, run.GetID())
+}
+
+// verifyBilling checks the one signature header of a billing event.
+func (g *gateway) verifyBilling(h http.Header, body []byte) error {
+	if n := len(h.Values(billing.SignatureHeader)); n > 1 {
+		return fmt.Errorf("%d %s headers; send one", n, billing.SignatureHeader)
+	}
+	if err := billing.Verify(g.billingSecrets, h.Get(billing.SignatureHeader), body, g.now(), g.billingMaxAge); err != nil {
+		return err
+	}
+	g.metrics.WebhookVerified(sourceBilling, "hmac-sha256")
+	return nil
 }
 
 // unavailable answers a billing event that could not be handed to Temporal.

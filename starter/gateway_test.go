@@ -62,7 +62,8 @@ func newGateway(t *testing.T) *gwFixture {
 	tc := mocks.NewClient(t)
 	f := &gwFixture{tc: tc, edKey: edPriv, rsaKey: rsaKey}
 	f.gw = &gateway{
-		temporal: tc, verifier: v, appID: gwApp, billingSecrets: [][]byte{billingSecret}, billingMaxAge: 5 * time.Minute,
+		temporal: tc, verifier: v, appID: gwApp, companies: newAllowlist([]string{gwCompany}),
+		billingSecrets: [][]byte{billingSecret}, billingMaxAge: 5 * time.Minute,
 		maxBody: 4096, temporalTimeout: time.Second, seen: newSeenCache(time.Hour, 100), logger: zap.NewNop(),
 		now: func() time.Time { return gwNow },
 		companyOf: func(_ context.Context, loc string) (string, error) {

@@ -1,8 +1,9 @@
-// Command starter turns the outside world into workflow starts: it serves the OAuth
-// "connect" flow (and, as they land, webhooks), and offers operator commands.
+// Command starter turns the outside world into workflow starts: it serves webhooks,
+// billing events and the OAuth "connect" flow, and offers operator commands.
 //
-//	starter serve                                  HTTP server
+//	starter serve                                  HTTP server (public and operator listeners)
 //	starter onboard --location ID [--plan ID] ...  start (or join) one onboarding
+//	starter store reencrypt                        re-seal stored tokens with the current key
 package main
 
 import (
@@ -23,7 +24,8 @@ import (
 const usage = `usage: starter <command> [flags]
 
 commands:
-  serve     serve the OAuth connect flow and health checks over HTTP
+  serve     serve webhooks, billing events and the OAuth callbacks (public listener),
+            and the codec server, metrics, readiness and connect pages (operator listener)
   onboard   send an install to a location's owner (onboards it unless it is)
   subscription-changed
             send a subscription change (or a check) to a location's owner
@@ -35,6 +37,9 @@ commands:
             print the custom search attributes (Name=Type) a namespace needs
   schedules apply
             create or update the reconciliation and credential-upkeep schedules
+  store reencrypt
+            re-seal every stored token sealed with an old key (STORE_ENCRYPTION_OLD_KEYS)
+            with the current one (STORE_ENCRYPTION_KEY)
 
 Run "starter <command> -h" for a command's flags. Settings come from the environment
 (see .env.example).
@@ -76,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return events(ctx, args[1:], stdout, stderr)
 	case "owners":
 		return ownersCmd(ctx, args[1:], stdout, stderr)
+	case "store":
+		return store(ctx, args[1:], stdout, stderr)
 	case "search-attributes":
 		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes())) {
 			fmt.Fprintf(stdout, "%s=%s\n", name, workflows.SearchAttributes()[name])

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,7 +23,7 @@ func onboard(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var loc, company string
 	ev := workflows.LocationEvent{Kind: workflows.EventInstall, Source: "operator command"}
 	fs.StringVar(&loc, "location", "", "HighLevel location (sub-account) id (required)")
-	fs.StringVar(&company, "company", "", "HighLevel company (agency) id (default $HIGHLEVEL_COMPANY_ID)")
+	fs.StringVar(&company, "company", "", "HighLevel company (agency) id (default $HIGHLEVEL_COMPANY_ID, else the first of $HIGHLEVEL_COMPANY_IDS)")
 	fs.StringVar(&ev.PlanID, "plan", "", "SaaS plan id to enable the location on")
 	fs.StringVar(&ev.PriceID, "price", "", "Stripe price id of the plan (price_…)")
 	fs.StringVar(&ev.SubscriptionID, "subscription", "", "Stripe subscription id to attach (sub_…)")
@@ -58,8 +59,8 @@ func sendEvent(ctx context.Context, loc, company string, ev workflows.LocationEv
 	if err != nil {
 		return err
 	}
-	if company = cmpOr(company, cfg.CompanyID); company == "" {
-		return errors.New("no company: pass --company or set HIGHLEVEL_COMPANY_ID")
+	if company = cmp.Or(company, cfg.DefaultCompany()); company == "" {
+		return errors.New("no company: pass --company or set HIGHLEVEL_COMPANY_ID or HIGHLEVEL_COMPANY_IDS")
 	}
 	c, err := dial(ctx, cfg)
 	if err != nil {
@@ -101,13 +102,6 @@ func orNone(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func newOperatorEventID() string {

@@ -7,10 +7,10 @@ import (
 )
 
 // seenCache remembers recently accepted event ids so a redelivery is acknowledged
-// without a second start or signal. HighLevel redelivers for up to ~70 minutes, so
-// entries live for two hours. It is per process and lost on restart: the workflows are
-// idempotent on their own (one onboarding per location, event-id dedupe in the
-// subscription entity); this only spares them the work.
+// without a second start or signal. It is per process and lost on restart: the
+// workflows are idempotent on their own (one onboarding per location, event-id dedupe
+// in the subscription entity); this only spares them the work. Entries live for
+// dedupeTTL.
 type seenCache struct {
 	mu    sync.Mutex
 	ttl   time.Duration
@@ -23,6 +23,14 @@ type seenCache struct {
 type seenEntry struct {
 	key string
 	at  time.Time
+}
+
+// dedupeTTL is how long an accepted event id must be remembered: as long as the same
+// signed event can still pass the replay window. An event dated maxAge in the future is
+// accepted, and stays fresh until maxAge after its date, so 2×maxAge after it was first
+// accepted; the longer of the webhook and billing windows covers both sources.
+func dedupeTTL(webhookMaxAge, billingMaxAge time.Duration) time.Duration {
+	return 2 * max(webhookMaxAge, billingMaxAge)
 }
 
 func newSeenCache(ttl time.Duration, max int) *seenCache {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
@@ -19,11 +20,19 @@ import (
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/metrics"
+	"github.com/saasbridge/saasbridge/internal/operatorauth"
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
+// serve runs the starter's two listeners (docs/security.md):
+//
+//   - public (STARTER_LISTEN_ADDR), what the internet must reach: HighLevel's webhooks,
+//     the billing events, the OAuth begin and callback pages, nothing else;
+//   - operator (STARTER_OPERATOR_ADDR, loopback by default): the codec server, /metrics,
+//     /healthz, /readyz and the connect start pages. Bound beyond loopback it needs
+//     operator authentication, or the starter refuses to start.
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -37,111 +46,248 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.Companies()) == 0 {
+		return errors.New("HIGHLEVEL_COMPANY_IDS (or HIGHLEVEL_COMPANY_ID) must name the agencies saasbridge serves: only they may connect, and webhooks of other companies start nothing")
+	}
 	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = logger.Sync() }()
 
-	m := metrics.New(metrics.WithLogger(logger))
-	defer func() { _ = m.Close() }()
-	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey, tokens.WithLogger(logger),
-		tokens.WithRefreshObserver(func(kind tokens.Kind, outcome string) { m.TokenRefresh(string(kind), outcome) }))
-	if err != nil {
-		return fmt.Errorf("open token store: %w", err)
-	}
-	defer store.Close()
-	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
-		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}), highlevel.WithObserver(m.HighLevelObserver()))
+	d, closeDeps, err := openDeps(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-
-	keys, err := payloadcodec.ParseKeys(cfg.Payloads.Keys, cfg.Payloads.KeyID)
+	defer closeDeps()
+	public, operator, err := buildHandlers(cfg, d, logger)
 	if err != nil {
-		return fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
+		return err
+	}
+	return runListeners(ctx, cfg, public, operator, logger)
+}
+
+// deps are what the handlers share.
+type deps struct {
+	metrics  *metrics.Metrics
+	store    *tokens.Store
+	temporal client.Client
+	keys     payloadcodec.Keys
+}
+
+// openDeps opens the metrics registry, the token store and the (lazy) Temporal client;
+// the returned func closes them.
+func openDeps(ctx context.Context, cfg config.Starter, logger *zap.Logger) (deps, func(), error) {
+	d := deps{metrics: metrics.New(metrics.WithLogger(logger))}
+	closers := []func(){func() { _ = d.metrics.Close() }}
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	var err error
+	d.store, err = openStore(ctx, cfg.Store, logger,
+		tokens.WithRefreshObserver(func(kind tokens.Kind, outcome string) { d.metrics.TokenRefresh(string(kind), outcome) }))
+	if err != nil {
+		closeAll()
+		return deps{}, nil, err
+	}
+	closers = append(closers, func() { _ = d.store.Close() })
+	if d.keys, err = payloadcodec.ParseKeys(cfg.Payloads.Keys, cfg.Payloads.KeyID); err != nil {
+		closeAll()
+		return deps{}, nil, fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
 	}
 	// Lazy: the server comes up, and answers webhooks with 429, even while Temporal is down.
-	tc, err := temporalclient.Lazy(cfg.Temporal, logger, temporalclient.Deps{
-		DataConverter: payloadcodec.DataConverter(keys), Metrics: m.TemporalHandler(),
+	d.temporal, err = temporalclient.Lazy(cfg.Temporal, logger, temporalclient.Deps{
+		DataConverter: payloadcodec.DataConverter(d.keys), Metrics: d.metrics.TemporalHandler(),
 	})
 	if err != nil {
-		return err
+		closeAll()
+		return deps{}, nil, err
 	}
-	defer tc.Close()
-	verifier, err := highlevel.NewWebhookVerifier(cfg.WebhookEd25519Keys, cfg.WebhookRSAKeys, cfg.WebhookMaxAge, time.Now)
-	if err != nil {
-		return fmt.Errorf("webhook keys (HIGHLEVEL_WEBHOOK_*_PUBLIC_KEYS): %w", err)
-	}
+	closers = append(closers, d.temporal.Close)
+	return d, closeAll, nil
+}
 
-	mux := http.NewServeMux()
-	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
-		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(m.ActionstepObserver()))
+// openStore opens the token store with its key ring.
+func openStore(ctx context.Context, s config.Store, logger *zap.Logger, opts ...tokens.Option) (*tokens.Store, error) {
+	opts = append([]tokens.Option{tokens.WithKeyID(s.EncryptionKey.ID), tokens.WithOldKeys(s.OldKeys()), tokens.WithLogger(logger)}, opts...)
+	store, err := tokens.Open(ctx, s.DSN, s.EncryptionKey.Key, opts...)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("open token store: %w", err)
 	}
-	newHighLevelConnect(cfg, hl, store, logger).routes(mux)
-	newActionstepConnect(cfg, asc, store, logger).routes(mux)
-	gw := &gateway{
-		temporal: tc, verifier: verifier, appID: cfg.HighLevel.AppID(),
-		billingSecrets: cfg.BillingSecrets, billingMaxAge: cfg.BillingMaxAge,
-		maxBody: cfg.WebhookMaxBodyBytes, temporalTimeout: cfg.TemporalCallTimeout,
-		companyOf: companyFromStore(facts.New(store.DB()), store, cfg.CompanyID),
-		seen:      newSeenCache(2*time.Hour, 1_000_000),
-		logger:    logger.Named("gateway"), now: time.Now, metrics: m,
+	return store, nil
+}
+
+// buildHandlers builds what each listener serves.
+func buildHandlers(cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
+	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
+		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}), highlevel.WithObserver(d.metrics.HighLevelObserver()))
+	if err != nil {
+		return nil, nil, err
 	}
-	gw.routes(mux)
-	// The codec server lets the Web UI (and the CLI) show decrypted payloads.
-	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(keys, payloadcodec.HandlerOptions{
-		AllowedOrigins: cfg.CodecOrigins, BearerToken: cfg.CodecAuthToken,
-	})))
-	mux.Handle("GET /metrics", m.Handler())
+	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(d.metrics.ActionstepObserver()))
+	if err != nil {
+		return nil, nil, err
+	}
+	flows, err := newFlowSigner(cfg.Store.EncryptionKey.Key, time.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	gw, err := buildGateway(cfg, d, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	conns := []*connector{
+		newHighLevelConnect(cfg, hl, d.store, flows, logger),
+		newActionstepConnect(cfg, asc, d.store, flows, logger),
+	}
 	probes := health.Handler(map[string]health.Check{
-		"temporal": health.TemporalCheck(tc), "token_store": health.PingCheck(store),
+		"temporal": health.TemporalCheck(d.temporal), "token_store": health.PingCheck(d.store),
 	}, 3*time.Second)
-	mux.Handle("/healthz", probes)
-	mux.Handle("/readyz", probes)
+	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, logger), nil
+}
+
+// buildGateway builds the webhook gateway.
+func buildGateway(cfg config.Starter, d deps, logger *zap.Logger) (*gateway, error) {
+	var opts []highlevel.WebhookOption
+	if cfg.WebhookLegacyRSA {
+		opts = append(opts, highlevel.WithLegacyRSA())
+	}
+	verifier, err := highlevel.NewWebhookVerifier(cfg.WebhookEd25519Keys, cfg.WebhookRSAKeys, cfg.WebhookMaxAge, time.Now, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("webhook keys (HIGHLEVEL_WEBHOOK_*_PUBLIC_KEYS): %w", err)
+	}
 	if len(cfg.BillingSecrets) == 0 {
 		logger.Info("billing events disabled: BILLING_WEBHOOK_SECRETS is empty")
 	}
+	return &gateway{
+		temporal: d.temporal, verifier: verifier, appID: cfg.HighLevel.AppID(), companies: newAllowlist(cfg.Companies()),
+		billingSecrets: cfg.BillingSecrets, billingMaxAge: cfg.BillingMaxAge,
+		maxBody: cfg.WebhookMaxBodyBytes, temporalTimeout: cfg.TemporalCallTimeout,
+		companyOf: companyFromStore(facts.New(d.store.DB()), d.store, cfg.DefaultCompany()),
+		seen:      newSeenCache(dedupeTTL(cfg.WebhookMaxAge, cfg.BillingMaxAge), 1_000_000),
+		logger:    logger.Named("gateway"), now: time.Now, metrics: d.metrics,
+	}, nil
+}
 
-	srv := &http.Server{
-		Handler:           accessLog(logger, mux),
+// publicMux is everything the internet may reach; anything else is 404.
+func publicMux(gw *gateway, conns []*connector) http.Handler {
+	mux := http.NewServeMux()
+	gw.routes(mux)
+	for _, c := range conns {
+		c.publicRoutes(mux)
+	}
+	return mux
+}
+
+// operatorMux is the operator listener: the codec server, which always needs its own
+// credentials (CODEC_AUTH_TOKEN or an OIDC JWT), and the rest, which needs the
+// operator's (OPERATOR_AUTH_TOKEN or an OIDC JWT) whenever they are configured.
+func operatorMux(cfg config.Starter, d deps, conns []*connector, probes http.Handler, logger *zap.Logger) http.Handler {
+	oidc := operatorauth.OIDC{Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience, JWKSURL: cfg.OIDC.JWKSURL}
+	codecAuth := operatorauth.New(operatorauth.Config{Tokens: cfg.CodecTokens, OIDC: oidc})
+	if !codecAuth.Configured() {
+		logger.Warn("the codec server refuses every request: set CODEC_AUTH_TOKEN or OPERATOR_OIDC_ISSUER to decode payloads in the Web UI")
+	}
+	rest := http.NewServeMux()
+	rest.Handle("GET /metrics", d.metrics.Handler())
+	rest.Handle("/healthz", probes)
+	rest.Handle("/readyz", probes)
+	for _, c := range conns {
+		c.operatorRoutes(rest)
+	}
+	var guarded http.Handler = rest
+	if auth := operatorauth.New(operatorauth.Config{Tokens: cfg.OperatorTokens, OIDC: oidc}); auth.Configured() {
+		guarded = auth.Require(rest)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(d.keys, payloadcodec.HandlerOptions{
+		AllowedOrigins: cfg.CodecOrigins, Authenticate: codecAuth.Check,
+	})))
+	mux.Handle("/", guarded)
+	return mux
+}
+
+// maxHeaderBytes bounds a request's headers (431 beyond): webhooks and callbacks carry
+// a few hundred bytes of them.
+const maxHeaderBytes = 32 << 10
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+}
+
+// runListeners serves both listeners until ctx ends or one of them fails.
+func runListeners(ctx context.Context, cfg config.Starter, public, operator http.Handler, logger *zap.Logger) error {
+	pub, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (STARTER_LISTEN_ADDR): %w", cfg.ListenAddr, err)
 	}
-	logger.Info("starter listening", zap.String("addr", ln.Addr().String()), zap.String("publicURL", cfg.PublicURL))
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	op, err := net.Listen("tcp", cfg.OperatorAddr)
+	if err != nil {
+		_ = pub.Close()
+		return fmt.Errorf("listen on %s (STARTER_OPERATOR_ADDR): %w", cfg.OperatorAddr, err)
+	}
+	if err := operatorExposure(op.Addr(), cfg.OperatorAuthConfigured()); err != nil {
+		_, _ = pub.Close(), op.Close()
+		return err
+	}
+	servers := []*http.Server{newHTTPServer(accessLog(logger, "public", public)), newHTTPServer(accessLog(logger, "operator", operator))}
+	errc := make(chan error, len(servers))
+	for i, ln := range []net.Listener{pub, op} {
+		go func() { errc <- servers[i].Serve(ln) }()
+	}
+	logger.Info("starter listening", zap.String("addr", pub.Addr().String()), zap.String("operatorAddr", op.Addr().String()),
+		zap.String("publicURL", cfg.PublicURL))
+	var serveErr error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case serveErr = <-errc:
+		serveErr = fmt.Errorf("serve: %w", serveErr)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil && serveErr == nil {
+			serveErr = fmt.Errorf("shutdown: %w", err)
+		}
 	}
 	logger.Info("starter stopped")
-	return nil
+	return serveErr
 }
 
-// accessLog logs method, path (never the query: OAuth callbacks carry codes in it) and
+// operatorExposure refuses an operator listener reachable beyond loopback (a routable or
+// unspecified address) when nobody can be authenticated on it: it decrypts payloads and
+// starts connects.
+func operatorExposure(addr net.Addr, authConfigured bool) error {
+	if tcp, ok := addr.(*net.TCPAddr); (ok && tcp.IP.IsLoopback()) || authConfigured {
+		return nil
+	}
+	return fmt.Errorf("STARTER_OPERATOR_ADDR %s is reachable beyond loopback and no operator authentication is configured: "+
+		"set OPERATOR_AUTH_TOKEN (or OPERATOR_OIDC_ISSUER and OPERATOR_OIDC_AUDIENCE), or bind it to 127.0.0.1", addr)
+}
+
+// accessLog logs the listener, method, route pattern (never the path or query: codec
+// endpoints carry a token in their path, OAuth callbacks codes in their query) and
 // status.
-func accessLog(logger *zap.Logger, next http.Handler) http.Handler {
+func accessLog(logger *zap.Logger, listener string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		logger.Debug("http request", zap.String("method", r.Method), zap.String("path", r.URL.Path),
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		logger.Debug("http request", zap.String("listener", listener), zap.String("method", r.Method), zap.String("route", route),
 			zap.Int("status", rec.status), zap.Duration("duration", time.Since(start)))
 	})
 }

@@ -21,7 +21,7 @@ func subscriptionChanged(ctx context.Context, args []string, stdout, stderr io.W
 		check, wait  bool
 	)
 	fs.StringVar(&loc, "location", "", "HighLevel location id (required)")
-	fs.StringVar(&company, "company", "", "HighLevel company id (default $HIGHLEVEL_COMPANY_ID)")
+	fs.StringVar(&company, "company", "", "HighLevel company id (default $HIGHLEVEL_COMPANY_ID, else the first of $HIGHLEVEL_COMPANY_IDS)")
 	fs.StringVar(&ev.SubscriptionID, "subscription", "", "Stripe subscription id (sub_…)")
 	fs.StringVar(&ev.CustomerID, "customer", "", "Stripe customer id (cus_…), with --subscription")
 	fs.StringVar(&ev.PlanID, "plan", "", "SaaS plan id the subscription is on")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -35,7 +36,8 @@ import (
 
 func main() {
 	// `worker -probe URL` is the containers' health check: distroless images have no
-	// curl, and both binaries serve /readyz.
+	// curl, and both binaries serve /readyz (the starter's on its operator listener,
+	// which wants the operator token when one is configured: see probe).
 	if len(os.Args) == 3 && os.Args[1] == "-probe" {
 		os.Exit(probe(os.Args[2]))
 	}
@@ -61,7 +63,8 @@ func run() error {
 
 	m := metrics.New(metrics.WithLogger(logger))
 	defer func() { _ = m.Close() }()
-	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey, tokens.WithLogger(logger),
+	store, err := tokens.Open(ctx, cfg.Store.DSN, cfg.Store.EncryptionKey.Key,
+		tokens.WithKeyID(cfg.Store.EncryptionKey.ID), tokens.WithOldKeys(cfg.Store.OldKeys()), tokens.WithLogger(logger),
 		tokens.WithRefreshObserver(func(kind tokens.Kind, outcome string) { m.TokenRefresh(string(kind), outcome) }))
 	if err != nil {
 		return fmt.Errorf("open token store: %w", err)
@@ -184,9 +187,19 @@ func build(c client.Client, cfg config.Worker, outcomes interceptor.WorkerInterc
 	return []worker.Worker{wf, agency, as}
 }
 
+// probe GETs url and succeeds on 200. In the starter's container OPERATOR_AUTH_TOKEN is
+// set, and its first token authenticates the probe to the operator listener.
 func probe(url string) int {
 	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		return 1
+	}
+	if tok, _, _ := strings.Cut(os.Getenv("OPERATOR_AUTH_TOKEN"), ","); strings.TrimSpace(tok) != "" {
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(tok))
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "probe:", err)
 		return 1

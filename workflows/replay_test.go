@@ -33,14 +33,15 @@ func TestReplay(t *testing.T) {
 }
 
 // newReplayer decodes histories recorded with the e2e stack's fixture payload keys
-// (and, unchanged, those recorded before payloads were encrypted).
+// (and, unchanged, those recorded before payloads and failures were encrypted), with
+// the converters every worker uses.
 func newReplayer(t *testing.T) worker.WorkflowReplayer {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "payload-keys.txt"))
 	require.NoError(t, err)
-	dc, err := temporalclient.PayloadConverter(config.Payloads{Keys: strings.TrimSpace(string(b))})
+	opts, err := temporalclient.ReplayerOptions(config.Payloads{Keys: strings.TrimSpace(string(b))})
 	require.NoError(t, err)
-	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	r, err := worker.NewWorkflowReplayerWithOptions(opts)
 	require.NoError(t, err)
 	return r
 }

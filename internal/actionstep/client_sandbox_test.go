@@ -277,7 +277,7 @@ func (e *simEnv) provision(c *actionstep.Client, ref string) provisioned {
 // sandboxCovered lists the Client methods these tests call against the simulator; a new method
 // must get a sandbox test and be added here.
 var sandboxCovered = []string{
-	"As", "ExchangeCode", "RefreshToken", "CurrentUser",
+	"As", "ExchangeCode", "ExchangeCodeWithVerifier", "RefreshToken", "CurrentUser",
 	"ListParticipants", "GetParticipant", "CreateParticipant", "UpdateParticipant",
 	"ListParticipantTypes", "ListParticipantDefaultTypes", "CreateParticipantDefaultType",
 	"ListActionTypes", "CreateAction", "ListActions", "GetAction", "UpdateAction", "CloseAction",

@@ -69,9 +69,18 @@ func (t TokenResponse) OAuth2(received time.Time) *oauth2.Token {
 // ExchangeCode trades an authorization code (single use) for the first token pair of the
 // user who consented. redirectURI must be the one sent to the authorize page.
 func (c *Client) ExchangeCode(ctx context.Context, code, redirectURI string) (*TokenResponse, error) {
+	return c.ExchangeCodeWithVerifier(ctx, code, redirectURI, "")
+}
+
+// ExchangeCodeWithVerifier is ExchangeCode sending the PKCE code_verifier (RFC 7636) of a
+// flow that sent a challenge; "" sends none.
+func (c *Client) ExchangeCodeWithVerifier(ctx context.Context, code, redirectURI, verifier string) (*TokenResponse, error) {
 	form := c.credentialsForm("authorization_code")
 	form.Set("code", code)
 	form.Set("redirect_uri", redirectURI)
+	if verifier != "" {
+		form.Set("code_verifier", verifier)
+	}
 	return c.requestToken(ctx, form)
 }
 

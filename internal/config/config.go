@@ -13,10 +13,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,12 +84,27 @@ type Actionstep struct {
 	CallTimeout time.Duration `env:"ACTIONSTEP_REQUEST_TIMEOUT" envDefault:"20s"`
 }
 
-// Store locates the token store and the key that encrypts tokens at rest.
+// Store locates the token store and the keys that encrypt tokens at rest.
 type Store struct {
 	// DSN is a SQLite file path (the default) or a sqlite:// / file: URL.
 	DSN string `env:"STORE_DSN" envDefault:"saasbridge.db"`
-	// EncryptionKey is 32 random bytes, base64-encoded (openssl rand -base64 32).
-	EncryptionKey Key `env:"STORE_ENCRYPTION_KEY,required,notEmpty"`
+	// EncryptionKey seals every token written: 32 random bytes, base64-encoded
+	// (openssl rand -base64 32), optionally preceded by its key id, "2:<base64>". A bare
+	// key has id 1, the id of every row written before keys had ids.
+	EncryptionKey StoreKey `env:"STORE_ENCRYPTION_KEY,required,notEmpty"`
+	// OldEncryptionKeys are retired keys, "id:base64,…": rows sealed with them stay
+	// readable (and are re-sealed with EncryptionKey when next written) until
+	// `starter store reencrypt` has rewritten them all.
+	OldEncryptionKeys StoreKeys `env:"STORE_ENCRYPTION_OLD_KEYS"`
+}
+
+// OldKeys maps the retired keys by id, as tokens.WithOldKeys takes them.
+func (s Store) OldKeys() map[byte][]byte {
+	out := make(map[byte][]byte, len(s.OldEncryptionKeys))
+	for _, k := range s.OldEncryptionKeys {
+		out[k.ID] = k.Key
+	}
+	return out
 }
 
 // Payloads holds the keys that encrypt workflow inputs and results (names, emails and
@@ -124,6 +143,73 @@ func (k *Key) UnmarshalText(b []byte) error {
 // String never shows the key: configs get logged.
 func (k Key) String() string { return "[redacted]" }
 
+// StoreKey is a token-store key with its id (1–255), written "[id:]base64".
+type StoreKey struct {
+	ID  byte
+	Key Key
+}
+
+// UnmarshalText reads "id:base64" or a bare base64 key (id 1).
+func (k *StoreKey) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	id := 1
+	if prefix, rest, ok := strings.Cut(s, ":"); ok {
+		n, err := strconv.Atoi(prefix)
+		if err != nil || n < 1 || n > 255 {
+			return errors.New("key id (before the colon) must be a number from 1 to 255")
+		}
+		id, s = n, rest
+	}
+	var key Key
+	if err := key.UnmarshalText([]byte(s)); err != nil {
+		return err
+	}
+	*k = StoreKey{ID: byte(id), Key: key}
+	return nil
+}
+
+// String never shows the key.
+func (k StoreKey) String() string { return fmt.Sprintf("key %d [redacted]", k.ID) }
+
+// StoreKeys is a comma-separated list of "id:base64" keys, ids given explicitly.
+type StoreKeys []StoreKey
+
+// UnmarshalText splits on commas; every entry must name its id.
+func (ks *StoreKeys) UnmarshalText(b []byte) error {
+	var out StoreKeys
+	for i, part := range strings.Split(string(b), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		if !strings.Contains(part, ":") {
+			return fmt.Errorf("entry %d: must be id:base64key", i+1)
+		}
+		var k StoreKey
+		if err := k.UnmarshalText([]byte(part)); err != nil {
+			return fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		out = append(out, k)
+	}
+	*ks = out
+	return nil
+}
+
+// Switch is an on/off setting: on, off, true, false, yes, no, 1 or 0.
+type Switch bool
+
+// UnmarshalText reads the switch's words.
+func (s *Switch) UnmarshalText(b []byte) error {
+	switch strings.ToLower(strings.TrimSpace(string(b))) {
+	case "on", "true", "yes", "1":
+		*s = true
+	case "off", "false", "no", "0", "":
+		*s = false
+	default:
+		return errors.New("must be on or off")
+	}
+	return nil
+}
+
 // Worker is the worker process's configuration.
 type Worker struct {
 	Temporal   Temporal
@@ -156,6 +242,9 @@ type Worker struct {
 	// within this long after its uninstall for HighLevel's listing lagging behind, and
 	// only later for a re-install whose webhook was lost.
 	ReinstallGrace time.Duration `env:"RECONCILE_REINSTALL_GRACE" envDefault:"1h"`
+	// InsecureHTTPHosts may be reached over plain http although not on loopback (the
+	// simulators of the compose demo); every other API URL must be https.
+	InsecureHTTPHosts []string `env:"INSECURE_HTTP_HOSTS" envSeparator:","`
 }
 
 // Starter is the starter process's configuration (HTTP server and CLI commands).
@@ -166,12 +255,31 @@ type Starter struct {
 	Store      Store
 	Payloads   Payloads
 	Log        Log
-	// CompanyID is the agency (HighLevel company) that CLI commands act for by default.
-	CompanyID  string `env:"HIGHLEVEL_COMPANY_ID"`
+	// CompanyIDs are the agencies (HighLevel companies) saasbridge serves: only they may
+	// connect, and webhooks naming any other company start nothing. CompanyID, the
+	// agency CLI commands act for by default, belongs to the list too.
+	CompanyIDs []string `env:"HIGHLEVEL_COMPANY_IDS" envSeparator:","`
+	CompanyID  string   `env:"HIGHLEVEL_COMPANY_ID"`
+	// ListenAddr is the public listener: webhooks, billing events, OAuth callbacks.
 	ListenAddr string `env:"STARTER_LISTEN_ADDR" envDefault:"127.0.0.1:8080"`
+	// OperatorAddr is the operator listener: codec, metrics, readiness, connect start
+	// pages. Bound beyond loopback it requires OPERATOR_AUTH_TOKEN or OIDC.
+	OperatorAddr string `env:"STARTER_OPERATOR_ADDR" envDefault:"127.0.0.1:8090"`
+	// OperatorTokens authenticate operators on the operator listener (bearer, or the
+	// password of HTTP Basic for browsers); several during a rotation.
+	OperatorTokens Secrets `env:"OPERATOR_AUTH_TOKEN"`
+	// OIDC validates bearer JWTs on the operator listener (the Web UI's forwarded
+	// access token on the codec server, API clients).
+	OIDC OIDC
 	// PublicURL is where browsers and webhooks reach the starter; OAuth redirect URIs
 	// are built from it and must match what is registered with the vendor.
 	PublicURL string `env:"STARTER_PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
+	// HighLevelPKCE and ActionstepPKCE send a PKCE challenge (S256) with the connect
+	// flow. Neither provider documents PKCE; turn it on where it is accepted.
+	HighLevelPKCE  Switch `env:"HIGHLEVEL_OAUTH_PKCE" envDefault:"off"`
+	ActionstepPKCE Switch `env:"ACTIONSTEP_OAUTH_PKCE" envDefault:"off"`
+	// InsecureHTTPHosts: see Worker.
+	InsecureHTTPHosts []string `env:"INSECURE_HTTP_HOSTS" envSeparator:","`
 	// TemporalCallTimeout bounds a webhook's start or signal: past it the webhook is
 	// answered 429 (HighLevel redelivers only on 429) instead of hanging.
 	TemporalCallTimeout time.Duration `env:"STARTER_TEMPORAL_TIMEOUT" envDefault:"3s"`
@@ -180,6 +288,9 @@ type Starter struct {
 	// HighLevel's published keys.
 	WebhookEd25519Keys PEMBlocks `env:"HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEYS"`
 	WebhookRSAKeys     PEMBlocks `env:"HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS"`
+	// WebhookLegacyRSA accepts the legacy x-wh-signature (RSA), which HighLevel
+	// retired in 2026; off, only Ed25519 x-ghl-signature verifies.
+	WebhookLegacyRSA Switch `env:"HIGHLEVEL_WEBHOOK_LEGACY_RSA" envDefault:"off"`
 	// WebhookMaxAge is the replay window for a webhook's timestamp.
 	WebhookMaxAge time.Duration `env:"WEBHOOK_MAX_AGE" envDefault:"5m"`
 	// WebhookMaxBodyBytes bounds webhook and billing-event bodies (413 beyond).
@@ -192,15 +303,56 @@ type Starter struct {
 	BillingMaxAge time.Duration `env:"BILLING_MAX_AGE" envDefault:"5m"`
 
 	// CodecOrigins are the Web UI origins allowed to call the codec server (/codec);
-	// CodecAuthToken, when set, is the bearer token it requires (CLI use: the Web UI
-	// can only forward its own OIDC token).
-	CodecOrigins   []string `env:"CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
-	CodecAuthToken string   `env:"CODEC_AUTH_TOKEN"`
+	// CodecTokens are the bearer tokens it accepts (besides OIDC JWTs), also as the
+	// endpoint's last path segment for a Web UI without OIDC (<operator>/codec/<token>).
+	// Without either the codec server refuses everyone.
+	CodecOrigins []string `env:"CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
+	CodecTokens  Secrets  `env:"CODEC_AUTH_TOKEN"`
 
 	// ReconcileInterval and UpkeepInterval are the schedules' periods
 	// (`starter schedules apply`).
 	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"15m"`
 	UpkeepInterval    time.Duration `env:"UPKEEP_INTERVAL" envDefault:"6h"`
+}
+
+// OIDC names the identity provider whose JWTs the operator listener accepts.
+type OIDC struct {
+	// Issuer is the iss every token must carry; its discovery document names the
+	// JWKS unless JWKSURL does.
+	Issuer   string `env:"OPERATOR_OIDC_ISSUER"`
+	Audience string `env:"OPERATOR_OIDC_AUDIENCE"`
+	JWKSURL  string `env:"OPERATOR_OIDC_JWKS_URL"`
+}
+
+// Enabled reports whether JWTs are accepted.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
+
+// Companies is the allowlist of agencies: HIGHLEVEL_COMPANY_IDS and HIGHLEVEL_COMPANY_ID.
+func (s Starter) Companies() []string {
+	var out []string
+	for _, id := range append(slices.Clone(s.CompanyIDs), s.CompanyID) {
+		if id = strings.TrimSpace(id); id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// DefaultCompany is the agency CLI commands act for: HIGHLEVEL_COMPANY_ID, else the
+// first of HIGHLEVEL_COMPANY_IDS.
+func (s Starter) DefaultCompany() string {
+	if s.CompanyID != "" {
+		return s.CompanyID
+	}
+	if ids := s.Companies(); len(ids) > 0 {
+		return ids[0]
+	}
+	return ""
+}
+
+// OperatorAuthConfigured reports whether the operator listener can authenticate anyone.
+func (s Starter) OperatorAuthConfigured() bool {
+	return len(s.OperatorTokens) > 0 || s.OIDC.Enabled()
 }
 
 // PEMBlocks holds one or more PEM blocks from one variable. Literal "\n" sequences
@@ -337,7 +489,8 @@ func parseReason(e env.ParseError) string {
 	switch e.Type {
 	case reflect.TypeFor[time.Duration]():
 		return "must be a duration such as 30s or 5m"
-	case reflect.TypeFor[Key](), reflect.TypeFor[PEMBlocks](), reflect.TypeFor[Secrets]():
+	case reflect.TypeFor[Key](), reflect.TypeFor[PEMBlocks](), reflect.TypeFor[Secrets](),
+		reflect.TypeFor[StoreKey](), reflect.TypeFor[StoreKeys](), reflect.TypeFor[Switch]():
 		return e.Err.Error() // our own messages, which hold no value
 	}
 	switch e.Type.Kind() {
@@ -486,10 +639,37 @@ func (a Actionstep) problems() []problem {
 }
 
 func (s Store) problems() []problem {
+	var out []problem
 	if strings.TrimSpace(s.DSN) == "" {
-		return []problem{{"STORE_DSN", "must not be empty"}}
+		out = append(out, problem{"STORE_DSN", "must not be empty"})
 	}
-	return nil
+	seen := map[byte]bool{s.EncryptionKey.ID: true}
+	for _, k := range s.OldEncryptionKeys {
+		if seen[k.ID] {
+			out = append(out, problem{"STORE_ENCRYPTION_OLD_KEYS", fmt.Sprintf("key id %d is used twice (or is the current key's)", k.ID)})
+		}
+		seen[k.ID] = true
+	}
+	return out
+}
+
+func (o OIDC) problems() []problem {
+	var out []problem
+	if (o.Issuer == "") != (o.Audience == "") {
+		out = append(out, problem{"OPERATOR_OIDC_ISSUER", "must be set together with OPERATOR_OIDC_AUDIENCE"})
+	}
+	if o.JWKSURL != "" && o.Issuer == "" {
+		out = append(out, problem{"OPERATOR_OIDC_JWKS_URL", "needs OPERATOR_OIDC_ISSUER"})
+	}
+	for key, raw := range map[string]string{"OPERATOR_OIDC_ISSUER": o.Issuer, "OPERATOR_OIDC_JWKS_URL": o.JWKSURL} {
+		if raw == "" {
+			continue
+		}
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			out = append(out, problem{key, "must be an absolute http(s) URL"})
+		}
+	}
+	return out
 }
 
 func (l Log) problems() []problem {
@@ -524,7 +704,42 @@ func (w Worker) problems() []problem {
 	if w.ReinstallGrace < 0 {
 		out = append(out, problem{"RECONCILE_REINSTALL_GRACE", "must not be negative"})
 	}
+	return append(out, transportProblems(w.InsecureHTTPHosts, apiURLs(w.HighLevel, w.Actionstep))...)
+}
+
+// apiURLs are the URLs tokens, codes and client secrets travel to.
+func apiURLs(h HighLevel, a Actionstep) map[string]string {
+	return map[string]string{
+		"HIGHLEVEL_BASE_URL": h.BaseURL, "HIGHLEVEL_AUTH_URL": h.AuthURL,
+		"ACTIONSTEP_AUTH_URL": a.AuthURL, "ACTIONSTEP_TOKEN_URL": a.TokenURL,
+	}
+}
+
+// transportProblems insists on https for every URL that leaves the host: plain http
+// is accepted for loopback only, and for the hosts INSECURE_HTTP_HOSTS names (the
+// simulators of the compose demo). Malformed URLs are reported by their sections.
+func transportProblems(insecure []string, urls map[string]string) []problem {
+	var out []problem
+	for key, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "http" || u.Host == "" {
+			continue
+		}
+		if !IsLoopbackHost(u.Hostname()) && !slices.Contains(insecure, u.Hostname()) {
+			out = append(out, problem{key, "must be https (plain http only for loopback or INSECURE_HTTP_HOSTS)"})
+		}
+	}
 	return out
+}
+
+// IsLoopbackHost reports whether host (a name or an IP, no port) is this machine's
+// loopback: "localhost" or an address in 127.0.0.0/8 or ::1.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (s Starter) problems() []problem {
@@ -542,6 +757,44 @@ func (s Starter) problems() []problem {
 	}
 	if s.WebhookMaxBodyBytes <= 0 {
 		out = append(out, problem{"WEBHOOK_MAX_BODY_BYTES", "must be positive"})
+	}
+	out = append(out, s.listenerProblems()...)
+	out = append(out, s.tokenProblems()...)
+	urls := apiURLs(s.HighLevel, s.Actionstep)
+	urls["STARTER_PUBLIC_URL"] = s.PublicURL
+	urls["OPERATOR_OIDC_ISSUER"], urls["OPERATOR_OIDC_JWKS_URL"] = s.OIDC.Issuer, s.OIDC.JWKSURL
+	return append(out, transportProblems(s.InsecureHTTPHosts, urls)...)
+}
+
+func (s Starter) listenerProblems() []problem {
+	var out []problem
+	for key, addr := range map[string]string{"STARTER_LISTEN_ADDR": s.ListenAddr, "STARTER_OPERATOR_ADDR": s.OperatorAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			out = append(out, problem{key, "must be host:port"})
+		}
+	}
+	if s.ListenAddr == s.OperatorAddr {
+		out = append(out, problem{"STARTER_OPERATOR_ADDR", "must differ from STARTER_LISTEN_ADDR: the operator listener is never public"})
+	}
+	return out
+}
+
+// pathSafe is what a codec token may hold: it may travel as a path segment.
+var pathSafe = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+
+func (s Starter) tokenProblems() []problem {
+	var out []problem
+	for _, t := range s.CodecTokens {
+		if !pathSafe.Match(t) {
+			out = append(out, problem{"CODEC_AUTH_TOKEN", "each token must be letters, digits and -._~ (it may travel in the codec endpoint's path)"})
+			break
+		}
+	}
+	for _, id := range s.Companies() {
+		if len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			out = append(out, problem{"HIGHLEVEL_COMPANY_IDS", "company ids must be at most 128 characters without spaces or control characters"})
+			break
+		}
 	}
 	return out
 }

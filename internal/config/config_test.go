@@ -42,8 +42,8 @@ func TestLoadWorkerDefaults(t *testing.T) {
 	if !reflect.DeepEqual(cfg.HighLevel.Scopes[:2], []string{"oauth.readonly", "oauth.write"}) {
 		t.Errorf("scopes = %v", cfg.HighLevel.Scopes)
 	}
-	if len(cfg.Store.EncryptionKey) != 32 {
-		t.Errorf("key length %d", len(cfg.Store.EncryptionKey))
+	if len(cfg.Store.EncryptionKey.Key) != 32 || cfg.Store.EncryptionKey.ID != 1 {
+		t.Errorf("key %s, length %d", cfg.Store.EncryptionKey, len(cfg.Store.EncryptionKey.Key))
 	}
 }
 
@@ -198,5 +198,166 @@ func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
 		if !read[key] {
 			t.Errorf("%s is in .env.example but no program reads it", key)
 		}
+	}
+}
+
+func starterProblems(t *testing.T, env ...string) string {
+	t.Helper()
+	_, err := load[Starter](append(baseEnv(), env...))
+	if err == nil {
+		return ""
+	}
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	return err.Error()
+}
+
+func TestStoreKeysCarryIDs(t *testing.T) {
+	other := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	cfg, err := load[Worker](append(baseEnv(), "STORE_ENCRYPTION_KEY=3:"+other, "STORE_ENCRYPTION_OLD_KEYS=1:"+goodKey+", 2:"+goodKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.EncryptionKey.ID != 3 || string(cfg.Store.EncryptionKey.Key) != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("current key = %s", cfg.Store.EncryptionKey)
+	}
+	old := cfg.Store.OldKeys()
+	if len(old) != 2 || len(old[1]) != 32 || len(old[2]) != 32 {
+		t.Errorf("old keys = %d", len(old))
+	}
+	for _, tt := range []struct{ env, want string }{
+		{"STORE_ENCRYPTION_KEY=0:" + goodKey, "STORE_ENCRYPTION_KEY: key id (before the colon) must be a number from 1 to 255"},
+		{"STORE_ENCRYPTION_KEY=256:" + goodKey, "STORE_ENCRYPTION_KEY: key id"},
+		{"STORE_ENCRYPTION_OLD_KEYS=" + goodKey, "STORE_ENCRYPTION_OLD_KEYS: entry 1: must be id:base64key"},
+		{"STORE_ENCRYPTION_OLD_KEYS=1:" + goodKey, "STORE_ENCRYPTION_OLD_KEYS: key id 1 is used twice"},
+		{"STORE_ENCRYPTION_OLD_KEYS=2:c2hvcnQ=", "STORE_ENCRYPTION_OLD_KEYS: entry 1: must decode to 32 bytes"},
+	} {
+		msg := starterProblems(t, tt.env)
+		if !strings.Contains(msg, tt.want) {
+			t.Errorf("%s: message lacks %q:\n%s", tt.env, tt.want, msg)
+		}
+		if strings.Contains(msg, goodKey) || strings.Contains(msg, "c2hvcnQ=") {
+			t.Errorf("%s: message leaks the key", tt.env)
+		}
+	}
+}
+
+func TestSwitches(t *testing.T) {
+	cfg, err := load[Starter](baseEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebhookLegacyRSA || cfg.HighLevelPKCE || cfg.ActionstepPKCE {
+		t.Error("legacy RSA and PKCE default to off")
+	}
+	cfg, err = load[Starter](append(baseEnv(), "HIGHLEVEL_WEBHOOK_LEGACY_RSA=on", "HIGHLEVEL_OAUTH_PKCE=true", "ACTIONSTEP_OAUTH_PKCE=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.WebhookLegacyRSA || !cfg.HighLevelPKCE || !cfg.ActionstepPKCE {
+		t.Error("switches not turned on")
+	}
+	if msg := starterProblems(t, "HIGHLEVEL_WEBHOOK_LEGACY_RSA=maybe"); !strings.Contains(msg, "HIGHLEVEL_WEBHOOK_LEGACY_RSA: must be on or off") {
+		t.Errorf("message: %s", msg)
+	}
+}
+
+func TestHTTPSRequiredBeyondLoopback(t *testing.T) {
+	tests := []struct {
+		env  []string
+		want string // "" when accepted
+	}{
+		{[]string{"HIGHLEVEL_BASE_URL=http://services.example.com"}, "HIGHLEVEL_BASE_URL: must be https"},
+		{[]string{"HIGHLEVEL_AUTH_URL=http://10.0.0.5/v2/oauth/chooselocation"}, "HIGHLEVEL_AUTH_URL: must be https"},
+		{[]string{"ACTIONSTEP_AUTH_URL=http://go.actionstep.com/api/oauth/authorize"}, "ACTIONSTEP_AUTH_URL: must be https"},
+		{[]string{"ACTIONSTEP_TOKEN_URL=http://api.actionstep.com/api/oauth/token"}, "ACTIONSTEP_TOKEN_URL: must be https"},
+		{[]string{"STARTER_PUBLIC_URL=http://bridge.example.com"}, "STARTER_PUBLIC_URL: must be https"},
+		{[]string{"OPERATOR_OIDC_ISSUER=http://idp.example.com", "OPERATOR_OIDC_AUDIENCE=temporal-ui"}, "OPERATOR_OIDC_ISSUER: must be https"},
+		{[]string{"HIGHLEVEL_BASE_URL=http://127.0.0.1:8081", "STARTER_PUBLIC_URL=http://localhost:8080", "ACTIONSTEP_TOKEN_URL=http://[::1]:8082/api/oauth/token"}, ""},
+		{[]string{"HIGHLEVEL_BASE_URL=http://sandbox:8081", "INSECURE_HTTP_HOSTS=sandbox,other"}, ""},
+		{[]string{"HIGHLEVEL_BASE_URL=https://services.example.com"}, ""},
+	}
+	for _, tt := range tests {
+		msg := starterProblems(t, tt.env...)
+		switch {
+		case tt.want == "" && msg != "":
+			t.Errorf("%v refused: %s", tt.env, msg)
+		case !strings.Contains(msg, tt.want):
+			t.Errorf("%v: message lacks %q: %s", tt.env, tt.want, msg)
+		}
+	}
+	// The worker checks the API URLs too.
+	if _, err := load[Worker](append(baseEnv(), "HIGHLEVEL_BASE_URL=http://services.example.com")); err == nil || !strings.Contains(err.Error(), "HIGHLEVEL_BASE_URL: must be https") {
+		t.Errorf("worker accepted plain http: %v", err)
+	}
+}
+
+func TestCompanyAllowlist(t *testing.T) {
+	for _, tt := range []struct {
+		env          []string
+		want         []string
+		defaultCompa string
+	}{
+		{nil, nil, ""},
+		{[]string{"HIGHLEVEL_COMPANY_ID=c1"}, []string{"c1"}, "c1"},
+		{[]string{"HIGHLEVEL_COMPANY_IDS=c2, c3,"}, []string{"c2", "c3"}, "c2"},
+		{[]string{"HIGHLEVEL_COMPANY_IDS=c2,c1", "HIGHLEVEL_COMPANY_ID=c1"}, []string{"c2", "c1"}, "c1"},
+		{[]string{"HIGHLEVEL_COMPANY_IDS=c2", "HIGHLEVEL_COMPANY_ID=c1"}, []string{"c2", "c1"}, "c1"},
+	} {
+		cfg, err := load[Starter](append(baseEnv(), tt.env...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Companies(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%v: Companies() = %v, want %v", tt.env, got, tt.want)
+		}
+		if got := cfg.DefaultCompany(); got != tt.defaultCompa {
+			t.Errorf("%v: DefaultCompany() = %q, want %q", tt.env, got, tt.defaultCompa)
+		}
+	}
+	if msg := starterProblems(t, "HIGHLEVEL_COMPANY_IDS=ok,with space"); !strings.Contains(msg, "HIGHLEVEL_COMPANY_IDS: company ids must be") {
+		t.Errorf("message: %s", msg)
+	}
+}
+
+func TestOperatorListenerSettings(t *testing.T) {
+	cfg, err := load[Starter](baseEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.OperatorAddr != "127.0.0.1:8090" || cfg.ListenAddr != "127.0.0.1:8080" {
+		t.Errorf("listeners: public %s, operator %s", cfg.ListenAddr, cfg.OperatorAddr)
+	}
+	if cfg.OperatorAuthConfigured() {
+		t.Error("no operator authentication is configured by default")
+	}
+	tests := []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"STARTER_OPERATOR_ADDR=127.0.0.1:8080"}, "STARTER_OPERATOR_ADDR: must differ from STARTER_LISTEN_ADDR"},
+		{[]string{"STARTER_OPERATOR_ADDR=8090"}, "STARTER_OPERATOR_ADDR: must be host:port"},
+		{[]string{"OPERATOR_OIDC_ISSUER=https://idp.example.com"}, "OPERATOR_OIDC_ISSUER: must be set together with OPERATOR_OIDC_AUDIENCE"},
+		{[]string{"OPERATOR_OIDC_JWKS_URL=https://idp.example.com/jwks"}, "OPERATOR_OIDC_JWKS_URL: needs OPERATOR_OIDC_ISSUER"},
+		{[]string{"CODEC_AUTH_TOKEN=a token with spaces in it"}, "CODEC_AUTH_TOKEN: each token must be letters, digits"},
+		{[]string{"OPERATOR_AUTH_TOKEN=short"}, "OPERATOR_AUTH_TOKEN: each secret must be at least 16 characters"},
+	}
+	for _, tt := range tests {
+		msg := starterProblems(t, tt.env...)
+		if !strings.Contains(msg, tt.want) {
+			t.Errorf("%v: message lacks %q: %s", tt.env, tt.want, msg)
+		}
+		if strings.Contains(msg, "with spaces") || strings.Contains(msg, "short") && !strings.Contains(msg, "shortest") {
+			t.Errorf("%v: message leaks a token: %s", tt.env, msg)
+		}
+	}
+	cfg, err = load[Starter](append(baseEnv(), "OPERATOR_OIDC_ISSUER=https://idp.example.com", "OPERATOR_OIDC_AUDIENCE=temporal-ui"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.OperatorAuthConfigured() {
+		t.Error("OIDC counts as operator authentication")
 	}
 }

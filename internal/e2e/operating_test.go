@@ -81,7 +81,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	status, body := get(ctx, t, s.starterURL+"/readyz")
+	status, body := get(ctx, t, s.operatorURL+"/readyz")
 	require.Equal(t, http.StatusOK, status, body)
 	var ready struct {
 		Status string            `json:"status"`
@@ -89,7 +89,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &ready))
 	assert.Equal(t, map[string]string{"temporal": "ok", "token_store": "ok"}, ready.Checks)
-	status, _ = get(ctx, t, s.starterURL+"/healthz")
+	status, _ = get(ctx, t, s.operatorURL+"/healthz")
 	assert.Equal(t, http.StatusOK, status)
 
 	// Some traffic of each kind.
@@ -100,7 +100,7 @@ func TestProbesAndMetrics(t *testing.T) {
 	s.sendEvent(ctx, t, loc, workflows.LocationEvent{EventID: "metrics/uninstall", Kind: workflows.EventUninstall, Source: "e2e"})
 	_ = s.temporal.GetWorkflow(ctx, workflows.LocationWorkflowID(loc), "").Get(ctx, nil)
 
-	_, starterMetrics := get(ctx, t, s.starterURL+"/metrics")
+	_, starterMetrics := get(ctx, t, s.operatorURL+"/metrics")
 	assert.Contains(t, starterMetrics, `saasbridge_webhooks_rejected_total{reason="signature",source="highlevel"}`)
 	assert.Contains(t, starterMetrics, "temporal_request")
 

@@ -24,22 +24,27 @@ import (
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
-// connectAgency connects another agency through the starter's OAuth flow, choosing it
-// on the sandbox's consent page.
+// connectAgency connects another agency through the starter's OAuth flow (operator
+// start page, public begin page), choosing it on the sandbox's consent page.
 func (s *stack) connectAgency(ctx context.Context, t testing.TB, companyID string) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(s.starterURL + "/oauth/highlevel/start")
-	require.NoError(t, err)
-	resp.Body.Close()
-	consent, err := url.Parse(resp.Header.Get("Location"))
+	next := s.operatorURL + "/oauth/highlevel/start"
+	for range 2 { // start → begin → consent
+		resp, err := hc.Get(next)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Contains(t, []int{http.StatusSeeOther, http.StatusFound}, resp.StatusCode)
+		next = resp.Header.Get("Location")
+	}
+	consent, err := url.Parse(next)
 	require.NoError(t, err)
 	q := consent.Query()
 	q.Set("company_id", companyID)
 	consent.RawQuery = q.Encode()
 	hc.CheckRedirect = nil
-	resp, err = hc.Get(consent.String())
+	resp, err := hc.Get(consent.String())
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -54,8 +59,7 @@ func TestReconciliationFindsWhatWebhooksMissed(t *testing.T) {
 	s := need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	agency, err := s.admin.CreateAgency(ctx, highlevelsim.AgencySpec{Name: "Reconcile Agency", LocationCount: 4})
-	require.NoError(t, err)
+	agency := s.newAgency(ctx, t, highlevelsim.AgencySpec{Name: "Reconcile Agency", LocationCount: 4})
 	company := agency.Agency.ID
 	s.connectAgency(ctx, t, company)
 	locs := []string{agency.Locations[0].ID, agency.Locations[1].ID, agency.Locations[2].ID, agency.Locations[3].ID}

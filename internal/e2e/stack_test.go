@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,13 +55,19 @@ type stack struct {
 	asSecret     string
 	orgKey       string
 	starter      *proc
-	starterURL   string
+	starterURL   string // the public listener
+	operatorURL  string // the operator listener
+	codecToken   string
 	workers      []*proc
 	clientID     string
 	clientSecret string
 	companyID    string
-	storeKey     string
-	storePath    string
+	// spareCompanies are allowlisted agency ids no agency has yet: tests that connect
+	// another agency create it under one of them (newAgency).
+	spareCompanies []string
+	nextSpare      atomic.Int32
+	storeKey       string
+	storePath      string
 
 	cli          string
 	temporalPort string
@@ -138,6 +145,10 @@ func startStack() (*stack, error) {
 		asClientID:    "saasbridge-" + randHex(4),
 		asSecret:      randHex(16),
 		orgKey:        "e2eorg" + randHex(3),
+		codecToken:    randHex(20),
+	}
+	for range 8 {
+		s.spareCompanies = append(s.spareCompanies, "Spare"+randHex(8)[:15])
 	}
 	// Logs and databases stay in build/e2e/<pid> for inspection; each run has its own
 	// folder (runs may overlap), and folders of runs over a day old are removed.
@@ -158,12 +169,17 @@ func startStack() (*stack, error) {
 		return s, err
 	}
 
-	// The starter's address is chosen first: the Web UI's codec endpoint points at it.
+	// The starter's addresses are chosen first: the Web UI's codec endpoint points at
+	// its operator listener.
 	port, err := freePort()
 	if err != nil {
 		return s, err
 	}
-	s.starterURL = "http://127.0.0.1:" + port
+	opPort, err := freePort()
+	if err != nil {
+		return s, err
+	}
+	s.starterURL, s.operatorURL = "http://127.0.0.1:"+port, "http://127.0.0.1:"+opPort
 	if err := s.startTemporal(ctx, cli); err != nil {
 		return s, err
 	}
@@ -173,6 +189,7 @@ func startStack() (*stack, error) {
 		"SANDBOX_HIGHLEVEL_CLIENT_ID=" + s.clientID,
 		"SANDBOX_HIGHLEVEL_CLIENT_SECRET=" + s.clientSecret,
 		"SANDBOX_AUTO_CONSENT=true",
+		"SANDBOX_REQUIRE_PKCE=true",
 		"SANDBOX_LOG_LEVEL=debug",
 		"SANDBOX_WEBHOOK_RSA_BITS=2048",
 		"SANDBOX_ACTIONSTEP_ADDR=127.0.0.1:0",
@@ -207,7 +224,7 @@ func startStack() (*stack, error) {
 		return s, err
 	}
 	s.starter, err = startProc(s.dir, "starter", s.bins["starter"], append(s.env(),
-		"STARTER_LISTEN_ADDR=127.0.0.1:"+port, "STARTER_PUBLIC_URL="+s.starterURL), "serve")
+		"STARTER_LISTEN_ADDR=127.0.0.1:"+port, "STARTER_PUBLIC_URL="+s.starterURL, "STARTER_OPERATOR_ADDR=127.0.0.1:"+opPort), "serve")
 	if err != nil {
 		return s, err
 	}
@@ -257,7 +274,7 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	}
 	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
 		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1", "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
-		"--ui-codec-endpoint", s.starterURL + "/codec"}
+		"--ui-codec-endpoint", s.codecEndpoint()}
 	for name, typ := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", name+"="+typ)
 	}
@@ -269,9 +286,10 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	s.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: s.cli,
 		ClientOptions: &client.Options{
-			HostPort:      "127.0.0.1:" + s.temporalPort,
-			Logger:        log.NewStructuredLogger(discardSlog()),
-			DataConverter: dc,
+			HostPort:         "127.0.0.1:" + s.temporalPort,
+			Logger:           log.NewStructuredLogger(discardSlog()),
+			DataConverter:    dc,
+			FailureConverter: temporalclient.FailureConverter(dc),
 		},
 		DBFilename: s.temporalDB(),
 		EnableUI:   true,
@@ -323,6 +341,7 @@ func (s *stack) env() []string {
 		"HIGHLEVEL_CLIENT_ID=" + s.clientID,
 		"HIGHLEVEL_CLIENT_SECRET=" + s.clientSecret,
 		"HIGHLEVEL_COMPANY_ID=" + s.companyID,
+		"HIGHLEVEL_COMPANY_IDS=" + strings.Join(s.spareCompanies, ","),
 		"STORE_DSN=" + s.storePath,
 		"STORE_ENCRYPTION_KEY=" + s.storeKey,
 		// The starter trusts the sandbox's webhook keys and the tests' own key.
@@ -331,6 +350,10 @@ func (s *stack) env() []string {
 		"BILLING_WEBHOOK_SECRETS=" + s.billingSecret,
 		"PAYLOAD_ENCRYPTION_KEYS=" + fixturePayloadKeys(),
 		"CODEC_ALLOWED_ORIGINS=http://127.0.0.1:" + s.uiPort,
+		"CODEC_AUTH_TOKEN=" + s.codecToken,
+		// The simulators insist on PKCE (SANDBOX_REQUIRE_PKCE), so connects prove it.
+		"HIGHLEVEL_OAUTH_PKCE=on",
+		"ACTIONSTEP_OAUTH_PKCE=on",
 		"STARTER_TEMPORAL_TIMEOUT=2s",
 		"ACTIONSTEP_AUTH_URL=" + s.asURL + "/api/oauth/authorize",
 		"ACTIONSTEP_TOKEN_URL=" + s.asURL + "/api/oauth/token",
@@ -347,11 +370,16 @@ func (s *stack) env() []string {
 	}
 }
 
-// connect runs a real OAuth flow: starter → sandbox consent (auto) → callback.
+// codecEndpoint is what the Web UI is given: the operator listener's codec server with
+// the token in its path (the dev server's UI signs nobody in, so it cannot send one).
+func (s *stack) codecEndpoint() string { return s.operatorURL + "/codec/" + s.codecToken }
+
+// connect runs a real OAuth flow: operator start page → public begin page → sandbox
+// consent (auto) → public callback.
 func (s *stack) connect(ctx context.Context, provider, want string) error {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.starterURL+"/oauth/"+provider+"/start", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.operatorURL+"/oauth/"+provider+"/start", nil)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", provider, err)
@@ -362,6 +390,18 @@ func (s *stack) connect(ctx context.Context, provider, want string) error {
 		return fmt.Errorf("connect %s: %d %s", provider, resp.StatusCode, body)
 	}
 	return nil
+}
+
+// newAgency creates, in the sandbox, an agency saasbridge serves: it takes the next of
+// the allowlisted spare ids.
+func (s *stack) newAgency(ctx context.Context, t testing.TB, spec highlevelsim.AgencySpec) highlevelsim.CreatedAgency {
+	t.Helper()
+	i := int(s.nextSpare.Add(1)) - 1
+	require.Less(t, i, len(s.spareCompanies), "out of allowlisted agency ids: add spares in startStack")
+	spec.ID = s.spareCompanies[i]
+	agency, err := s.admin.CreateAgency(ctx, spec)
+	require.NoError(t, err)
+	return agency
 }
 
 // startWorker starts one more worker process and waits until it polls.

@@ -73,25 +73,39 @@ var (
 	ErrSignatureMissing = errors.New("highlevel webhook: signature missing")
 	ErrSignatureInvalid = errors.New("highlevel webhook: signature invalid")
 	ErrStale            = errors.New("highlevel webhook: timestamp outside the replay window")
+	// ErrTimestampMissing is a signed event without a timestamp: its freshness cannot be
+	// checked, which is not the same as stale.
+	ErrTimestampMissing = errors.New("highlevel webhook: timestamp missing")
 	ErrMalformed        = errors.New("highlevel webhook: malformed")
 )
 
 // WebhookVerifier checks webhook signatures and timestamps. It is immutable once built
 // and safe for concurrent use.
 type WebhookVerifier struct {
-	ed     []ed25519.PublicKey
-	rsa    []*rsa.PublicKey
-	maxAge time.Duration
-	now    func() time.Time
+	ed        []ed25519.PublicKey
+	rsa       []*rsa.PublicKey
+	legacyRSA bool
+	maxAge    time.Duration
+	now       func() time.Time
 }
+
+// WebhookOption configures NewWebhookVerifier.
+type WebhookOption func(*WebhookVerifier)
+
+// WithLegacyRSA accepts the legacy x-wh-signature (RSA) when x-ghl-signature is absent.
+// HighLevel retired it in 2026 and signs with Ed25519 only, so it is refused by default:
+// an extra scheme is an extra way in, and the RSA keys cannot be rotated by HighLevel
+// any more.
+func WithLegacyRSA() WebhookOption { return func(v *WebhookVerifier) { v.legacyRSA = true } }
 
 // NewWebhookVerifier builds a verifier from PEM public keys ("PUBLIC KEY" SPKI; RSA also
 // as "RSA PUBLIC KEY"). Each list may hold several keys so a rotation can overlap; an
 // empty list (or one of blank strings) selects the official key of that scheme. A
 // PEM whose newlines arrive escaped as `\n` (a common way to put one in an environment
 // variable) is accepted. maxAge is the replay window for CheckFresh (zero selects
-// DefaultWebhookMaxAge); now defaults to time.Now.
-func NewWebhookVerifier(ed25519PEMs, rsaPEMs []string, maxAge time.Duration, now func() time.Time) (*WebhookVerifier, error) {
+// DefaultWebhookMaxAge); now defaults to time.Now. The RSA keys are only used with
+// WithLegacyRSA.
+func NewWebhookVerifier(ed25519PEMs, rsaPEMs []string, maxAge time.Duration, now func() time.Time, opts ...WebhookOption) (*WebhookVerifier, error) {
 	if maxAge < 0 {
 		return nil, fmt.Errorf("highlevel webhook: max age %s is negative", maxAge)
 	}
@@ -102,6 +116,9 @@ func NewWebhookVerifier(ed25519PEMs, rsaPEMs []string, maxAge time.Duration, now
 		now = time.Now
 	}
 	v := &WebhookVerifier{maxAge: maxAge, now: now}
+	for _, o := range opts {
+		o(v)
+	}
 
 	edPEMs := nonBlank(ed25519PEMs)
 	if len(edPEMs) == 0 {
@@ -145,9 +162,10 @@ func (v *WebhookVerifier) MaxAge() time.Duration { return v.maxAge }
 
 // Verify checks the signature over the exact raw body bytes (never a re-encoding of the
 // parsed JSON: whitespace or key order would change what was signed). x-ghl-signature
-// (Ed25519) is tried first; only when it is absent (or "N/A") is the legacy
-// x-wh-signature (RSA) tried. A present but wrong Ed25519 signature fails without a
-// fallback, so a downgrade to the legacy scheme cannot be forced by mangling the header.
+// (Ed25519) is tried first; only when it is absent (or "N/A"), and only WithLegacyRSA, is
+// the legacy x-wh-signature (RSA) tried. A present but wrong Ed25519 signature fails
+// without a fallback, so a downgrade to the legacy scheme cannot be forced by mangling
+// the header.
 func (v *WebhookVerifier) Verify(h http.Header, body []byte) (Scheme, error) {
 	if len(body) > MaxWebhookBody {
 		return "", fmt.Errorf("%w: body is %d bytes, limit %d", ErrMalformed, len(body), MaxWebhookBody)
@@ -172,7 +190,15 @@ func (v *WebhookVerifier) Verify(h http.Header, body []byte) (Scheme, error) {
 		return "", fmt.Errorf("%w: %s does not match the body under any of %d key(s)", ErrSignatureInvalid, HeaderWebhookSignature, len(v.ed))
 	}
 
-	sig, err = signatureHeader(h, HeaderWebhookLegacySignature)
+	if !v.legacyRSA {
+		return "", fmt.Errorf("%w: %s is absent (the legacy %s is not accepted)", ErrSignatureMissing, HeaderWebhookSignature, HeaderWebhookLegacySignature)
+	}
+	return v.verifyLegacy(h, body)
+}
+
+// verifyLegacy checks x-wh-signature (RSA PKCS#1 v1.5 over SHA-256).
+func (v *WebhookVerifier) verifyLegacy(h http.Header, body []byte) (Scheme, error) {
+	sig, err := signatureHeader(h, HeaderWebhookLegacySignature)
 	if err != nil {
 		return "", err
 	}
@@ -202,11 +228,11 @@ func (v *WebhookVerifier) Verify(h http.Header, body []byte) (Scheme, error) {
 
 // CheckFresh rejects an event whose timestamp is more than MaxAge away from now, in
 // either direction (a timestamp from the future is as suspect as an old one). An event
-// without a timestamp cannot be checked and is malformed. Call it on a verified event:
-// the timestamp is only trustworthy because the body is signed.
+// without a timestamp cannot be checked: ErrTimestampMissing. Call it on a verified
+// event: the timestamp is only trustworthy because the body is signed.
 func (v *WebhookVerifier) CheckFresh(e WebhookEvent) error {
 	if e.Timestamp.IsZero() {
-		return fmt.Errorf("%w: timestamp missing", ErrMalformed)
+		return fmt.Errorf("%w: the replay window cannot be checked", ErrTimestampMissing)
 	}
 	age := v.now().Sub(e.Timestamp)
 	switch {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // fuzzSignedBodies are the only bodies the fuzz verifier's keys ever sign: Verify must
@@ -39,6 +40,11 @@ func FuzzVerify(f *testing.F) {
 		f.Add(body, "", rsaSig[4:])
 	}
 	v := testVerifier(f)
+	strict, err := NewWebhookVerifier(
+		[]string{pubPEM(f, edPub(edKey1)), pubPEM(f, edPub(edKey2))}, []string{pubPEM(f, &ks[0].PublicKey)}, 5*time.Minute, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 
 	f.Fuzz(func(t *testing.T, body []byte, ghl, wh string) {
 		h := http.Header{}
@@ -47,6 +53,10 @@ func FuzzVerify(f *testing.F) {
 		}
 		if wh != "" {
 			h.Set(HeaderWebhookLegacySignature, wh)
+		}
+		// Without WithLegacyRSA nothing verifies through the RSA header.
+		if scheme, err := strict.Verify(h, body); err == nil && scheme != SchemeEd25519 {
+			t.Fatalf("legacy scheme %q accepted with legacy RSA off", scheme)
 		}
 		scheme, err := v.Verify(h, body)
 		if err == nil {

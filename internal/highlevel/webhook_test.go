@@ -64,7 +64,7 @@ func testVerifier(t testing.TB) *WebhookVerifier {
 	v, err := NewWebhookVerifier(
 		[]string{pubPEM(t, edPub(edKey1)), pubPEM(t, edPub(edKey2))},
 		[]string{pubPEM(t, &ks[0].PublicKey), pubPEM(t, &ks[1].PublicKey)},
-		5*time.Minute, func() time.Time { return webhookNow })
+		5*time.Minute, func() time.Time { return webhookNow }, WithLegacyRSA())
 	require.NoError(t, err)
 	return v
 }
@@ -253,6 +253,29 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// TestLegacyRSAOffByDefault: without WithLegacyRSA a valid x-wh-signature is not enough,
+// and Ed25519 still verifies.
+func TestLegacyRSAOffByDefault(t *testing.T) {
+	ks := rsaKeys()
+	v, err := NewWebhookVerifier([]string{pubPEM(t, edPub(edKey1))}, []string{pubPEM(t, &ks[0].PublicKey)}, time.Minute, nil)
+	require.NoError(t, err)
+	body := []byte(installBody)
+	rsaSig := rsaSign(t, ks[0], body)
+	for name, h := range map[string]http.Header{
+		"rsa alone":          {HeaderWebhookLegacySignature: {rsaSig}},
+		"rsa, ed25519 N/A":   {HeaderWebhookSignature: {"N/A"}, HeaderWebhookLegacySignature: {rsaSig}},
+		"rsa, ed25519 blank": {HeaderWebhookSignature: {" "}, HeaderWebhookLegacySignature: {rsaSig}},
+	} {
+		scheme, err := v.Verify(h, body)
+		assert.ErrorIs(t, err, ErrSignatureMissing, name)
+		assert.Contains(t, err.Error(), "legacy X-Wh-Signature is not accepted", name)
+		assert.Empty(t, scheme, name)
+	}
+	scheme, err := v.Verify(http.Header{HeaderWebhookSignature: {SignWebhookEd25519(edKey1, body)}, HeaderWebhookLegacySignature: {rsaSig}}, body)
+	require.NoError(t, err)
+	assert.Equal(t, SchemeEd25519, scheme)
+}
+
 func TestVerifyConcurrent(t *testing.T) {
 	v := testVerifier(t)
 	ks := rsaKeys()
@@ -434,7 +457,7 @@ func TestCheckFresh(t *testing.T) {
 		{"a day old (replay)", webhookNow.Add(-24 * time.Hour), ErrStale},
 		{"just too far in the future", webhookNow.Add(5*time.Minute + time.Millisecond), ErrStale},
 		{"far future", webhookNow.Add(365 * 24 * time.Hour), ErrStale},
-		{"missing", time.Time{}, ErrMalformed},
+		{"missing", time.Time{}, ErrTimestampMissing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

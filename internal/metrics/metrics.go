@@ -42,6 +42,9 @@ const (
 	ReasonTooLarge    = "too_large"
 	ReasonInvalid     = "invalid"
 	ReasonUnavailable = "unavailable"
+	// ReasonTimestampMissing: a signed event without the timestamp replay protection
+	// needs. (A webhook without webhookId is accepted, keyed by a hash of its bytes.)
+	ReasonTimestampMissing = "timestamp_missing"
 )
 
 // Outcomes of an accepted webhook (the outcome label of saasbridge_webhooks_accepted_total).
@@ -49,6 +52,9 @@ const (
 	WebhookOutcomeAccepted  = "accepted"
 	WebhookOutcomeDuplicate = "duplicate"
 	WebhookOutcomeIgnored   = "ignored"
+	// WebhookOutcomeForeign is a verified event for a company outside the allowlist:
+	// acknowledged so that HighLevel stops redelivering, and otherwise ignored.
+	WebhookOutcomeForeign = "foreign"
 )
 
 // Outcomes of a token refresh (the outcome label of saasbridge_token_refreshes_total).
@@ -79,6 +85,7 @@ type Metrics struct {
 	webhooksReceived *prometheus.CounterVec
 	webhooksRejected *prometheus.CounterVec
 	webhooksAccepted *prometheus.CounterVec
+	webhooksVerified *prometheus.CounterVec
 	apiRequests      *prometheus.CounterVec
 	apiDuration      *prometheus.HistogramVec
 	apiRateLimited   *prometheus.CounterVec
@@ -114,7 +121,8 @@ func New(opts ...Option) *Metrics {
 	}
 	m.webhooksReceived = counter("webhooks_received_total", "Webhook requests received, before any check.", "source")
 	m.webhooksRejected = counter("webhooks_rejected_total", "Webhook requests rejected, by reason.", "source", "reason")
-	m.webhooksAccepted = counter("webhooks_accepted_total", "Webhook requests answered 2xx, by outcome (accepted, duplicate, ignored).", "source", "outcome")
+	m.webhooksAccepted = counter("webhooks_accepted_total", "Webhook requests answered 2xx, by outcome (accepted, duplicate, ignored, foreign).", "source", "outcome")
+	m.webhooksVerified = counter("webhooks_verified_total", "Webhook requests whose signature verified, by the scheme that verified it (ed25519, rsa-sha256, hmac-sha256).", "source", "scheme")
 	m.apiRequests = counter("api_requests_total", "Outbound API requests, by endpoint template and status class (2xx, 4xx, 429, 5xx; error = transport failure).", "api", "endpoint", "status")
 	m.apiDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace,
@@ -134,7 +142,7 @@ func New(opts ...Option) *Metrics {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.webhooksReceived, m.webhooksRejected, m.webhooksAccepted,
+		m.webhooksReceived, m.webhooksRejected, m.webhooksAccepted, m.webhooksVerified,
 		m.apiRequests, m.apiDuration, m.apiRateLimited,
 		m.tokenRefreshes, m.workflowOutcomes, m.sdkMetricErrors,
 	)
@@ -167,7 +175,18 @@ func (m *Metrics) WebhookRejected(source, reason string) {
 	m.webhooksRejected.WithLabelValues(label(source), label(reason)).Inc()
 }
 
-// WebhookAccepted counts a webhook request answered 2xx: accepted, duplicate or ignored.
+// WebhookVerified counts a webhook request whose signature verified, by scheme (a
+// highlevel.Scheme, or "hmac-sha256" for billing events), so that traffic still relying on
+// a legacy scheme shows before the scheme is switched off.
+func (m *Metrics) WebhookVerified(source, scheme string) {
+	if m == nil {
+		return
+	}
+	m.webhooksVerified.WithLabelValues(label(source), label(scheme)).Inc()
+}
+
+// WebhookAccepted counts a webhook request answered 2xx: accepted, duplicate, ignored or
+// foreign.
 func (m *Metrics) WebhookAccepted(source, outcome string) {
 	if m == nil {
 		return
@@ -229,7 +248,7 @@ func StatusClass(status int) string {
 }
 
 var (
-	webhookOutcomes = []string{WebhookOutcomeAccepted, WebhookOutcomeDuplicate, WebhookOutcomeIgnored}
+	webhookOutcomes = []string{WebhookOutcomeAccepted, WebhookOutcomeDuplicate, WebhookOutcomeIgnored, WebhookOutcomeForeign}
 	refreshOutcomes = []string{RefreshOK, RefreshSuspended, RefreshReconnectNeeded, RefreshError}
 )
 

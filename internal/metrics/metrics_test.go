@@ -39,6 +39,10 @@ func TestWebhooks(t *testing.T) {
 	m.WebhookAccepted("highlevel", WebhookOutcomeAccepted)
 	m.WebhookAccepted("billing", WebhookOutcomeDuplicate)
 	m.WebhookAccepted("billing", "weird")
+	m.WebhookAccepted("highlevel", WebhookOutcomeForeign)
+	m.WebhookVerified("highlevel", "ed25519")
+	m.WebhookVerified("highlevel", "rsa-sha256")
+	m.WebhookVerified("highlevel", "rsa-sha256")
 
 	for _, tt := range []struct {
 		got  float64
@@ -51,6 +55,9 @@ func TestWebhooks(t *testing.T) {
 		{testutil.ToFloat64(m.webhooksAccepted.WithLabelValues("highlevel", "accepted")), 1},
 		{testutil.ToFloat64(m.webhooksAccepted.WithLabelValues("billing", "duplicate")), 1},
 		{testutil.ToFloat64(m.webhooksAccepted.WithLabelValues("billing", Other)), 1},
+		{testutil.ToFloat64(m.webhooksAccepted.WithLabelValues("highlevel", "foreign")), 1},
+		{testutil.ToFloat64(m.webhooksVerified.WithLabelValues("highlevel", "ed25519")), 1},
+		{testutil.ToFloat64(m.webhooksVerified.WithLabelValues("highlevel", "rsa-sha256")), 2},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %v want %v", tt.got, tt.want)
@@ -65,6 +72,7 @@ func TestWebhooks(t *testing.T) {
 		`saasbridge_webhooks_received_total{source="highlevel"} 2`,
 		`saasbridge_webhooks_rejected_total{reason="signature",source="highlevel"} 1`,
 		`saasbridge_webhooks_accepted_total{outcome="duplicate",source="billing"} 1`,
+		`saasbridge_webhooks_verified_total{scheme="rsa-sha256",source="highlevel"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("scrape lacks %q", want)

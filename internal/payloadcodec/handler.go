@@ -2,8 +2,7 @@ package payloadcodec
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -24,12 +23,14 @@ type HandlerOptions struct {
 	// refused (403); requests without an Origin header (the temporal CLI, SDK clients) are
 	// unaffected.
 	AllowedOrigins []string
-	// BearerToken, when set, is required as "Authorization: Bearer <token>" on /encode and
-	// /decode (401 otherwise; CORS preflights never need it). The temporal CLI sends it with
-	// --codec-auth "Bearer <token>". The Web UI cannot send a fixed token (it can only pass
-	// the signed-in user's OIDC access token), so with the UI leave it empty and restrict the
-	// codec server by network instead.
-	BearerToken string
+	// Authenticate decides whether a credential may use /encode and /decode; every other
+	// request gets 401 (CORS preflights never need one). The credential is the
+	// "Authorization: Bearer <credential>" token (the temporal CLI's --codec-auth, or the
+	// signed-in user's access token the Web UI forwards), or the path segment before the
+	// operation, <mount>/<credential>/decode, for a Web UI that signs nobody in and can
+	// only be given an endpoint URL. Nil refuses everyone: the codec server decrypts
+	// whatever it is sent, so it is never open.
+	Authenticate func(ctx context.Context, credential string) error
 	// MaxBodyBytes bounds a request body (413 beyond); 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 }
@@ -40,13 +41,14 @@ type HandlerOptions struct {
 //
 //	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(keys, opts)))
 //
-// and point the UI at <public URL>/codec. X-Namespace is accepted and ignored: every
+// and point the UI at <operator URL>/codec. X-Namespace is accepted and ignored: every
 // namespace shares the keys. Responses are marked no-store, since decoded payloads hold PII.
 func Handler(k Keys, o HandlerOptions) http.Handler {
 	h := &handler{
 		codec:   converter.NewPayloadCodecHTTPHandler(NewCodec(k)),
 		origins: map[string]bool{},
 		maxBody: o.MaxBodyBytes,
+		auth:    o.Authenticate,
 	}
 	for _, origin := range o.AllowedOrigins {
 		if origin = strings.TrimRight(strings.TrimSpace(origin), "/"); origin != "" {
@@ -56,18 +58,14 @@ func Handler(k Keys, o HandlerOptions) http.Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBodyBytes
 	}
-	if o.BearerToken != "" {
-		sum := sha256.Sum256([]byte(o.BearerToken))
-		h.tokenSum = sum[:]
-	}
 	return h
 }
 
 type handler struct {
-	codec    http.Handler
-	origins  map[string]bool
-	tokenSum []byte // SHA-256 of the bearer token; nil means no auth
-	maxBody  int64
+	codec   http.Handler
+	origins map[string]bool
+	auth    func(ctx context.Context, credential string) error
+	maxBody int64
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -86,9 +84,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Access-Control-Allow-Credentials", "true")
 	}
 
-	// Tolerate StripPrefix with or without the prefix's trailing slash.
-	op := strings.TrimPrefix(r.URL.Path, "/")
-	if op != "encode" && op != "decode" {
+	pathCredential, op, ok := route(r.URL.Path)
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
@@ -110,7 +107,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if !h.authorized(r) {
+	if !h.authorized(r, pathCredential) {
 		hdr.Set("WWW-Authenticate", `Bearer realm="codec"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
@@ -138,16 +135,36 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.codec.ServeHTTP(w, r2)
 }
 
-// authorized compares SHA-256 digests in constant time, so neither the token's bytes nor
-// its length leak through timing.
-func (h *handler) authorized(r *http.Request) bool {
-	if h.tokenSum == nil {
-		return true
+// route splits a path below the mount point into the optional credential segment and
+// the operation: "/decode", "decode" (StripPrefix with the prefix's trailing slash) and
+// "/<credential>/decode".
+func route(path string) (credential, op string, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	switch len(parts) {
+	case 1:
+		op = parts[0]
+	case 2:
+		credential, op = parts[0], parts[1]
+		if credential == "" {
+			return "", "", false
+		}
+	default:
+		return "", "", false
 	}
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
+	return credential, op, op == "encode" || op == "decode"
+}
+
+// authorized asks Authenticate about the path credential, else the bearer token.
+func (h *handler) authorized(r *http.Request, credential string) bool {
+	if h.auth == nil {
 		return false
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(sum[:], h.tokenSum) == 1
+	if credential == "" {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return false
+		}
+		credential = strings.TrimSpace(token)
+	}
+	return credential != "" && h.auth(r.Context(), credential) == nil
 }

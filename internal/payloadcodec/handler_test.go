@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/saasbridge/saasbridge/internal/operatorauth"
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 )
 
@@ -22,9 +23,16 @@ const (
 	token    = "codec-token-9f3b2c1d8e7a"
 )
 
+// tokenAuth accepts the test token, as the starter's operator authentication would.
+var tokenAuth = operatorauth.New(operatorauth.Config{Tokens: [][]byte{[]byte(token)}}).Check
+
 // codecServer mounts the handler the way the starter does: under /codec with StripPrefix.
+// Without an Authenticate of its own it accepts the test token.
 func codecServer(t *testing.T, keys payloadcodec.Keys, o payloadcodec.HandlerOptions) *httptest.Server {
 	t.Helper()
+	if o.Authenticate == nil {
+		o.Authenticate = tokenAuth
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(keys, o)))
 	srv := httptest.NewServer(mux)
@@ -50,8 +58,14 @@ func do(t *testing.T, method, url string, body []byte, hdr map[string]string) (r
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// The test token unless the test says otherwise ("" sends no Authorization).
+	if _, ok := hdr["Authorization"]; !ok {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -149,9 +163,9 @@ func TestHandlerCORS(t *testing.T) {
 	// A trailing slash in the configuration must not silently break CORS.
 	srv := codecServer(t, keys, payloadcodec.HandlerOptions{
 		AllowedOrigins: []string{uiOrigin + "/", "https://temporal.example.com"},
-		BearerToken:    token,
 	})
 	preflight := map[string]string{
+		"Authorization":                  "",
 		"Origin":                         uiOrigin,
 		"Access-Control-Request-Method":  "POST",
 		"Access-Control-Request-Headers": "authorization,content-type,x-namespace",
@@ -192,7 +206,7 @@ func TestHandlerCORS(t *testing.T) {
 	})
 
 	t.Run("401 is readable by the UI", func(t *testing.T) {
-		resp, _ := post(t, srv.URL+"/codec/decode", marshalPayloads(t), map[string]string{"Origin": uiOrigin})
+		resp, _ := post(t, srv.URL+"/codec/decode", marshalPayloads(t), map[string]string{"Origin": uiOrigin, "Authorization": ""})
 		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Access-Control-Allow-Origin") != uiOrigin {
 			t.Errorf("status %d, Allow-Origin %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
 		}
@@ -228,7 +242,7 @@ func TestHandlerCORS(t *testing.T) {
 
 func TestHandlerBearer(t *testing.T) {
 	keys := mustKeys(t, "", newKey(t, "k1"))
-	srv := codecServer(t, keys, payloadcodec.HandlerOptions{BearerToken: token})
+	srv := codecServer(t, keys, payloadcodec.HandlerOptions{})
 	for _, tt := range []struct {
 		name, auth string
 		want       int
@@ -243,10 +257,7 @@ func TestHandlerBearer(t *testing.T) {
 		{"scheme case", "bearer " + token, http.StatusOK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := map[string]string{}
-			if tt.auth != "" {
-				h["Authorization"] = tt.auth
-			}
+			h := map[string]string{"Authorization": tt.auth}
 			for _, path := range []string{"/codec/encode", "/codec/decode"} {
 				resp, body := post(t, srv.URL+path, marshalPayloads(t, &commonpb.Payload{Data: []byte("x")}), h)
 				if resp.StatusCode != tt.want {
@@ -264,16 +275,58 @@ func TestHandlerBearer(t *testing.T) {
 		})
 	}
 
-	// Without a configured token no auth is asked for.
-	open := codecServer(t, keys, payloadcodec.HandlerOptions{})
-	if resp, body := post(t, open.URL+"/codec/decode", marshalPayloads(t), nil); resp.StatusCode != http.StatusOK {
-		t.Errorf("no token configured: %d %s", resp.StatusCode, body)
+	// The token as the endpoint's last path segment, for a Web UI that can only be given
+	// a URL: <operator>/codec/<token>/decode. A wrong segment is refused like a wrong
+	// header, and the path wins over the header.
+	for _, tt := range []struct {
+		path, auth string
+		want       int
+	}{
+		{"/codec/" + token + "/decode", "", http.StatusOK},
+		{"/codec/" + token + "/encode", "", http.StatusOK},
+		{"/codec/" + token + "x/decode", "", http.StatusUnauthorized},
+		{"/codec/" + token + "x/decode", "Bearer " + token, http.StatusUnauthorized},
+		{"/codec/a/" + token + "/decode", "", http.StatusNotFound},
+	} {
+		resp, _ := post(t, srv.URL+tt.path, marshalPayloads(t), map[string]string{"Authorization": tt.auth})
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s (%q): status %d, want %d", strings.ReplaceAll(tt.path, token, "<token>"), tt.auth, resp.StatusCode, tt.want)
+		}
+	}
+}
+
+// TestHandlerClosedWithoutAuthentication: a codec server given no way to authenticate
+// refuses everyone; it is a decryption oracle, never open.
+func TestHandlerClosedWithoutAuthentication(t *testing.T) {
+	keys := mustKeys(t, "", newKey(t, "k1"))
+	mux := http.NewServeMux()
+	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(keys, payloadcodec.HandlerOptions{AllowedOrigins: []string{uiOrigin}})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	encrypted, err := payloadcodec.DataConverter(keys).ToPayloads(acme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hdr := range []map[string]string{
+		{"Authorization": ""}, {"Authorization": "Bearer "}, {"Authorization": "Bearer anything"}, {"Authorization": "", "Origin": uiOrigin},
+	} {
+		for _, path := range []string{"/codec/decode", "/codec/encode", "/codec/anything/decode"} {
+			resp, body := post(t, srv.URL+path, marshalPayloads(t, encrypted.Payloads...), hdr)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %v: status %d", path, hdr, resp.StatusCode)
+			}
+			for _, s := range piiStrings {
+				if bytes.Contains(body, []byte(s)) {
+					t.Errorf("%s: the refusal holds %q", path, s)
+				}
+			}
+		}
 	}
 }
 
 func TestHandlerBodyLimit(t *testing.T) {
 	keys := mustKeys(t, "", newKey(t, "k1"))
-	srv := codecServer(t, keys, payloadcodec.HandlerOptions{MaxBodyBytes: 4096, BearerToken: token})
+	srv := codecServer(t, keys, payloadcodec.HandlerOptions{MaxBodyBytes: 4096})
 	auth := map[string]string{"Authorization": "Bearer " + token}
 
 	small := marshalPayloads(t, &commonpb.Payload{Data: bytes.Repeat([]byte("a"), 1000)})
@@ -285,7 +338,7 @@ func TestHandlerBodyLimit(t *testing.T) {
 		t.Errorf("big body: %d %s", resp.StatusCode, body)
 	}
 	// Auth comes first: an unauthenticated caller cannot make the server buffer a body.
-	if resp, _ := post(t, srv.URL+"/codec/encode", big, nil); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := post(t, srv.URL+"/codec/encode", big, map[string]string{"Authorization": ""}); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("big unauthenticated body: %d", resp.StatusCode)
 	}
 
@@ -311,7 +364,8 @@ func TestHandlerRouting(t *testing.T) {
 		{http.MethodGet, "/codec/decode", http.StatusMethodNotAllowed},
 		{http.MethodPut, "/codec/encode", http.StatusMethodNotAllowed},
 		{http.MethodPost, "/codec/", http.StatusNotFound},
-		{http.MethodPost, "/codec/default/decode", http.StatusNotFound},
+		{http.MethodPost, "/codec/default/decode", http.StatusUnauthorized}, // "default" is taken for a credential
+		{http.MethodPost, "/codec/a/default/decode", http.StatusNotFound},
 		{http.MethodPost, "/codec/decoder", http.StatusNotFound},
 		{http.MethodPost, "/codec/decode", http.StatusOK},
 	} {
@@ -326,8 +380,8 @@ func TestHandlerRouting(t *testing.T) {
 
 	// Mounted with the prefix's trailing slash stripped too, and at the root.
 	mux := http.NewServeMux()
-	mux.Handle("/c/", http.StripPrefix("/c/", payloadcodec.Handler(keys, payloadcodec.HandlerOptions{})))
-	mux.Handle("/", payloadcodec.Handler(keys, payloadcodec.HandlerOptions{}))
+	mux.Handle("/c/", http.StripPrefix("/c/", payloadcodec.Handler(keys, payloadcodec.HandlerOptions{Authenticate: tokenAuth})))
+	mux.Handle("/", payloadcodec.Handler(keys, payloadcodec.HandlerOptions{Authenticate: tokenAuth}))
 	other := httptest.NewServer(mux)
 	defer other.Close()
 	for _, path := range []string{"/c/decode", "/decode"} {
@@ -344,7 +398,7 @@ func TestRemoteDataConverter(t *testing.T) {
 	old := payloadcodec.DataConverter(mustKeys(t, "", k1))
 	keys := mustKeys(t, "", k2, k1)
 	local := payloadcodec.DataConverter(keys)
-	srv := codecServer(t, keys, payloadcodec.HandlerOptions{AllowedOrigins: []string{uiOrigin}, BearerToken: token})
+	srv := codecServer(t, keys, payloadcodec.HandlerOptions{AllowedOrigins: []string{uiOrigin}})
 
 	remote := converter.NewRemoteDataConverter(converter.GetDefaultDataConverter(), converter.RemoteDataConverterOptions{
 		Endpoint: srv.URL + "/codec/",

@@ -1,6 +1,7 @@
 // Package temporalclient dials Temporal from configuration, the same way for the
 // worker, the starter and tests: plaintext for a local dev server, API key for Temporal
-// Cloud, mTLS for self-hosted clusters.
+// Cloud, mTLS for self-hosted clusters. Every client it builds encrypts payloads and
+// failure messages with the same keys, and so does the replayer of the replay tests.
 package temporalclient
 
 import (
@@ -9,6 +10,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
 	"github.com/saasbridge/saasbridge/internal/config"
@@ -17,8 +20,9 @@ import (
 )
 
 // Deps are what a client shares with the rest of the process: the data converter
-// that encrypts payloads (the same for worker, starter and tests) and the metrics
-// handler the SDK reports to (nil: none).
+// that encrypts payloads (the same for worker, starter and tests; failures are
+// encrypted with it too, see FailureConverter) and the metrics handler the SDK reports
+// to (nil: none).
 type Deps struct {
 	DataConverter converter.DataConverter
 	Metrics       client.MetricsHandler
@@ -36,6 +40,9 @@ func Options(cfg config.Temporal, logger *zap.Logger, deps Deps) (client.Options
 		Logger:         logging.NewTemporal(logger.Named("temporal")),
 		DataConverter:  deps.DataConverter,
 		MetricsHandler: deps.Metrics,
+	}
+	if deps.DataConverter != nil {
+		opts.FailureConverter = FailureConverter(deps.DataConverter)
 	}
 	opts.ConnectionOptions.TLS = tlsCfg
 	if cfg.APIKey != "" {
@@ -82,4 +89,25 @@ func PayloadConverter(p config.Payloads) (converter.DataConverter, error) {
 		return nil, fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
 	}
 	return payloadcodec.DataConverter(keys), nil
+}
+
+// FailureConverter moves every failure's message and stack trace into a payload
+// encrypted by dc (EncodeCommonAttributes): an API's error message can name a location
+// or a person, and failures are stored in history like payloads. History then shows
+// "Encoded failure"; clients built here, the Web UI and the CLI (through the codec
+// server) show the real message. Failures recorded before this was turned on decode
+// as they are.
+func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: dc, EncodeCommonAttributes: true,
+	})
+}
+
+// ReplayerOptions are the replay tests' options: the converters of every client.
+func ReplayerOptions(p config.Payloads) (worker.WorkflowReplayerOptions, error) {
+	dc, err := PayloadConverter(p)
+	if err != nil {
+		return worker.WorkflowReplayerOptions{}, err
+	}
+	return worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: FailureConverter(dc)}, nil
 }

@@ -36,7 +36,7 @@ func TestSealOpen(t *testing.T) {
 	if bytes.Equal(blob[:blobHeaderLen+12], again[:blobHeaderLen+12]) {
 		t.Fatal("two seals used the same nonce")
 	}
-	if blob[0] != blobFormat || blob[1] != currentKeyVersion {
+	if blob[0] != blobFormat || blob[1] != DefaultKeyID {
 		t.Fatalf("blob header = %v", blob[:2])
 	}
 }
@@ -89,7 +89,7 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add(valid)
 	f.Add([]byte{})
-	f.Add([]byte{blobFormat, currentKeyVersion})
+	f.Add([]byte{blobFormat, DefaultKeyID})
 	f.Add(valid[:blobHeaderLen+12])
 	f.Fuzz(func(t *testing.T, blob []byte) {
 		got, err := s.open(testBinding, blob)

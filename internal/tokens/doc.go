@@ -23,4 +23,9 @@
 //
 // From the moment the Refresher is called the caller's cancellation no longer applies: a pair the
 // server has already rotated must reach the database, or the credential is lost.
+//
+// The encryption key rotates without a migration: every sealed secret names the id of its key
+// (see crypto.go). Open takes the current key (WithKeyID) and the retired ones (WithOldKeys);
+// reads use whichever key a row names, writes always the current one, and Reencrypt re-seals
+// what is left so that the retired keys can be dropped. A SQLite store's files are 0600.
 package tokens

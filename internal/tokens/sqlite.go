@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -69,6 +73,9 @@ type sqliteDialect struct{}
 func openSQLite(ctx context.Context, dsn string, lockTimeout time.Duration) (*sql.DB, dialect, error) {
 	uri, err := sqliteURI(dsn, lockTimeout)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := ownerOnly(uri); err != nil {
 		return nil, nil, err
 	}
 	db, err := sql.Open("sqlite", uri)
@@ -145,6 +152,31 @@ func sqliteURI(dsn string, lockTimeout time.Duration) (string, error) {
 	}
 	return fmt.Sprintf("%s%s_pragma=busy_timeout(%d)&_pragma=synchronous(FULL)",
 		uri, sep, lockTimeout.Milliseconds()), nil
+}
+
+// ownerOnly creates the database file readable and writable by its owner only (0600), or
+// tightens an existing one, before SQLite opens it: the file holds sealed tokens and the audit
+// columns. SQLite gives the -wal and -shm files it creates the database file's permissions; those
+// left by an older version are tightened too.
+func ownerOnly(uri string) error {
+	name, _, _ := strings.Cut(strings.TrimPrefix(uri, "file:"), "?")
+	path, err := url.PathUnescape(name)
+	if err != nil {
+		return fmt.Errorf("tokens: sqlite path: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("tokens: open sqlite: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("tokens: open sqlite: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("tokens: restrict %s to its owner: %w", filepath.Base(p), err)
+		}
+	}
+	return nil
 }
 
 // fileURI escapes the characters that are special in a SQLite URI.

@@ -21,6 +21,9 @@ type Store struct {
 	log      *zap.Logger
 	keyLocks keyLocks
 
+	keyID   byte
+	oldKeys map[byte][]byte
+
 	onRefresh      func(kind Kind, outcome string)
 	skew           time.Duration
 	lockTimeout    time.Duration
@@ -59,6 +62,15 @@ func WithRefreshObserver(f func(kind Kind, outcome string)) Option {
 	return func(s *Store) { s.onRefresh = f }
 }
 
+// WithKeyID gives the id of the key passed to Open (default DefaultKeyID). Every row written is
+// sealed with that key and names its id.
+func WithKeyID(id byte) Option { return func(s *Store) { s.keyID = id } }
+
+// WithOldKeys adds retired keys by id: rows sealed with them stay readable, and are sealed with
+// the current key when next written or by Reencrypt. Keep a key listed until Reencrypt reports
+// that no row needs it.
+func WithOldKeys(keys map[byte][]byte) Option { return func(s *Store) { s.oldKeys = keys } }
+
 // WithRefreshTimeout bounds one Refresher call, during which the lock is held (default 30 s).
 func WithRefreshTimeout(d time.Duration) Option { return func(s *Store) { s.refreshTimeout = d } }
 
@@ -66,14 +78,11 @@ func WithRefreshTimeout(d time.Duration) Option { return func(s *Store) { s.refr
 // sqlite:///path or a file: URI for a store on one host; a postgres:// or postgresql:// URL
 // (postgres://user:pass@host:5432/db?sslmode=disable, any pgx connection parameter, such as
 // search_path, in the query) for one shared by several worker hosts. key is the 32-byte AES-256
-// encryption key.
+// encryption key that seals every write (see WithKeyID and WithOldKeys for rotation). A SQLite
+// file and its -wal and -shm companions are readable by their owner only (0600).
 func Open(ctx context.Context, dsn string, key []byte, opts ...Option) (*Store, error) {
-	sl, err := newSealer(key)
-	if err != nil {
-		return nil, err
-	}
 	s := &Store{
-		sealer:         sl,
+		keyID:          DefaultKeyID,
 		log:            zap.NewNop(),
 		skew:           2 * time.Minute,
 		lockTimeout:    30 * time.Second,
@@ -84,6 +93,10 @@ func Open(ctx context.Context, dsn string, key []byte, opts ...Option) (*Store, 
 	}
 	if s.skew < 0 || s.lockTimeout <= 0 || s.refreshTimeout <= 0 {
 		return nil, errors.New("tokens: the lock and refresh timeouts must be positive, the skew not negative")
+	}
+	var err error
+	if s.sealer, err = newKeyring(s.keyID, key, s.oldKeys); err != nil {
+		return nil, err
 	}
 	if s.db, s.dialect, err = openDB(ctx, dsn, s.lockTimeout); err != nil {
 		return nil, err

@@ -111,14 +111,16 @@ type AuthorizeRequest struct {
 	Scope       string // space-separated resource names, or "all"
 	State       string
 	OrgKey      string // empty = the first organisation
+	// CodeChallenge is a PKCE S256 challenge; empty sends none.
+	CodeChallenge string
 }
 
 // Authorize plays the user on the consent page: it approves req and
 // returns the code and state Actionstep would redirect with, without
 // following the redirect. It works with or without AutoConsent.
 func (c *AdminClient) Authorize(ctx context.Context, req AuthorizeRequest) (code, state string, err error) {
-	return c.kit().Authorize(ctx, authorizePath, url.Values{
+	return c.kit().Authorize(ctx, authorizePath, simkit.WithPKCE(url.Values{
 		"response_type": {"code"}, "client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI},
 		"scope": {req.Scope}, "state": {req.State}, "orgkey": {req.OrgKey},
-	})
+	}, req.CodeChallenge))
 }

@@ -22,7 +22,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	info := simkit.CallInfoFrom(r.Context())
 	info.Endpoint = r.Method + " " + authorizePath
 	simkit.Consent{
-		ClientID: s.clientID, AutoConsent: s.autoConsent,
+		ClientID: s.clientID, AutoConsent: s.autoConsent, RequirePKCE: s.requirePKCE,
 		Render: func(cr simkit.ConsentRequest) { s.renderConsent(w, cr) },
 		Approve: func(cr simkit.ConsentRequest) (code string, err error) {
 			code, info.Scope, err = s.approve(cr, r.Form.Get("orgkey"))
@@ -49,7 +49,7 @@ func (s *Server) approve(cr simkit.ConsentRequest, orgKey string) (code, org str
 	code = newHex40()
 	s.w.codes[code] = &authCode{
 		grant:       grant{orgKey: o.key, userID: o.userID, scopes: strings.Fields(cr.Scope)},
-		redirectURI: cr.RedirectURI, expiresAt: s.now().Add(authCodeTTL),
+		redirectURI: cr.RedirectURI, codeChallenge: cr.CodeChallenge, expiresAt: s.now().Add(authCodeTTL),
 	}
 	s.log.Info("consent approved", zap.String("orgkey", o.key))
 	return code, o.key, nil
@@ -87,6 +87,8 @@ li{margin:.5rem 0}form{display:inline}button{margin-left:.5rem}code{font-size:.9
 <input type="hidden" name="redirect_uri" value="{{$.Request.RedirectURI}}">
 <input type="hidden" name="scope" value="{{$.Request.Scope}}">
 <input type="hidden" name="state" value="{{$.Request.State}}">
+{{if $.Request.CodeChallenge}}<input type="hidden" name="code_challenge" value="{{$.Request.CodeChallenge}}">
+<input type="hidden" name="code_challenge_method" value="S256">{{end}}
 <input type="hidden" name="orgkey" value="{{.Key}}">
 <button type="submit">Approve</button></form></li>{{end}}
 </ul>{{else}}<p>No organisations yet. Create one with <code>POST /_sandbox/orgs</code>.</p>{{end}}

@@ -140,6 +140,9 @@ func (s *Server) redeemCode(r *http.Request) (tokenResponse, error) {
 	if r.Form.Get("redirect_uri") != code.redirectURI {
 		return tokenResponse{}, errInvalidGrant("The redirect URI is missing or do not match")
 	}
+	if err := simkit.VerifyPKCE(code.codeChallenge, r.Form.Get("code_verifier")); err != nil {
+		return tokenResponse{}, errInvalidGrant("PKCE verification failed: " + err.Error()) // simulator choice
+	}
 	delete(s.w.codes, v) // single use
 	return s.grantResponse(r, code.grant, now), nil
 }

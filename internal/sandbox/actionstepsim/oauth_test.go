@@ -1,6 +1,8 @@
 package actionstepsim
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -307,4 +309,31 @@ func TestScopesAreEnforced(t *testing.T) {
 	h.api(tok, http.MethodGet, "rest/participants", nil).requireStatus(t, http.StatusOK)
 	e := h.api(tok, http.MethodGet, "rest/actions", nil).requireError(t, http.StatusForbidden, codeScope)
 	assert.Contains(t, e["detail"], "'actions'")
+}
+
+// TestPKCE: with RequirePKCE the authorize page wants a challenge, and the code
+// exchange the matching verifier.
+func TestPKCE(t *testing.T) {
+	verifier := strings.Repeat("p", 60)
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	h := newHarness(t, Options{AutoConsent: true, RequirePKCE: true})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	q := url.Values{"response_type": {"code"}, "client_id": {testClientID}, "redirect_uri": {testRedirect}, "scope": {"users"}}
+	h.send(http.MethodGet, h.url+authorizePath+"?"+q.Encode(), nil, nil).requireStatus(t, http.StatusBadRequest)
+
+	q.Set("code_challenge", challenge)
+	q.Set("code_challenge_method", "S256")
+	resp, err := noRedirect.Get(h.url + authorizePath + "?" + q.Encode())
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {testRedirect},
+		"client_id": {testClientID}, "client_secret": {testClientSecret}}
+	r := h.send(http.MethodPost, h.url+tokenPath, formHeader, form).requireStatus(t, http.StatusBadRequest)
+	assert.Contains(t, string(r.Body), "PKCE verification failed")
+	form.Set("code_verifier", verifier)
+	h.send(http.MethodPost, h.url+tokenPath, formHeader, form).requireStatus(t, http.StatusOK)
 }

@@ -25,6 +25,10 @@ type Options struct {
 	// AutoConsent makes the authorize page approve at once for the first
 	// organisation (or the orgkey query parameter), for unattended runs.
 	AutoConsent bool
+	// RequirePKCE makes the authorize page refuse requests without a PKCE
+	// challenge; a challenge that was sent is always checked at the code
+	// exchange. Actionstep does not document PKCE.
+	RequirePKCE bool
 	// RotateAPIEndpoint makes every successful refresh move the
 	// organisation to a new api_endpoint; the old one stops answering.
 	// SetEndpointRotation changes it at run time.

@@ -20,6 +20,7 @@ type Server struct {
 	accessTTL    time.Duration
 	refreshTTL   time.Duration
 	autoConsent  bool
+	requirePKCE  bool
 	uniqueRefs   bool
 	loc          *time.Location
 	now          func() time.Time
@@ -66,6 +67,7 @@ func New(opts Options) *Server {
 		accessTTL:    opts.AccessTokenTTL,
 		refreshTTL:   opts.RefreshTokenTTL,
 		autoConsent:  opts.AutoConsent,
+		requirePKCE:  opts.RequirePKCE,
 		uniqueRefs:   opts.UniqueExternalReferences,
 		loc:          opts.Location,
 		now:          opts.Now,

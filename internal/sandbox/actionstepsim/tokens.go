@@ -37,8 +37,9 @@ type refreshToken struct {
 
 type authCode struct {
 	grant
-	redirectURI string
-	expiresAt   time.Time
+	redirectURI   string
+	codeChallenge string // PKCE, S256; "" when none was sent
+	expiresAt     time.Time
 }
 
 // issue mints a new access/refresh pair for g.

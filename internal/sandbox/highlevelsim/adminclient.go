@@ -151,14 +151,16 @@ type AuthorizeRequest struct {
 	Scope       string // space-separated
 	State       string
 	CompanyID   string // the agency to approve; empty = the first one
+	// CodeChallenge is a PKCE S256 challenge; empty sends none.
+	CodeChallenge string
 }
 
 // Authorize plays the user on the consent page: it approves req for the
 // agency and returns the code and state HighLevel would redirect with,
 // without following the redirect. It works with or without AutoConsent.
 func (c *AdminClient) Authorize(ctx context.Context, req AuthorizeRequest) (code, state string, err error) {
-	return c.kit().Authorize(ctx, "/v2/oauth/chooselocation", url.Values{
+	return c.kit().Authorize(ctx, "/v2/oauth/chooselocation", simkit.WithPKCE(url.Values{
 		"response_type": {"code"}, "client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI},
 		"scope": {req.Scope}, "state": {req.State}, "company_id": {req.CompanyID},
-	})
+	}, req.CodeChallenge))
 }

@@ -21,7 +21,7 @@ func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
 	info := simkit.CallInfoFrom(r.Context())
 	info.Endpoint = r.Pattern
 	simkit.Consent{
-		ClientID: s.clientID, AutoConsent: s.autoConsent,
+		ClientID: s.clientID, AutoConsent: s.autoConsent, RequirePKCE: s.requirePKCE,
 		Render: func(cr simkit.ConsentRequest) { s.renderConsent(w, r.URL.Path, cr) },
 		Approve: func(cr simkit.ConsentRequest) (code string, err error) {
 			code, info.Scope, err = s.approve(cr, r.Form.Get("company_id"))
@@ -48,7 +48,7 @@ func (s *Server) approve(cr simkit.ConsentRequest, companyID string) (code, comp
 	a.AppInstalled = true
 	code = newAuthCode()
 	s.w.codes[code] = &authCode{
-		clientID: cr.ClientID, redirectURI: cr.RedirectURI, companyID: a.ID,
+		clientID: cr.ClientID, redirectURI: cr.RedirectURI, companyID: a.ID, codeChallenge: cr.CodeChallenge,
 		scopes: strings.Fields(cr.Scope), expiresAt: s.now().Add(authCodeTTL),
 	}
 	s.log.Info("consent approved", zap.String("companyId", a.ID))
@@ -91,6 +91,8 @@ li{margin:.5rem 0}form{display:inline}button{margin-left:.5rem}code{font-size:.9
 <input type="hidden" name="redirect_uri" value="{{$.Request.RedirectURI}}">
 <input type="hidden" name="scope" value="{{$.Request.Scope}}">
 <input type="hidden" name="state" value="{{$.Request.State}}">
+{{if $.Request.CodeChallenge}}<input type="hidden" name="code_challenge" value="{{$.Request.CodeChallenge}}">
+<input type="hidden" name="code_challenge_method" value="S256">{{end}}
 <input type="hidden" name="company_id" value="{{.ID}}">
 <button type="submit">Install</button></form></li>{{end}}
 </ul>{{else}}<p>No agencies yet. Create one with <code>POST /_sandbox/agencies</code>.</p>{{end}}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // tokenResponse is GetAccessCodeSuccessfulResponseDto plus the members the
@@ -31,7 +33,7 @@ type tokenResponse struct {
 
 // tokenRequest is GetAccessCodebodyDto (snake_case, unlike the rest).
 type tokenRequest struct {
-	clientID, clientSecret, grantType, code, refreshToken, userType, redirectURI string
+	clientID, clientSecret, grantType, code, refreshToken, userType, redirectURI, codeVerifier string
 }
 
 func missingParam(name string) error { return errBadRequest("Missing parameter: " + name) }
@@ -44,7 +46,7 @@ func readTokenRequest(contentType string, body []byte) (tokenRequest, error) {
 	if err != nil {
 		return tokenRequest{}, errBadRequest("Invalid request body")
 	}
-	fields := []string{"client_id", "client_secret", "grant_type", "code", "refresh_token", "user_type", "redirect_uri"}
+	fields := []string{"client_id", "client_secret", "grant_type", "code", "refresh_token", "user_type", "redirect_uri", "code_verifier"}
 	for _, f := range fields {
 		if p.nonString[f] {
 			return tokenRequest{}, invalidParam(f)
@@ -54,6 +56,7 @@ func readTokenRequest(contentType string, body []byte) (tokenRequest, error) {
 	req := tokenRequest{
 		clientID: v["client_id"], clientSecret: v["client_secret"], grantType: v["grant_type"],
 		code: v["code"], refreshToken: v["refresh_token"], userType: v["user_type"], redirectURI: v["redirect_uri"],
+		codeVerifier: v["code_verifier"],
 	}
 	for _, f := range fields[:3] {
 		if v[f] == "" {
@@ -107,6 +110,9 @@ func (s *Server) redeemCode(c *apiCall, req tokenRequest) (any, error) {
 	}
 	if req.userType == userLocation {
 		return nil, invalidParam("user_type") // the code is for an agency install
+	}
+	if err := simkit.VerifyPKCE(code.codeChallenge, req.codeVerifier); err != nil {
+		return nil, invalidParam("code_verifier") // simulator choice: HighLevel documents no PKCE
 	}
 	code.used = true
 	a := s.w.agencies[code.companyID]

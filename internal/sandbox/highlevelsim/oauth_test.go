@@ -1,6 +1,8 @@
 package highlevelsim
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -491,4 +493,53 @@ func TestTokenResponseHasNoUnexpectedMembers(t *testing.T) {
 	for k := range m {
 		assert.Regexp(t, allowed, k)
 	}
+}
+
+// TestPKCE: a challenge sent to the consent page (and carried through its form) must be
+// answered by the matching verifier at the code exchange; RequirePKCE refuses a consent
+// request without one.
+func TestPKCE(t *testing.T) {
+	verifier := strings.Repeat("k", 50)
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	h := newHarness(t, Options{RequirePKCE: true})
+	q := url.Values{"response_type": {"code"}, "client_id": {testClientID}, "redirect_uri": {testRedirect}, "scope": {"oauth.readonly"}}
+	resp, err := noRedirect.Get(h.url + "/v2/oauth/chooselocation?" + q.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "no challenge with RequirePKCE")
+	assert.Contains(t, readAll(t, resp), "code_challenge is required")
+	resp.Body.Close()
+
+	q.Set("code_challenge", challenge)
+	q.Set("code_challenge_method", "S256")
+	page, err := noRedirect.Get(h.url + "/v2/oauth/chooselocation?" + q.Encode())
+	require.NoError(t, err)
+	assert.Contains(t, readAll(t, page), challenge, "the consent form carries the challenge")
+	page.Body.Close()
+	form := url.Values{"company_id": {h.agency.ID}}
+	for k, v := range q {
+		form[k] = v
+	}
+	code := func() string {
+		approved, err := noRedirect.PostForm(h.url+"/v2/oauth/chooselocation", form)
+		require.NoError(t, err)
+		approved.Body.Close()
+		cb, err := url.Parse(approved.Header.Get("Location"))
+		require.NoError(t, err)
+		return cb.Query().Get("code")
+	}
+	exchange := func(code, verifier string) *reply {
+		v := url.Values{"client_id": {testClientID}, "client_secret": {testClientSecret}, "grant_type": {"authorization_code"}, "code": {code}}
+		if verifier != "" {
+			v.Set("code_verifier", verifier)
+		}
+		return h.exchange(v)
+	}
+	c := code()
+	exchange(c, "").requireError(t, http.StatusBadRequest, `{"statusCode":400,"message":"Invalid parameter: code_verifier"}`)
+	exchange(c, strings.Repeat("x", 50)).requireError(t, http.StatusBadRequest, `{"statusCode":400,"message":"Invalid parameter: code_verifier"}`)
+	r := exchange(c, verifier)
+	assert.Equal(t, http.StatusOK, r.Status, "the right verifier, after two wrong ones: %s", r.Body)
 }

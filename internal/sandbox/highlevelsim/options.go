@@ -25,6 +25,10 @@ type Options struct {
 	// AutoConsent makes the consent page approve the first agency (or the
 	// company_id query parameter) and redirect at once, for unattended runs.
 	AutoConsent bool
+	// RequirePKCE makes the consent page refuse requests without a PKCE
+	// challenge. With or without it, a challenge that was sent is checked at
+	// the code exchange. HighLevel does not document PKCE.
+	RequirePKCE bool
 	// Faults is the initial fault injection; the zero value injects nothing.
 	Faults Faults
 	// Webhooks is the initial webhook delivery configuration; the zero

@@ -20,6 +20,7 @@ type Server struct {
 	versionID    string // the app version every install records
 	tokenTTL     time.Duration
 	autoConsent  bool
+	requirePKCE  bool
 	now          func() time.Time
 	log          *zap.Logger
 
@@ -53,6 +54,7 @@ func New(opts Options) *Server {
 		versionID:    newObjectID(),
 		tokenTTL:     opts.AccessTokenTTL,
 		autoConsent:  opts.AutoConsent,
+		requirePKCE:  opts.RequirePKCE,
 		now:          opts.Now,
 		log:          opts.Logger,
 		w:            newWorld(),

@@ -62,12 +62,13 @@ type refreshToken struct {
 }
 
 type authCode struct {
-	clientID    string
-	redirectURI string
-	companyID   string
-	scopes      []string
-	expiresAt   time.Time
-	used        bool
+	clientID      string
+	redirectURI   string
+	companyID     string
+	codeChallenge string // PKCE, S256; "" when none was sent
+	scopes        []string
+	expiresAt     time.Time
+	used          bool
 }
 
 // issuedPair is a freshly minted access and refresh token.

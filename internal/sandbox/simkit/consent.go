@@ -1,9 +1,13 @@
 package simkit
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -14,6 +18,41 @@ type ConsentRequest struct {
 	RedirectURI string
 	Scope       string
 	State       string
+	// CodeChallenge is the PKCE challenge (RFC 7636), S256 only; "" when the
+	// client sent none.
+	CodeChallenge string
+}
+
+// PKCE (RFC 7636) is documented by neither provider; the simulators accept
+// it, S256 only, so that a client can turn it on against them, and can
+// require it to prove the client sends it.
+var pkceValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// WithPKCE adds an S256 challenge to authorization parameters (none when
+// challenge is empty), for admin clients that play the user.
+func WithPKCE(v url.Values, challenge string) url.Values {
+	if challenge != "" {
+		v.Set("code_challenge", challenge)
+		v.Set("code_challenge_method", "S256")
+	}
+	return v
+}
+
+// VerifyPKCE checks a code exchange's code_verifier against the challenge the
+// authorization request carried. No challenge, nothing to check (a verifier
+// sent anyway is ignored, as servers without PKCE do).
+func VerifyPKCE(challenge, verifier string) error {
+	if challenge == "" {
+		return nil
+	}
+	if !pkceValue.MatchString(verifier) {
+		return errors.New("code_verifier is missing or malformed")
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) != 1 {
+		return errors.New("code_verifier does not match the code_challenge")
+	}
+	return nil
 }
 
 // ReadConsentRequest validates the authorization parameters for the one
@@ -21,7 +60,8 @@ type ConsentRequest struct {
 // on bad input; simulator choice: a plain 400 page, never a redirect to an
 // unvalidated redirect_uri.
 func ReadConsentRequest(v url.Values, clientID string) (ConsentRequest, error) {
-	cr := ConsentRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), Scope: v.Get("scope"), State: v.Get("state")}
+	cr := ConsentRequest{ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), Scope: v.Get("scope"), State: v.Get("state"),
+		CodeChallenge: v.Get("code_challenge")}
 	switch {
 	case v.Get("response_type") != "code":
 		return cr, errors.New("response_type must be code")
@@ -31,6 +71,10 @@ func ReadConsentRequest(v url.Values, clientID string) (ConsentRequest, error) {
 		return cr, errors.New("redirect_uri is required")
 	case strings.TrimSpace(cr.Scope) == "":
 		return cr, errors.New("scope is required")
+	case cr.CodeChallenge != "" && v.Get("code_challenge_method") != "S256":
+		return cr, errors.New("code_challenge_method must be S256")
+	case cr.CodeChallenge != "" && !pkceValue.MatchString(cr.CodeChallenge):
+		return cr, errors.New("code_challenge is malformed")
 	}
 	if u, err := url.Parse(cr.RedirectURI); err != nil || !u.IsAbs() {
 		return cr, errors.New("redirect_uri must be an absolute URL")
@@ -44,6 +88,8 @@ type Consent struct {
 	ClientID string
 	// AutoConsent approves a GET at once instead of rendering the page.
 	AutoConsent bool
+	// RequirePKCE refuses a request without a PKCE challenge.
+	RequirePKCE bool
 	// Render writes the page for a valid request.
 	Render func(ConsentRequest)
 	// Approve grants the request, for the account the form names, and
@@ -61,6 +107,9 @@ func (c Consent) Serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cr, err := ReadConsentRequest(r.Form, c.ClientID)
+	if err == nil && c.RequirePKCE && cr.CodeChallenge == "" {
+		err = errors.New("code_challenge is required (PKCE)")
+	}
 	if err != nil {
 		http.Error(w, "invalid authorization request: "+err.Error(), http.StatusBadRequest)
 		return

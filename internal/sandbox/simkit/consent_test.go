@@ -1,6 +1,8 @@
 package simkit
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +25,7 @@ func TestReadConsentRequest(t *testing.T) {
 		"redirect_uri=":          "redirect_uri is required",
 		"scope=+":                "scope is required",
 		"redirect_uri=/relative": "redirect_uri must be an absolute URL",
+		"code_challenge=" + strings.Repeat("a", 43): "code_challenge_method must be S256",
 	} {
 		v := url.Values{}
 		for k, vs := range valid {
@@ -34,6 +37,36 @@ func TestReadConsentRequest(t *testing.T) {
 		_, err := ReadConsentRequest(v, "app")
 		assert.EqualError(t, err, want, change)
 	}
+}
+
+func TestPKCE(t *testing.T) {
+	verifier := strings.Repeat("v", 43)
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	v := url.Values{"response_type": {"code"}, "client_id": {"app"}, "redirect_uri": {"https://app.example.com/cb"}, "scope": {"a"},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+	cr, err := ReadConsentRequest(v, "app")
+	require.NoError(t, err)
+	assert.Equal(t, challenge, cr.CodeChallenge)
+	v.Set("code_challenge", "short")
+	_, err = ReadConsentRequest(v, "app")
+	assert.EqualError(t, err, "code_challenge is malformed")
+	v.Set("code_challenge", challenge)
+	v.Set("code_challenge_method", "plain")
+	_, err = ReadConsentRequest(v, "app")
+	assert.EqualError(t, err, "code_challenge_method must be S256")
+
+	assert.NoError(t, VerifyPKCE(challenge, verifier))
+	assert.NoError(t, VerifyPKCE("", "anything"), "no challenge, nothing to check")
+	assert.EqualError(t, VerifyPKCE(challenge, ""), "code_verifier is missing or malformed")
+	assert.EqualError(t, VerifyPKCE(challenge, strings.Repeat("w", 43)), "code_verifier does not match the code_challenge")
+
+	// RequirePKCE refuses a request without one.
+	c := Consent{ClientID: "app", AutoConsent: true, RequirePKCE: true, Approve: func(ConsentRequest) (string, error) { return "c0de", nil }}
+	w := httptest.NewRecorder()
+	c.Serve(w, httptest.NewRequest(http.MethodGet, "/consent?response_type=code&client_id=app&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=a", nil))
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+	assert.Contains(t, w.Body.String(), "code_challenge is required")
 }
 
 func TestConsentServe(t *testing.T) {

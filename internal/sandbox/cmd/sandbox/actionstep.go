@@ -99,7 +99,7 @@ func isBoolFlag(f *flag.Flag) bool {
 
 // withActionstep adds the Actionstep simulator to sims when it is
 // configured, seeding the demo organisation if asked.
-func withActionstep(sims []simulator, cfg actionstepConfig, sharedAutoConsent bool, log *zap.Logger) ([]simulator, error) {
+func withActionstep(sims []simulator, cfg actionstepConfig, sharedAutoConsent, requirePKCE bool, log *zap.Logger) ([]simulator, error) {
 	if !cfg.enabled() {
 		return sims, nil
 	}
@@ -111,6 +111,7 @@ func withActionstep(sims []simulator, cfg actionstepConfig, sharedAutoConsent bo
 		ClientID:          cfg.clientID,
 		ClientSecret:      cfg.clientSecret,
 		AutoConsent:       autoConsent,
+		RequirePKCE:       requirePKCE,
 		RotateAPIEndpoint: cfg.rotateEndpoint,
 		Logger:            log,
 	})

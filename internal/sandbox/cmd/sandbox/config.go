@@ -18,6 +18,7 @@ type config struct {
 	clientID      string
 	clientSecret  string
 	autoConsent   bool
+	requirePKCE   bool
 	seedAgencyID  string
 	seedLocations int
 	faults        highlevelsim.Faults
@@ -93,6 +94,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cfg.clientID, "highlevel-client-id", env.str("SANDBOX_HIGHLEVEL_CLIENT_ID", ""), "marketplace app client id, <appId>-<suffix> (SANDBOX_HIGHLEVEL_CLIENT_ID)")
 	fs.StringVar(&cfg.clientSecret, "highlevel-client-secret", env.str("SANDBOX_HIGHLEVEL_CLIENT_SECRET", ""), "marketplace app client secret (SANDBOX_HIGHLEVEL_CLIENT_SECRET)")
 	fs.BoolVar(&cfg.autoConsent, "auto-consent", env.bool("SANDBOX_AUTO_CONSENT", false), "approve the consent page without a click (SANDBOX_AUTO_CONSENT)")
+	fs.BoolVar(&cfg.requirePKCE, "require-pkce", env.bool("SANDBOX_REQUIRE_PKCE", false), "both simulators refuse an authorization request without a PKCE challenge (SANDBOX_REQUIRE_PKCE)")
 	fs.StringVar(&cfg.seedAgencyID, "seed-agency-id", env.str("SANDBOX_SEED_AGENCY_ID", ""), "id of the demo agency to create at start (SANDBOX_SEED_AGENCY_ID)")
 	fs.IntVar(&cfg.seedLocations, "seed-locations", env.int("SANDBOX_SEED_LOCATIONS", 0), "number of demo locations under the demo agency (SANDBOX_SEED_LOCATIONS)")
 	fs.StringVar(&faultsJSON, "faults", env.str("SANDBOX_FAULTS", ""), "initial fault injection as JSON, e.g. {\"errorRate\":0.1} (SANDBOX_FAULTS)")

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer hl.Close() // stops webhook deliveries after the listeners
-	sims, err := withActionstep([]simulator{{name: "highlevel", addr: cfg.addr, handler: hl}}, ascfg, cfg.autoConsent, log.Named("actionstep"))
+	sims, err := withActionstep([]simulator{{name: "highlevel", addr: cfg.addr, handler: hl}}, ascfg, cfg.autoConsent, cfg.requirePKCE, log.Named("actionstep"))
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,7 @@ func newHighLevel(cfg config, log *zap.Logger) (*highlevelsim.Server, error) {
 		ClientSecret:   cfg.clientSecret,
 		RateLimit:      cfg.rate,
 		AutoConsent:    cfg.autoConsent,
+		RequirePKCE:    cfg.requirePKCE,
 		WebhookRSABits: cfg.webhookRSABits,
 		Logger:         log,
 	})
