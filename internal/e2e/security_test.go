@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
@@ -89,8 +87,8 @@ func TestForeignCompanyEventStartsNothing(t *testing.T) {
 	resp, err := s.temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: fmt.Sprintf("LocationId = '%s'", loc)})
 	require.NoError(t, err)
 	assert.Zero(t, resp.GetCount(), "no workflow for the foreign location")
-	_, err = s.temporal.DescribeWorkflow(ctx, workflows.OnboardingWorkflowID(loc), "")
-	assert.Error(t, err, "no onboarding")
+	_, err = s.temporal.DescribeWorkflow(ctx, workflows.LocationWorkflowID(loc), "")
+	assert.Error(t, err, "no owner for the foreign location")
 	_, metrics := get(ctx, t, s.operatorURL+"/metrics")
 	assert.Contains(t, metrics, `saasbridge_webhooks_accepted_total{outcome="foreign",source="highlevel"}`)
 	assert.Contains(t, metrics, `saasbridge_webhooks_verified_total{scheme="ed25519",source="highlevel"}`)
@@ -160,12 +158,12 @@ func TestFailureMessagesAreEncrypted(t *testing.T) {
 	const msg = "Cannot enable SaaS for Jane Citizen of Wharf Street Dental (jane@wharf.example)"
 	require.NoError(t, s.admin.AddFaultRule(ctx, highlevelsim.Rule{Endpoint: enableSaaS, LocationID: loc, Status: 400, Message: msg}))
 	defer func() { require.NoError(t, s.admin.ClearFaults(context.Background())) }()
-	r := s.onboardAll(ctx, t, []string{loc}, nil)[0]
-	var app *temporal.ApplicationError
-	require.True(t, errors.As(r.err, &app), "%v", r.err)
-	assert.Contains(t, app.Message(), msg, "the project's client decodes the failure")
+	r, err := s.onboard(ctx, loc, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "parked", r.Outcome.Outcome)
+	assert.Contains(t, r.Outcome.Message, msg, "the project's client decodes the failure")
 
-	iter := s.temporal.GetWorkflowHistory(ctx, workflows.OnboardingWorkflowID(loc), r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	iter := s.temporal.GetWorkflowHistory(ctx, workflows.LocationWorkflowID(loc), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var stored bytes.Buffer
 	failures := 0
 	for iter.HasNext() {
