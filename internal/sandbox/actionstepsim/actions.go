@@ -15,8 +15,7 @@ var (
 
 // actionsKind is matters (reference §3.4): GET, and PUT or PATCH (the
 // spec says PATCH, the docs and older clients PUT; both work). Matters
-// are created through actioncreate. Fields as in the 2024 recorded
-// sample; the spec's bannerText is not simulated.
+// are created through actioncreate. Fields as the spec lists them.
 func actionsKind() *kind {
 	k := &kind{name: kActions, patch: true, fields: []field{
 		{name: "name", access: onUpdate},
@@ -35,6 +34,7 @@ func actionsKind() *kind {
 		{name: "lastAccessTimestamp", typ: tTimestamp},
 		{name: "importExternalReference", access: onUpdate},
 		{name: "amlReviewStatus", typ: tEnum, enum: amlStatuses, access: onUpdate},
+		{name: "bannerText", access: onUpdate},
 	}, links: []linkDef{
 		{name: "assignedTo", target: kParticipants, access: onUpdate},
 		{name: "division", target: "divisions", access: onUpdate},
