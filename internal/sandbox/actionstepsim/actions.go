@@ -89,17 +89,12 @@ func actionCreateKind() *kind {
 		{name: "actionType", target: kActionTypes},
 		{name: "primaryParticipants", target: kParticipants, many: true},
 	}}
-	template := actionCreateTemplateKind()
+	k.template = actionCreateTemplateKind()
 	k.find = func(c *restCall, id string) *record {
-		at := c.org.lookup(kActionTypes, id)
-		if at == nil {
-			return nil
+		if at := c.org.lookup(kActionTypes, id); at != nil {
+			return c.startStepRecord(k.template, at)
 		}
-		r := newRecord(template, at.id)
-		r.attrs["priority"], r.attrs["status"] = 0, "Active"
-		r.links["actionType"], r.links["step"] = id, id+"--1"
-		r.links["stepParticipantTypes"] = []string{at.links["primaryParticipantType"].(string)}
-		return r
+		return nil
 	}
 	k.create = func(c *restCall, in *item) (*record, error) {
 		a, err := createAction(c, in)
@@ -116,20 +111,6 @@ func actionCreateKind() *kind {
 		return r, nil
 	}
 	return k
-}
-
-// actionCreateTemplateKind is the GET /actioncreate/{actionTypeId} shape.
-// The real reply lists the start step's tasks, messages, templates and
-// data fields (reference §3.4); simulator choice: only the participant
-// types, since the simulated workflow has no such requirements.
-func actionCreateTemplateKind() *kind {
-	return &kind{name: kActionCreate, fields: []field{
-		{name: "actionName"}, {name: "fileReference"}, {name: "priority", typ: tInt}, {name: "status"},
-	}, links: []linkDef{
-		{name: "actionType", target: kActionTypes},
-		{name: "step", target: "steps"},
-		{name: "stepParticipantTypes", target: kParticipantTypes, many: true},
-	}}
 }
 
 // actionCreateInput is the POST /actioncreate body (DBC2
@@ -197,6 +178,9 @@ func createAction(c *restCall, in *item) (*record, error) {
 	if typeID == nil {
 		return nil, errInvalid(in.pointer+"/links/actionType", "links.actionType is required")
 	}
+	if err := c.checkStartStep(req, typed, in.pointer); err != nil {
+		return nil, err
+	}
 	assigned := strconv.Itoa(c.org.userPartID)
 	if n, ok := req.attrs["assignedToParticipant"].(int); ok {
 		assigned = strconv.Itoa(n)
@@ -209,7 +193,7 @@ func createAction(c *restCall, in *item) (*record, error) {
 	}
 	now := c.s.timestamp(c.now)
 	a := newRecord(c.s.kinds[kActions], c.org.nextID(kActions))
-	a.attrs["name"], a.attrs["reference"] = req.attrs["actionName"], req.attrs["fileReference"]
+	a.attrs["name"], a.attrs["reference"] = req.attrs["actionName"], c.reference(a, req.attrs["fileReference"])
 	a.attrs["priority"], a.attrs["status"] = 0, "Active"
 	if p, ok := req.attrs["priority"].(int); ok {
 		a.attrs["priority"] = p
