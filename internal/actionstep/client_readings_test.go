@@ -86,7 +86,7 @@ func TestSandboxActionCreateNeeds(t *testing.T) {
 	assert.Empty(t, needs.DataFields)
 
 	_, err = c.ActionCreateNeeds(ctx, "999")
-	requireAPIError(t, err, http.StatusNotFound)
+	_ = requireAPIError(t, err, http.StatusNotFound)
 }
 
 func TestSandboxCreateCustomFields(t *testing.T) {
