@@ -156,27 +156,19 @@ func (c *Client) ActionCreateNeeds(ctx context.Context, actionType ID) (*ActionC
 		endpoint: EndpointGetActionCreate, method: http.MethodGet, path: path,
 		query: url.Values{"include": {"stepParticipantTypes,otherParticipantTypes,stepDataFields"}},
 	}
-	res, err := c.rest(ctx, r)
+	w, linked, err := fetchOne[actionCreateNeeds](ctx, c, r, resActionCreate)
 	if err != nil {
 		return nil, err
-	}
-	page, err := decodePage[actionCreateNeeds](res.Body, resActionCreate)
-	var w *actionCreateNeeds
-	if err == nil {
-		w, err = page.only(resActionCreate)
-	}
-	if err != nil {
-		return nil, decodeError(r.endpoint, res.Status, err)
 	}
 	out := &ActionCreateNeeds{
 		ActionType: w.Links.ActionType, Step: w.Links.Step, ParticipantTypes: w.Links.StepParticipantTypes,
 		OtherParticipantTypes: w.Links.OtherParticipantTypes, DataFields: w.Links.StepDataFields,
 		ParticipantTypeNames: map[ID]string{}, DataFieldNames: map[ID]string{},
 	}
-	for _, pt := range page.Linked.ParticipantTypes {
+	for _, pt := range linked.ParticipantTypes {
 		out.ParticipantTypeNames[pt.ID] = pt.Name
 	}
-	for _, f := range page.Linked.DataCollectionFields {
+	for _, f := range linked.DataCollectionFields {
 		out.DataFieldNames[f.ID] = f.Name
 	}
 	return out, nil
