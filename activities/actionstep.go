@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/actionstepsetup"
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/tokens"
@@ -51,51 +51,32 @@ func (a *Actionstep) api() *actionstep.Client {
 
 // LookupMatterType finds the configured matter type: GET /actiontypes?name_eq=….
 func (a *Actionstep) LookupMatterType(ctx context.Context) (string, error) {
-	types, err := actionstep.Collect(ctx, a.api().ListActionTypes, byName(a.MatterType),
-		func(t actionstep.ActionType) bool { return t.Name == a.MatterType })
-	if err != nil {
-		return "", classify(err)
-	}
-	return onlyID(ctx, types, func(t actionstep.ActionType) actionstep.ID { return t.ID }, "matter type", a.MatterType, "ACTIONSTEP_MATTER_TYPE")
+	t, err := actionstepsetup.MatterType(ctx, a.api(), a.MatterType)
+	return configured(t, err, func(t *actionstep.ActionType) actionstep.ID { return t.ID }, "matter type", a.MatterType, "ACTIONSTEP_MATTER_TYPE")
 }
 
 // LookupClientType finds the configured participant type: GET /participanttypes?name_eq=….
 func (a *Actionstep) LookupClientType(ctx context.Context) (string, error) {
-	types, err := actionstep.Collect(ctx, a.api().ListParticipantTypes, byName(a.ClientType),
-		func(t actionstep.ParticipantType) bool { return t.Name == a.ClientType })
-	if err != nil {
-		return "", classify(err)
-	}
-	return onlyID(ctx, types, func(t actionstep.ParticipantType) actionstep.ID { return t.ID }, "participant type", a.ClientType, "ACTIONSTEP_CLIENT_TYPE")
+	t, err := actionstepsetup.ParticipantType(ctx, a.api(), a.ClientType)
+	return configured(t, err, func(t *actionstep.ParticipantType) actionstep.ID { return t.ID }, "participant type", a.ClientType, "ACTIONSTEP_CLIENT_TYPE")
 }
 
 // LookupDataCollection finds the configured data collection of the matter type:
 // GET /datacollections?name_eq=…&actionType_eq=….
 func (a *Actionstep) LookupDataCollection(ctx context.Context, matterTypeID string) (string, error) {
-	q := byName(a.DataCollection)
-	q.Filters = append(q.Filters, actionstep.Eq("actionType", matterTypeID))
-	colls, err := actionstep.Collect(ctx, a.api().ListDataCollections, q, func(d actionstep.DataCollection) bool {
-		return d.Name == a.DataCollection && string(d.Links.ActionType) == matterTypeID
-	})
-	if err != nil {
+	d, err := actionstepsetup.DataCollection(ctx, a.api(), a.DataCollection, actionstep.ID(matterTypeID))
+	return configured(d, err, func(d *actionstep.DataCollection) actionstep.ID { return d.ID }, "data collection", a.DataCollection, "ACTIONSTEP_DATA_COLLECTION")
+}
+
+// configured is the id of a configured record, or why there is none.
+func configured[T any](found *T, err error, id func(*T) actionstep.ID, what, name, variable string) (string, error) {
+	switch {
+	case err != nil:
 		return "", classify(err)
-	}
-	return onlyID(ctx, colls, func(d actionstep.DataCollection) actionstep.ID { return d.ID }, "data collection", a.DataCollection, "ACTIONSTEP_DATA_COLLECTION")
-}
-
-func byName(name string) actionstep.Query {
-	return actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("name", name)}}
-}
-
-// onlyID is the id of the configured record: the oldest when several share the name.
-func onlyID[T any](ctx context.Context, items []T, id func(T) actionstep.ID, what, name, variable string) (string, error) {
-	if len(items) == 0 {
+	case found == nil:
 		return "", setupError(fmt.Sprintf("Actionstep has no %s named %q (set %s, or run `starter setup actionstep`)", what, name, variable))
 	}
-	if len(items) > 1 {
-		activity.GetLogger(ctx).Warn("several Actionstep records share the configured name; using the oldest", "what", what, "count", len(items))
-	}
-	return string(oldest(items, id)), nil
+	return string(id(found)), nil
 }
 
 // setupError is a non-retryable failure that only a change in Actionstep or in the
@@ -205,14 +186,6 @@ func oldest[T any](items []T, id func(T) actionstep.ID) actionstep.ID {
 	for i, it := range items {
 		ids[i] = id(it)
 	}
-	slices.SortFunc(ids, compareIDs)
+	slices.SortFunc(ids, actionstep.ID.Compare)
 	return ids[0]
-}
-
-// compareIDs orders numeric ids by value (shorter is smaller), others by text.
-func compareIDs(a, b actionstep.ID) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	return strings.Compare(string(a), string(b))
 }

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/actionstepsetup"
 )
 
 // MatterRef identifies the location's subscription matter. ParticipantID and
@@ -117,7 +118,7 @@ func bestMatter(candidates []actionstep.Action, key string) actionstep.Action {
 		if r := rank(x) - rank(y); r != 0 {
 			return r
 		}
-		return compareIDs(x.ID, y.ID)
+		return x.ID.Compare(y.ID)
 	})
 	return best[0]
 }
@@ -151,7 +152,7 @@ func (a *Actionstep) CreateMatter(ctx context.Context, in NewMatter) (string, er
 	if err != nil {
 		return "", classify(err)
 	}
-	unfilled := unfilledNeeds(needs, actionstep.ID(in.ClientTypeID))
+	unfilled := actionstepsetup.UnfilledNeeds(needs, actionstep.ID(in.ClientTypeID))
 	if len(unfilled) > 0 {
 		activity.GetLogger(ctx).Warn("the matter type's start step asks for what saasbridge cannot fill; creating the matter anyway",
 			"matterType", a.MatterType, "unfilled", unfilled)
@@ -186,20 +187,6 @@ func (a *Actionstep) createMatterFailure(err error, unfilled []string) error {
 		"%s: the start step of matter type %q asks for %s, which saasbridge cannot fill when it creates a matter; "+
 			"make them optional on the matter type's start step in Actionstep (`starter setup actionstep --dry-run` lists them)",
 		app.Error(), a.MatterType, strings.Join(unfilled, " and ")), ErrTypeActionstepSetup, err)
-}
-
-// unfilledNeeds lists what the start step asks for beyond the client participant.
-func unfilledNeeds(needs *actionstep.ActionCreateNeeds, clientType actionstep.ID) []string {
-	var out []string
-	for _, pt := range needs.ParticipantTypes {
-		if pt != clientType {
-			out = append(out, fmt.Sprintf("a participant of type %q", cmp.Or(needs.ParticipantTypeNames[pt], string(pt))))
-		}
-	}
-	for _, f := range needs.DataFields {
-		out = append(out, fmt.Sprintf("data field %q", cmp.Or(needs.DataFieldNames[f], string(f))))
-	}
-	return out
 }
 
 // MatterStatus sets a matter's status.

@@ -8,8 +8,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-dev="$root/.dev"
-bin="$root/bin"
+dev="${SAASBRIDGE_DEV_DIR:-$root/.dev}"
+bin="${SAASBRIDGE_BIN_DIR:-$root/bin}"
 mkdir -p "$dev"
 
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
@@ -89,12 +89,10 @@ wait_for() { # url what
   exit 1
 }
 
-sa_args=()
-for sa in $("$bin/starter" search-attributes); do sa_args+=(--search-attribute "$sa"); done
-
 echo ">> Temporal dev server (logs: .dev/temporal.log)"
 "$bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-  --db-filename "$dev/temporal.db" --log-level warn "${sa_args[@]}" \
+  --db-filename "$dev/temporal.db" --log-level warn \
+  --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=true \
   --ui-codec-endpoint "http://127.0.0.1:$STARTER_PORT/codec" >"$dev/temporal.log" 2>&1 &
 pids+=($!)
 
@@ -110,6 +108,7 @@ pids+=($!)
 
 wait_for "http://127.0.0.1:$TEMPORAL_UI_PORT/" "Temporal dev server"
 wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/healthz" "sandbox"
+"$root/scripts/search-attributes.sh" "$TEMPORAL_ADDRESS" "$TEMPORAL_NAMESPACE"
 
 # The starter verifies the sandbox's webhook signatures with the sandbox's public keys.
 keys=$(curl -fsS "http://127.0.0.1:$SANDBOX_PORT/_sandbox/webhooks/keys")

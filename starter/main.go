@@ -31,6 +31,10 @@ commands:
             print the custom search attributes (Name=Type) a namespace needs
   schedules apply
             create or update the reconciliation and credential-upkeep schedules
+  setup actionstep [--dry-run]
+            check the connected Actionstep organisation and create the data
+            collection fields the mapping needs
+  doctor    check a running deployment, item by item, with a fix for each failure
 
 Run "starter <command> -h" for a command's flags. Settings come from the environment
 (see .env.example).
@@ -68,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return subscriptionChanged(ctx, args[1:], stdout, stderr)
 	case "schedules":
 		return schedules(ctx, args[1:], stdout, stderr)
+	case "setup":
+		return setup(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		return doctor(ctx, args[1:], stdout, stderr)
 	case "search-attributes":
 		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes())) {
 			fmt.Fprintf(stdout, "%s=%s\n", name, workflows.SearchAttributes()[name])

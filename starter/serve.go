@@ -21,6 +21,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
+	"github.com/saasbridge/saasbridge/workflows"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -68,6 +69,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer tc.Close()
+	if err := temporalclient.CheckSearchAttributesAtStart(ctx, tc, cfg.Temporal, workflows.SearchAttributes(), logger); err != nil {
+		return err
+	}
 	verifier, err := highlevel.NewWebhookVerifier(cfg.WebhookEd25519Keys, cfg.WebhookRSAKeys, cfg.WebhookMaxAge, time.Now)
 	if err != nil {
 		return fmt.Errorf("webhook keys (HIGHLEVEL_WEBHOOK_*_PUBLIC_KEYS): %w", err)
