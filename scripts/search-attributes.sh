@@ -19,20 +19,16 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
-declare -A names # type → "--name A --name B"
+# One attribute per command: given several --name and one --type, the CLI registers
+# only the first.
 while IFS='=' read -r name type; do
-  names[$type]+=" --name $name"
-done < <("$bin/starter" search-attributes)
-
-for type in "${!names[@]}"; do
-  # shellcheck disable=SC2086 # the names are one word each
   if ! out=$("$bin/temporal" operator search-attribute create --address "$address" --namespace "$namespace" \
-    ${names[$type]} --type "$type" 2>&1); then
+    --name "$name" --type "$type" 2>&1 </dev/null); then
     if grep -qi "already exists" <<<"$out" && ! grep -qi "different type" <<<"$out"; then
       continue
     fi
-    echo "!! could not register the $type search attributes${names[$type]//--name/} on $address ($namespace): $out" >&2
+    echo "!! could not register search attribute $name ($type) on $address (namespace $namespace): $out" >&2
     exit 1
   fi
-done
+done < <("$bin/starter" search-attributes)
 echo ">> search attributes registered on $address (namespace $namespace):$(printf ' %s' $("$bin/starter" search-attributes | cut -d= -f1))"

@@ -174,14 +174,18 @@ func (d *doctorRun) checkSchedules(ctx context.Context) checkResult {
 	}
 	var found, problems []string
 	for _, id := range []string{workflows.ReconcileScheduleID, workflows.UpkeepScheduleID} {
-		desc, err := d.temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
+		// The raw call: the SDK's Describe decodes the (encrypted) payloads, which this
+		// check needs no key for.
+		desc, err := d.temporal.WorkflowService().DescribeSchedule(ctx, &workflowservice.DescribeScheduleRequest{
+			Namespace: d.cfg.Temporal.Namespace, ScheduleId: id,
+		})
 		var notFound *serviceerror.NotFound
 		switch {
 		case errors.As(err, &notFound):
 			problems = append(problems, id+" is missing")
 		case err != nil:
 			problems = append(problems, id+": "+err.Error())
-		case desc.Schedule.State != nil && desc.Schedule.State.Paused:
+		case desc.GetSchedule().GetState().GetPaused():
 			problems = append(problems, id+" is paused")
 		default:
 			found = append(found, id)

@@ -55,7 +55,7 @@ func newSetupEnv(t *testing.T, spec actionstepsim.OrgSpec) *setupEnv {
 		"ACTIONSTEP_TOKEN_URL": srv.URL + "/api/oauth/token", "ACTIONSTEP_AUTH_URL": srv.URL + "/api/oauth/authorize",
 		"STORE_DSN": dsn, "STORE_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(key),
 		"PAYLOAD_ENCRYPTION_KEYS": "k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32)),
-		"LOG_LEVEL": "error",
+		"LOG_LEVEL":               "error",
 	} {
 		t.Setenv(k, v)
 	}

@@ -76,16 +76,11 @@ func cliType(t enumspb.IndexedValueType) string {
 }
 
 // CreateCommands are the temporal CLI commands that register the missing attributes on
-// cfg's server, one per type. Secrets are not printed: an API key is passed as
-// "$TEMPORAL_API_KEY". An attribute found with the wrong type needs a human (renaming or
-// removing it loses what workflows recorded), so it gets no command.
+// cfg's server, one per attribute (the CLI pairs each --name with a --type, and given
+// several names and one type it registers only the first). Secrets are not printed: an
+// API key is passed as "$TEMPORAL_API_KEY". An attribute found with the wrong type needs
+// a human (renaming or removing it loses what workflows recorded), so it gets no command.
 func CreateCommands(cfg config.Temporal, missing []SearchAttribute) []string {
-	byType := map[string][]string{}
-	for _, a := range missing {
-		if a.Found == "" {
-			byType[a.Type] = append(byType[a.Type], a.Name)
-		}
-	}
 	conn := []string{"--address", cfg.Address, "--namespace", cfg.Namespace}
 	if cfg.APIKey != "" {
 		conn = append(conn, "--api-key", `"$TEMPORAL_API_KEY"`)
@@ -98,12 +93,11 @@ func CreateCommands(cfg config.Temporal, missing []SearchAttribute) []string {
 		}
 	}
 	var out []string
-	for _, typ := range slices.Sorted(maps.Keys(byType)) {
-		cmd := append([]string{"temporal", "operator", "search-attribute", "create"}, conn...)
-		for _, name := range byType[typ] {
-			cmd = append(cmd, "--name", name)
+	for _, a := range missing {
+		if a.Found == "" {
+			cmd := append([]string{"temporal", "operator", "search-attribute", "create"}, conn...)
+			out = append(out, strings.Join(append(cmd, "--name", a.Name, "--type", a.Type), " "))
 		}
-		out = append(out, strings.Join(append(cmd, "--type", typ), " "))
 	}
 	return out
 }

@@ -19,12 +19,14 @@ func TestCreateCommands(t *testing.T) {
 		want []string
 	}{
 		{"dev server", config.Temporal{Address: "127.0.0.1:7233", Namespace: "default"}, []string{
+			"temporal operator search-attribute create --address 127.0.0.1:7233 --namespace default --name LocationId --type Keyword",
+			"temporal operator search-attribute create --address 127.0.0.1:7233 --namespace default --name PlanId --type Keyword",
 			"temporal operator search-attribute create --address 127.0.0.1:7233 --namespace default --name Seats --type Int",
-			"temporal operator search-attribute create --address 127.0.0.1:7233 --namespace default --name LocationId --name PlanId --type Keyword",
 		}},
 		{"cloud, no secret printed", config.Temporal{Address: "ns.acct.tmprl.cloud:7233", Namespace: "ns.acct", APIKey: "sekret"}, []string{
+			`temporal operator search-attribute create --address ns.acct.tmprl.cloud:7233 --namespace ns.acct --api-key "$TEMPORAL_API_KEY" --name LocationId --type Keyword`,
+			`temporal operator search-attribute create --address ns.acct.tmprl.cloud:7233 --namespace ns.acct --api-key "$TEMPORAL_API_KEY" --name PlanId --type Keyword`,
 			`temporal operator search-attribute create --address ns.acct.tmprl.cloud:7233 --namespace ns.acct --api-key "$TEMPORAL_API_KEY" --name Seats --type Int`,
-			`temporal operator search-attribute create --address ns.acct.tmprl.cloud:7233 --namespace ns.acct --api-key "$TEMPORAL_API_KEY" --name LocationId --name PlanId --type Keyword`,
 		}},
 	}
 	for _, tt := range tests {
