@@ -31,8 +31,8 @@ import (
 
 // doctor checks a running deployment item by item, with the configuration the starter
 // runs with, and prints a checklist with a fix for every failure. It fails (exit 1)
-// unless every item passes. Its only writes are a refresh of the HighLevel agency
-// credential (which proves refreshing works) and what a lookup marks.
+// unless every item passes. It changes nothing but credentials: it refreshes the
+// HighLevel agency's (which proves refreshing works), and Actionstep's when it is due.
 func doctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -1,6 +1,7 @@
 package actionstepsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -136,9 +137,9 @@ var actionCreateInput = &kind{name: kActionCreate, fields: []field{
 
 var participantTypeLink = regexp.MustCompile(`^participantType([0-9]+)$`)
 
-// createAction creates a matter, links its participants and adds the
-// optional file note.
-func createAction(c *restCall, in *item) (*record, error) {
+// typedParticipants takes the "participantType<ID>": [participant ids] links out of
+// an actioncreate body: the participants by type, and the other links.
+func (c *restCall) typedParticipants(in *item) (map[int][]string, map[string]json.RawMessage, error) {
 	typed := map[int][]string{} // participant type → participant ids
 	links := maps.Clone(in.links)
 	for name, raw := range in.links {
@@ -150,7 +151,7 @@ func createAction(c *restCall, in *item) (*record, error) {
 		typeID, _ := strconv.Atoi(m[1])
 		ptr := in.pointer + "/links/" + name
 		if c.org.lookup(kParticipantTypes, m[1]) == nil {
-			return nil, errInvalid(ptr, "participanttypes '%s' does not exist", m[1])
+			return nil, nil, errInvalid(ptr, "participanttypes '%s' does not exist", m[1])
 		}
 		l := linkDef{name: name, target: kParticipants, many: true}
 		v, err := decodeLink(l, raw)
@@ -158,14 +159,24 @@ func createAction(c *restCall, in *item) (*record, error) {
 			// A single id is accepted as well as a list.
 			l.many = false
 			if v, err = decodeLink(l, raw); err != nil {
-				return nil, errInvalid(ptr, "%v", err)
+				return nil, nil, errInvalid(ptr, "%v", err)
 			}
 			v = []string{v.(string)}
 		}
 		if err := c.checkLink(l, v, ptr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		typed[typeID], _ = v.([]string)
+	}
+	return typed, links, nil
+}
+
+// createAction creates a matter, links its participants and adds the
+// optional file note.
+func createAction(c *restCall, in *item) (*record, error) {
+	typed, links, err := c.typedParticipants(in)
+	if err != nil {
+		return nil, err
 	}
 	req := newRecord(actionCreateInput, 0)
 	if err := c.apply(req, &item{pointer: in.pointer, attrs: in.attrs, links: links}, onCreate); err != nil {

@@ -48,31 +48,7 @@ func dataValuesKind() *kind {
 		}
 		return valueRecord(k, c.org, rec, f)
 	}
-	k.create = func(c *restCall, in *item) (*record, error) {
-		req := newRecord(k, "")
-		if err := c.apply(req, in, onCreate); err != nil {
-			return nil, err
-		}
-		for _, l := range k.links {
-			if req.links[l.name] == nil {
-				return nil, errInvalid(in.pointer+"/links/"+l.name, "links.%s is required", l.name)
-			}
-		}
-		dc, fieldID := req.links["dataCollection"].(string), req.links["dataCollectionField"].(string)
-		if !strings.HasPrefix(fieldID, dc+"--") {
-			return nil, errInvalid(in.pointer+"/links/dataCollectionField", "Field %s is not in data collection %s", fieldID, dc)
-		}
-		rec, f := c.org.lookup(kDataRecords, req.links["dataCollectionRecord"].(string)), c.org.lookup(kDataFields, fieldID)
-		if rec == nil || f == nil || rec.links["dataCollection"] != dc || rec.links["action"] != req.links["action"] {
-			return nil, errInvalid(in.pointer+"/links", "Record %v is not a record of data collection %s for action %v",
-				req.links["dataCollectionRecord"], dc, req.links["action"])
-		}
-		if c.lazyValues() && c.org.valueExists(rec, f) {
-			return nil, errInvalid(in.pointer, "Value %s--%s already exists; update it with PUT", fieldID, rec.idString())
-		}
-		r := valueRecord(k, c.org, rec, f)
-		return r, c.setValue(r, req.attrs["stringValue"], in)
-	}
+	k.create = func(c *restCall, in *item) (*record, error) { return c.createValue(k, in) }
 	k.update = func(c *restCall, r *record, in *item) error {
 		links := r.links
 		r.links = map[string]any{}
@@ -88,6 +64,34 @@ func dataValuesKind() *kind {
 		return c.setValue(r, r.attrs["stringValue"], in)
 	}
 	return k
+}
+
+// createValue sets a value through POST: every link is required, the record must be
+// the collection's for that matter, and under "lazy" the value must not exist yet.
+func (c *restCall) createValue(k *kind, in *item) (*record, error) {
+	req := newRecord(k, "")
+	if err := c.apply(req, in, onCreate); err != nil {
+		return nil, err
+	}
+	for _, l := range k.links {
+		if req.links[l.name] == nil {
+			return nil, errInvalid(in.pointer+"/links/"+l.name, "links.%s is required", l.name)
+		}
+	}
+	dc, fieldID := req.links["dataCollection"].(string), req.links["dataCollectionField"].(string)
+	if !strings.HasPrefix(fieldID, dc+"--") {
+		return nil, errInvalid(in.pointer+"/links/dataCollectionField", "Field %s is not in data collection %s", fieldID, dc)
+	}
+	rec, f := c.org.lookup(kDataRecords, req.links["dataCollectionRecord"].(string)), c.org.lookup(kDataFields, fieldID)
+	if rec == nil || f == nil || rec.links["dataCollection"] != dc || rec.links["action"] != req.links["action"] {
+		return nil, errInvalid(in.pointer+"/links", "Record %v is not a record of data collection %s for action %v",
+			req.links["dataCollectionRecord"], dc, req.links["action"])
+	}
+	if c.lazyValues() && c.org.valueExists(rec, f) {
+		return nil, errInvalid(in.pointer, "Value %s--%s already exists; update it with PUT", fieldID, rec.idString())
+	}
+	r := valueRecord(k, c.org, rec, f)
+	return r, c.setValue(r, req.attrs["stringValue"], in)
 }
 
 // valueExists reports whether field f of record rec has a value: always
