@@ -173,6 +173,7 @@ func (d *doctorRun) checkSchedules(ctx context.Context) checkResult {
 		return notChecked
 	}
 	var found, problems []string
+	paused := false
 	for _, id := range []string{workflows.ReconcileScheduleID, workflows.UpkeepScheduleID} {
 		// The raw call: the SDK's Describe decodes the (encrypted) payloads, which this
 		// check needs no key for.
@@ -186,14 +187,17 @@ func (d *doctorRun) checkSchedules(ctx context.Context) checkResult {
 		case err != nil:
 			problems = append(problems, id+": "+err.Error())
 		case desc.GetSchedule().GetState().GetPaused():
-			problems = append(problems, id+" is paused")
+			problems, paused = append(problems, id+" is paused"), true
 		default:
 			found = append(found, id)
 		}
 	}
 	if len(problems) > 0 {
-		return fail(strings.Join(problems, "; "), "starter schedules apply",
-			"unpause a paused one with: temporal schedule toggle --unpause --reason doctor --schedule-id <id>")
+		fix := []string{"starter schedules apply"}
+		if paused {
+			fix = append(fix, "unpause it: temporal schedule toggle --unpause --reason doctor --schedule-id <id>")
+		}
+		return fail(strings.Join(problems, "; "), fix...)
 	}
 	return pass("%s", strings.Join(found, ", "))
 }

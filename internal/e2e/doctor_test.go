@@ -121,6 +121,7 @@ func TestDoctor(t *testing.T) {
 	out, err := doctor()
 	require.Error(t, err)
 	assertItems(t, out, "search attributes", "schedules")
+	t.Log("fresh namespace:\n" + out)
 	assert.Contains(t, out, "    fix: temporal operator search-attribute create --address "+s.dev.FrontendHostPort()+" --namespace "+ns)
 	assert.Contains(t, out, "    fix: starter schedules apply")
 	s.fixCommands(ctx, t, out)
@@ -150,6 +151,8 @@ func TestDoctor(t *testing.T) {
 		{"Temporal down", []string{"TEMPORAL_ADDRESS=127.0.0.1:" + closedPort(t)}, []string{"Temporal reachable", "search attributes", "schedules"}, "fix: start Temporal at 127.0.0.1:"},
 		{"agency not connected", []string{"HIGHLEVEL_COMPANY_ID=AAAAAAAAAAAAAAAAAAAA"}, []string{"HighLevel agency"}, "fix: connect the agency at " + s.starterURL + "/oauth/highlevel/start"},
 		{"agency lacks a scope", []string{"HIGHLEVEL_SCOPES=oauth.readonly contacts.readonly"}, []string{"HighLevel agency"}, "was not granted contacts.readonly"},
+		// A refused client secret neither rotates nor kills the refresh token.
+		{"agency refresh refused", []string{"HIGHLEVEL_CLIENT_SECRET=not-the-secret"}, []string{"HighLevel agency"}, "refresh failed: "},
 		{"Actionstep not connected", []string{"ACTIONSTEP_ORG_KEY=nosuchorg"}, []string{"Actionstep organisation"}, "connect at " + s.starterURL + "/oauth/actionstep/start"},
 		{"Actionstep lacks a mapped field", []string{"ACTIONSTEP_MAPPING=" + string(mappingJSON)}, []string{"Actionstep organisation"}, `no field "seats" in data collection "saas_subscription"`},
 		{"no billing secret", []string{"BILLING_WEBHOOK_SECRETS="}, []string{"webhook keys"}, "fix: set BILLING_WEBHOOK_SECRETS"},
@@ -163,6 +166,7 @@ func TestDoctor(t *testing.T) {
 			assert.Equal(t, 1, exit.ExitCode())
 			assertItems(t, out, tc.failing...)
 			assert.Contains(t, out, tc.says)
+			t.Log("\n" + out)
 		})
 	}
 }
