@@ -138,6 +138,19 @@ func TestDoctor(t *testing.T) {
 	assert.Contains(t, out, "all 7 checks passed")
 	t.Log("healthy stack:\n" + out)
 
+	toggle := func(how string) {
+		b, err := exec.CommandContext(ctx, s.cli, "schedule", "toggle", "--address", s.dev.FrontendHostPort(), "--namespace", ns,
+			"--schedule-id", workflows.UpkeepScheduleID, how, "--reason", "doctor e2e").CombinedOutput()
+		require.NoError(t, err, "%s", b)
+	}
+	toggle("--pause")
+	out, err = doctor()
+	require.Error(t, err)
+	assertItems(t, out, "schedules")
+	assert.Contains(t, out, workflows.UpkeepScheduleID+" is paused")
+	assert.Contains(t, out, "fix: unpause it: temporal schedule toggle --unpause")
+	toggle("--unpause")
+
 	extraField, err := mapping.Parse([]byte(`{"participant":{"companyName":"{{location.name}}"},"data":{"plan":"{{subscription.planId}}","seats":"{{subscription.status}}"}}`))
 	require.NoError(t, err)
 	mappingJSON, err := extraField.MarshalJSON()
