@@ -29,8 +29,8 @@ func (s *stack) newNamespace(ctx context.Context, t testing.TB, prefix string) s
 	return ns
 }
 
-// program runs one of the stack's programs with extra environment and returns its output
-// and error, whatever they are.
+// program runs one of the stack's programs with extra environment (later entries win)
+// and returns its output and error, whatever they are.
 func (s *stack) program(ctx context.Context, name string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, s.bins[name], args...)
 	cmd.Env = append(s.env(), append([]string{"LOG_LEVEL=warn", "STARTER_PUBLIC_URL=" + s.starterURL, "WORKER_HTTP_ADDR=127.0.0.1:0"}, env...)...)
