@@ -92,8 +92,10 @@ func TestSetupActionstepCreatesMissingFieldsOnce(t *testing.T) {
 	assert.Contains(t, out, "dry run: 2 to create")
 	assert.Len(t, e.fields(t), 2, "a dry run creates nothing")
 
+	t.Log("dry run:\n" + out)
 	out, err = runSetup(t)
 	require.NoError(t, err, out)
+	t.Log("first run:\n" + out)
 	assert.Contains(t, out, "Actionstep organisation setuplaw (http://")
 	assert.Contains(t, out, ", as Sandbox Integration")
 	assert.Contains(t, out, `found        matter type "SaaS Subscription" (id 40)`)
@@ -107,7 +109,7 @@ func TestSetupActionstepCreatesMissingFieldsOnce(t *testing.T) {
 	assert.NotContains(t, out, "created ")
 	assert.Contains(t, out, "nothing to create")
 	assert.Len(t, e.fields(t), 4)
-	t.Log("\n" + out)
+	t.Log("second run:\n" + out)
 }
 
 // What setup cannot create fails the command, each with its fix.
@@ -116,6 +118,7 @@ func TestSetupActionstepReportsWhatItCannotCreate(t *testing.T) {
 	t.Setenv("ACTIONSTEP_CLIENT_TYPE", "Purchaser")
 	out, err := runSetup(t)
 	require.ErrorContains(t, err, "setup incomplete: 2 problem(s)")
+	t.Log("\n" + out)
 	assert.Contains(t, out, `missing      no participant type named "Purchaser"`)
 	assert.Contains(t, out, "fix: create it in Actionstep, or set ACTIONSTEP_CLIENT_TYPE")
 	assert.Contains(t, out, `asks for a participant of type "Client" and a participant of type "Client_Primary_Contact"`)
