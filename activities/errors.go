@@ -79,6 +79,9 @@ func classify(err error) error {
 		return classifyStatus(asOAuth.Error(), asOAuth.StatusCode, asOAuth.RetryAfter, err)
 	case errors.As(err, &decode), errors.Is(err, actionstep.ErrNoAPIEndpoint):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeUnexpectedResponse, err)
+	case errors.Is(err, actionstep.ErrScanLimit):
+		// A lookup whose filter the server ignored in an organisation too large to scan.
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeActionstepSetup, err)
 	case errors.Is(err, tokens.ErrNotFound):
 		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrTypeNotConnected,
 			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: notConnectedRetryDelay})

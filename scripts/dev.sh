@@ -105,15 +105,13 @@ wait_for() { # url what
   exit 1
 }
 
-sa_args=()
-for sa in $("$bin/starter" search-attributes); do sa_args+=(--search-attribute "$sa"); done
-
 # The Web UI decodes payloads through the starter's operator listener. The dev server's
 # UI signs nobody in, so it cannot send a token: the codec endpoint carries it in its
 # path.
 echo ">> Temporal dev server (logs: .dev/temporal.log)"
 "$bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-  --db-filename "$dev/temporal.db" --log-level warn "${sa_args[@]}" \
+  --db-filename "$dev/temporal.db" --log-level warn \
+  --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=true \
   --ui-codec-endpoint "http://127.0.0.1:$OPERATOR_PORT/codec/$CODEC_AUTH_TOKEN" >"$dev/temporal.log" 2>&1 &
 pids+=($!)
 
@@ -129,6 +127,7 @@ pids+=($!)
 
 wait_for "http://127.0.0.1:$TEMPORAL_UI_PORT/" "Temporal dev server"
 wait_for "http://127.0.0.1:$SANDBOX_PORT/_sandbox/healthz" "sandbox"
+"$root/scripts/search-attributes.sh" "$TEMPORAL_ADDRESS" "$TEMPORAL_NAMESPACE"
 
 # The starter verifies the sandbox's webhook signatures with the sandbox's public keys.
 keys=$(curl -fsS "http://127.0.0.1:$SANDBOX_PORT/_sandbox/webhooks/keys")

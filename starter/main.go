@@ -40,6 +40,10 @@ commands:
   store reencrypt
             re-seal every stored token sealed with an old key (STORE_ENCRYPTION_OLD_KEYS)
             with the current one (STORE_ENCRYPTION_KEY)
+  setup actionstep [--dry-run]
+            check the connected Actionstep organisation and create the data
+            collection fields the mapping needs
+  doctor    check a running deployment, item by item, with a fix for each failure
 
 Run "starter <command> -h" for a command's flags. Settings come from the environment
 (see .env.example).
@@ -83,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return ownersCmd(ctx, args[1:], stdout, stderr)
 	case "store":
 		return store(ctx, args[1:], stdout, stderr)
+	case "setup":
+		return setup(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		return doctor(ctx, args[1:], stdout, stderr)
 	case "search-attributes":
 		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes())) {
 			fmt.Fprintf(stdout, "%s=%s\n", name, workflows.SearchAttributes()[name])

@@ -24,6 +24,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
+	"github.com/saasbridge/saasbridge/workflows"
 )
 
 // serve runs the starter's two listeners (docs/security.md):
@@ -60,6 +61,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer closeDeps()
+	if err := temporalclient.CheckSearchAttributesAtStart(ctx, d.temporal, cfg.Temporal, workflows.SearchAttributes(), logger); err != nil {
+		return err
+	}
 	public, operator, err := buildHandlers(cfg, d, logger)
 	if err != nil {
 		return err

@@ -8,9 +8,11 @@ import (
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
+	"github.com/saasbridge/saasbridge/workflows"
 )
 
-// dial connects an operator command to Temporal with the shared payload encryption.
+// dial connects an operator command to Temporal with the shared payload encryption, and
+// refuses a namespace that lacks the workflows' search attributes.
 func dial(ctx context.Context, cfg config.Starter) (client.Client, error) {
 	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
@@ -20,5 +22,13 @@ func dial(ctx context.Context, cfg config.Starter) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return temporalclient.Dial(ctx, cfg.Temporal, logger, temporalclient.Deps{DataConverter: dc})
+	c, err := temporalclient.Dial(ctx, cfg.Temporal, logger, temporalclient.Deps{DataConverter: dc})
+	if err != nil {
+		return nil, err
+	}
+	if err := temporalclient.RequireSearchAttributes(ctx, c, cfg.Temporal, workflows.SearchAttributes()); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }

@@ -96,6 +96,9 @@ func run() error {
 		return err
 	}
 	defer c.Close()
+	if err := temporalclient.RequireSearchAttributes(ctx, c, cfg.Temporal, workflows.SearchAttributes()); err != nil {
+		return err
+	}
 
 	stopHTTP, err := serveProbes(cfg.HTTPAddr, m, map[string]health.Check{
 		"temporal": health.TemporalCheck(c), "token_store": health.PingCheck(store),

@@ -91,6 +91,9 @@ type ActionstepRecord struct {
 type actionstepSync struct {
 	setup  ActionstepSetup
 	record ActionstepRecord
+	// clientCreated: this run created the client, so it already holds the location's
+	// details.
+	clientCreated bool
 }
 
 func (s *actionstepSync) resolve(ctx workflow.Context) error {
@@ -191,6 +194,7 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 		},
 		func() (f activities.Found, err error) {
 			err = workflow.ExecuteActivity(withActionstepCreate(ctx, "Actionstep: create the client"), as.CreateClient, loc).Get(ctx, &f.ID)
+			s.clientCreated = err == nil
 			return f, err
 		})
 	if err != nil {
@@ -198,7 +202,8 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 	}
 	s.record.ParticipantID = client.ID
 
-	ref := activities.MatterRef{LocationID: loc.LocationID, MatterTypeID: s.setup.MatterTypeID}
+	ref := activities.MatterRef{LocationID: loc.LocationID, MatterTypeID: s.setup.MatterTypeID,
+		ParticipantID: client.ID, ClientTypeID: s.setup.ClientTypeID}
 	matter, err := findOrCreate(ctx, "subscription matter",
 		func() (f activities.Found, err error) {
 			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the subscription matter"), as.FindMatter, ref).Get(ctx, &f)
@@ -235,8 +240,23 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 	return err
 }
 
-// write writes the subscription into the matter's data record and adds a file note.
+// refreshClientChange gates refreshing the client participant from the location's
+// details (UpdateClient) when write is given them and the client was not created in
+// this run. Runs that started before it replay without that step.
+const refreshClientChange = "actionstep-refresh-client"
+
+// write brings the client in line with the location when loc carries its details (the
+// mapped participant fields: name, address, email), writes the subscription into the
+// matter's data record and adds a file note.
 func (s *actionstepSync) write(ctx workflow.Context, loc activities.Location, sub activities.SubscriptionData, note string) error {
+	hasDetails := loc.Name != "" || loc.Address != "" || loc.Email != ""
+	if hasDetails && !s.clientCreated && s.record.ParticipantID != "" &&
+		workflow.GetVersion(ctx, refreshClientChange, workflow.DefaultVersion, 1) == 1 {
+		if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: refresh the client from the location"), as.UpdateClient,
+			activities.ClientUpdate{ParticipantID: s.record.ParticipantID, Location: loc}).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
 	if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: write the subscription data"), as.WriteSubscriptionData, activities.DataWrite{
 		RecordRef: activities.RecordRef{MatterID: s.record.MatterID, DataCollectionID: s.setup.DataCollectionID},
 		RecordID:  s.record.RecordID, Location: loc, Subscription: sub,

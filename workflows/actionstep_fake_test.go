@@ -32,9 +32,10 @@ type fakeActionstep struct {
 	records map[string]string // matter → record
 	notes   []activities.Note
 	writes  []activities.DataWrite
-	lose    map[string]int // activity name → answers still to lose
-	crash   map[string]int // activity name → applied creates whose worker then dies
-	creates map[string]int // activity name → creates applied
+	updates []activities.ClientUpdate // UpdateClient calls
+	lose    map[string]int            // activity name → answers still to lose
+	crash   map[string]int            // activity name → applied creates whose worker then dies
+	creates map[string]int            // activity name → creates applied
 }
 
 type fakeMatter struct {
@@ -82,6 +83,12 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 		defer f.mu.Unlock()
 		f.clients[loc.LocationID] = f.id("p")
 		return f.clients[loc.LocationID], f.applied("CreateClient")
+	})
+	env.OnActivity(as.UpdateClient, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.ClientUpdate) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.updates = append(f.updates, in)
+		return nil
 	})
 	env.OnActivity(as.FindMatter, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, ref activities.MatterRef) (activities.Found, error) {
 		f.mu.Lock()

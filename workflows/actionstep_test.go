@@ -56,6 +56,20 @@ func TestReonboardingReopensTheMatter(t *testing.T) {
 	assert.Equal(t, "Active", env.as.matters[loc].status)
 	require.Len(t, env.as.writes, 1)
 	assert.Equal(t, "r9", env.as.writes[0].RecordID)
+	require.Len(t, env.as.updates, 1, "the client found is refreshed from the location")
+	assert.Equal(t, activities.ClientUpdate{ParticipantID: "p7", Location: activities.Location{
+		LocationID: loc, CompanyID: company, Name: "Acme Dental", Address: "1 Main St",
+	}}, env.as.updates[0])
+}
+
+// A client created in this run already holds the location's details: no refresh.
+func TestOnboardingDoesNotRefreshAClientItCreated(t *testing.T) {
+	env := newEnv(t)
+	happyPath(env, enabledSub("", ""))
+	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, 1, env.as.creates["CreateClient"])
+	assert.Empty(t, env.as.updates)
 }
 
 // Three changes: three data writes and three notes, in order; the names are looked up

@@ -157,13 +157,17 @@ func (o *owner) syncAfter(ctx workflow.Context, ev LocationEvent, prev Subscript
 	o.state.TokenStatus = status
 	loc := activities.Location{LocationID: o.state.LocationID, CompanyID: o.state.CompanyID}
 	sync := o.actionstep()
-	if sync.record.RecordID == "" {
+	// The location's details are read when the records may have to be made, and on a
+	// check (a LocationUpdate): the client participant is refreshed from them.
+	if sync.record.RecordID == "" || ev.Kind == EventCheck {
 		var inst activities.InstalledLocation
 		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read the location for Actionstep"),
 			hl.GetInstalledLocation, o.ref()).Get(ctx, &inst); err != nil {
 			return err
 		}
 		loc.Name, loc.Address = inst.Name, inst.Address
+	}
+	if sync.record.RecordID == "" {
 		err := sync.provision(ctx, loc)
 		o.keepActionstep(sync)
 		if err != nil {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 )
 
 // Matter endpoint templates. Matters are "actions" in the API (reference §3.4).
 const (
 	EndpointListActionTypes         = "GET /actiontypes"
 	EndpointActionCreate            = "POST /actioncreate"
+	EndpointGetActionCreate         = "GET /actioncreate/{actionTypeId}"
 	EndpointListActions             = "GET /actions"
 	EndpointGetAction               = "GET /actions/{id}"
 	EndpointUpdateAction            = "PATCH /actions/{id}"
@@ -112,6 +114,64 @@ func (a NewAction) MarshalJSON() ([]byte, error) {
 // a create whose outcome is unknown.
 func (c *Client) CreateAction(ctx context.Context, a NewAction) (*Action, error) {
 	return create[Action](ctx, c, EndpointActionCreate, resActionCreate, a)
+}
+
+// ActionCreateNeeds is what a new matter of one matter type needs, as GET
+// /actioncreate/{actionTypeId} describes it: the matter type's start step, the participant
+// types and data fields the start step asks for, and the other participant types a matter
+// may have. The request shapes of the start step are the matter type's own configuration,
+// which differs between organisations.
+type ActionCreateNeeds struct {
+	ActionType            ID
+	Step                  ID
+	ParticipantTypes      []ID // each needs a participant on a new matter
+	OtherParticipantTypes []ID
+	DataFields            []ID // "<dataCollection>--<name>"
+	// ParticipantTypeNames and DataFieldNames name the ids above, where the reply side-loaded
+	// them.
+	ParticipantTypeNames map[ID]string
+	DataFieldNames       map[ID]string
+}
+
+// actionCreateNeeds is the wire form of ActionCreateNeeds.
+type actionCreateNeeds struct {
+	ID    ID `json:"id"`
+	Links struct {
+		ActionType            ID            `json:"actionType"`
+		Step                  ID            `json:"step"`
+		StepParticipantTypes  OneOrMany[ID] `json:"stepParticipantTypes"`
+		OtherParticipantTypes OneOrMany[ID] `json:"otherParticipantTypes"`
+		StepDataFields        OneOrMany[ID] `json:"stepDataFields"`
+	} `json:"links"`
+}
+
+// ActionCreateNeeds asks what a new matter of actionType needs: GET
+// /actioncreate/{actionTypeId}, with the participant types and data fields side-loaded.
+func (c *Client) ActionCreateNeeds(ctx context.Context, actionType ID) (*ActionCreateNeeds, error) {
+	path, err := recordPath(resActionCreate, actionType)
+	if err != nil {
+		return nil, endpointError(EndpointGetActionCreate, err)
+	}
+	r := request{
+		endpoint: EndpointGetActionCreate, method: http.MethodGet, path: path,
+		query: url.Values{"include": {"stepParticipantTypes,otherParticipantTypes,stepDataFields"}},
+	}
+	w, linked, err := fetchOne[actionCreateNeeds](ctx, c, r, resActionCreate)
+	if err != nil {
+		return nil, err
+	}
+	out := &ActionCreateNeeds{
+		ActionType: w.Links.ActionType, Step: w.Links.Step, ParticipantTypes: w.Links.StepParticipantTypes,
+		OtherParticipantTypes: w.Links.OtherParticipantTypes, DataFields: w.Links.StepDataFields,
+		ParticipantTypeNames: map[ID]string{}, DataFieldNames: map[ID]string{},
+	}
+	for _, pt := range linked.ParticipantTypes {
+		out.ParticipantTypeNames[pt.ID] = pt.Name
+	}
+	for _, f := range linked.DataCollectionFields {
+		out.DataFieldNames[f.ID] = f.Name
+	}
+	return out, nil
 }
 
 // ListActions queries matters; side-load the matter type with Include: "actionType".

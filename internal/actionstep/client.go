@@ -246,6 +246,24 @@ func update[T any](ctx context.Context, c *Client, endpoint, method, resource st
 	}, resource)
 }
 
+// fetchOne sends r and decodes the one record its answer must hold, with the records the
+// answer side-loaded.
+func fetchOne[T any](ctx context.Context, c *Client, r request, resource string) (*T, Linked, error) {
+	res, err := c.rest(ctx, r)
+	if err != nil {
+		return nil, Linked{}, err
+	}
+	page, err := decodePage[T](res.Body, resource)
+	var one *T
+	if err == nil {
+		one, err = page.only(resource)
+	}
+	if err != nil {
+		return nil, Linked{}, decodeError(r.endpoint, res.Status, err)
+	}
+	return one, page.Linked, nil
+}
+
 func roundTrip[T any](ctx context.Context, c *Client, r request, resource string) (*T, error) {
 	res, err := c.rest(ctx, r)
 	if err != nil {

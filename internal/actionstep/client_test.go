@@ -202,6 +202,23 @@ var methodCases = []methodCase{
 		},
 	},
 	{
+		name: "ActionCreateNeeds reads the start step's requirements and their names",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) { return c.ActionCreateNeeds(ctx, "28") },
+		reply: reply(200, `{"actioncreate":{"id":28,"actionName":null,"status":"Active","links":{"actionType":"28","step":"28--1",
+			"stepParticipantTypes":["27","30"],"otherParticipantTypes":"31","stepDataFields":null}},
+			"linked":{"participanttypes":[{"id":27,"name":"Client"},{"id":30,"name":"Guarantor"},{"id":31,"name":"Other"}]}}`),
+		endpoint: actionstep.EndpointGetActionCreate, method: "GET", path: "/api/rest/actioncreate/28",
+		query: "include=stepParticipantTypes,otherParticipantTypes,stepDataFields",
+		check: func(t *testing.T, got any) {
+			n := got.(*actionstep.ActionCreateNeeds)
+			assert.Equal(t, actionstep.ID("28--1"), n.Step)
+			assert.Equal(t, []actionstep.ID{"27", "30"}, n.ParticipantTypes)
+			assert.Equal(t, []actionstep.ID{"31"}, n.OtherParticipantTypes, "a bare id for a to-many link")
+			assert.Empty(t, n.DataFields)
+			assert.Equal(t, "Guarantor", n.ParticipantTypeNames["30"])
+		},
+	},
+	{
 		name: "ListActions with include and linked action types",
 		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
 			return c.ListActions(ctx, actionstep.Query{
@@ -281,6 +298,35 @@ var methodCases = []methodCase{
 			ap := got.(*actionstep.ActionParticipant)
 			assert.Equal(t, actionstep.ID("822--27--7939"), ap.ID)
 			assert.Equal(t, actionstep.Int(1), ap.ParticipantNumber)
+		},
+	},
+	{
+		name: "CreateDataCollection",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			d := actionstep.NewDataCollection{Name: "saas_subscription", Label: "SaaS subscription", Description: "Synced by saasbridge"}
+			d.Links.ActionType = "28"
+			return c.CreateDataCollection(ctx, d)
+		},
+		reply:    reply(200, `{"datacollections":{"id":150,"name":"saas_subscription","multipleRecords":"F","links":{"actionType":"28"}}}`),
+		endpoint: actionstep.EndpointCreateDataCollection, method: "POST", path: "/api/rest/datacollections",
+		body: `{"datacollections":{"name":"saas_subscription","label":"SaaS subscription","description":"Synced by saasbridge",
+			"multipleRecords":"F","links":{"actionType":"28"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.ID("150"), got.(*actionstep.DataCollection).ID)
+		},
+	},
+	{
+		name: "CreateDataCollectionField",
+		call: func(ctx context.Context, c *actionstep.Client) (any, error) {
+			f := actionstep.NewDataCollectionField{Name: "seats", Label: "Seats", DataType: "Str255"}
+			f.Links.DataCollection = "150"
+			return c.CreateDataCollectionField(ctx, f)
+		},
+		reply:    reply(200, `{"datacollectionfields":{"id":"150--seats","name":"seats","dataType":"Str255","links":{"dataCollection":"150"}}}`),
+		endpoint: actionstep.EndpointCreateDataCollectionField, method: "POST", path: "/api/rest/datacollectionfields",
+		body: `{"datacollectionfields":{"name":"seats","label":"Seats","dataType":"Str255","links":{"dataCollection":"150"}}}`,
+		check: func(t *testing.T, got any) {
+			assert.Equal(t, actionstep.DataCollectionFieldID("150", "seats"), got.(*actionstep.DataCollectionField).ID)
 		},
 	},
 	{
@@ -523,4 +569,19 @@ func TestMethods(t *testing.T) {
 			assert.NotZero(t, calls[0].StatusCode)
 		})
 	}
+}
+
+// A bulk value write that landed is not failed over the reply's record count: the API
+// documents no bulk reply shape, and repeating the write would change nothing.
+func TestBulkValuesAcceptsAShortReply(t *testing.T) {
+	api := newFakeAPI(t, reply(200, `{"datacollectionrecordvalues":{"id":"148--plan--6000","stringValue":"Pro",
+		"links":{"dataCollectionRecord":"6000"}}}`))
+	written, err := api.client(t).UpdateDataCollectionRecordValues(context.Background(), map[actionstep.ID]string{
+		"148--plan--6000": "Pro", "148--status--6000": "active",
+	})
+	require.NoError(t, err)
+	require.Len(t, written, 1)
+	assert.Equal(t, "Pro", written[0].Value())
+	require.Len(t, api.requests(), 1)
+	assert.Equal(t, "/api/rest/datacollectionrecordvalues/148--plan--6000,148--status--6000", api.requests()[0].Path)
 }

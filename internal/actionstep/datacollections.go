@@ -2,7 +2,6 @@ package actionstep
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -13,6 +12,8 @@ import (
 // per matter type in Actionstep's UI; records and values hold one matter's data.
 const (
 	EndpointListDataCollections             = "GET /datacollections"
+	EndpointCreateDataCollection            = "POST /datacollections"
+	EndpointCreateDataCollectionField       = "POST /datacollectionfields"
 	EndpointGetDataCollection               = "GET /datacollections/{id}"
 	EndpointListDataCollectionFields        = "GET /datacollectionfields"
 	EndpointGetDataCollectionField          = "GET /datacollectionfields/{id}"
@@ -51,6 +52,23 @@ func (c *Client) GetDataCollection(ctx context.Context, id ID) (*DataCollection,
 	return getOne[DataCollection](ctx, c, EndpointGetDataCollection, resDataCollections, id)
 }
 
+// NewDataCollection is the body of a collection create: a set of custom fields on the
+// matters of one matter type.
+type NewDataCollection struct {
+	Name            string `json:"name"` // letters, digits and _
+	Label           string `json:"label,omitempty"`
+	Description     string `json:"description"` // required
+	MultipleRecords Bool   `json:"multipleRecords"`
+	Links           struct {
+		ActionType ID `json:"actionType"`
+	} `json:"links"`
+}
+
+// CreateDataCollection creates a data collection. POST is not idempotent: list first.
+func (c *Client) CreateDataCollection(ctx context.Context, d NewDataCollection) (*DataCollection, error) {
+	return create[DataCollection](ctx, c, EndpointCreateDataCollection, resDataCollections, d)
+}
+
 // DataCollectionField is one custom field; its id is "<dataCollection>--<name>".
 type DataCollectionField struct {
 	ID          ID     `json:"id"`
@@ -70,6 +88,22 @@ type DataCollectionField struct {
 // ListDataCollectionFields queries fields, e.g. Eq("dataCollection", id).
 func (c *Client) ListDataCollectionFields(ctx context.Context, q Query) (*Page[DataCollectionField], error) {
 	return getPage[DataCollectionField](ctx, c, EndpointListDataCollectionFields, resDataCollectionFields, q)
+}
+
+// NewDataCollectionField is the body of a field create. The name cannot change later.
+type NewDataCollectionField struct {
+	Name        string `json:"name"`
+	Label       string `json:"label,omitempty"`
+	DataType    string `json:"dataType"` // Str255, DateTime, Number, …
+	Description string `json:"description,omitempty"`
+	Links       struct {
+		DataCollection ID `json:"dataCollection"`
+	} `json:"links"`
+}
+
+// CreateDataCollectionField adds a field to a collection. POST is not idempotent: list first.
+func (c *Client) CreateDataCollectionField(ctx context.Context, f NewDataCollectionField) (*DataCollectionField, error) {
+	return create[DataCollectionField](ctx, c, EndpointCreateDataCollectionField, resDataCollectionFields, f)
 }
 
 // GetDataCollectionField reads one field (see DataCollectionFieldID).
@@ -177,12 +211,14 @@ func (c *Client) UpdateDataCollectionRecordValue(ctx context.Context, id ID, val
 }
 
 // UpdateDataCollectionRecordValues sets several values, by value id, in one request:
-// PUT /datacollectionrecordvalues/{id1},{id2},… with an array body in the same order
-// (reference §3.5 step 4). The ids are sent sorted, so the same map always makes the same
-// request. It returns the values as written. An empty map sends nothing.
+// PUT /datacollectionrecordvalues/{id1},{id2},… with an array body in the same order. The ids
+// are sent sorted, so the same map always makes the same request. It returns the records the
+// reply holds, which need not be one per id: the bulk reply's shape is not documented, and a
+// 2xx means the write landed. An empty map sends nothing.
 //
-// The API documents no atomicity: after an error some of the values may have been set. Like
-// the single update it sets state, so repeating it is harmless.
+// Values may not exist until created (a 404 then; see CreateDataCollectionRecordValue). The
+// API documents no atomicity: after an error some of the values may have been set. Like the
+// single update it sets state, so repeating it is harmless.
 func (c *Client) UpdateDataCollectionRecordValues(ctx context.Context, values map[ID]string) ([]DataCollectionRecordValue, error) {
 	if len(values) == 0 {
 		return nil, nil
@@ -210,9 +246,6 @@ func (c *Client) UpdateDataCollectionRecordValues(ctx context.Context, values ma
 		return nil, err
 	}
 	page, err := decodePage[DataCollectionRecordValue](res.Body, resDataCollectionRecordValues)
-	if err == nil && len(page.Items) != len(ids) {
-		err = fmt.Errorf("%w: want %d %s records, got %d", errNoRecord, len(ids), resDataCollectionRecordValues, len(page.Items))
-	}
 	if err != nil {
 		return nil, decodeError(r.endpoint, res.Status, err)
 	}

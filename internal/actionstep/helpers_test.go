@@ -2,7 +2,7 @@ package actionstep_test
 
 // Helpers shared by this package's tests, written to be reused by tests against the Actionstep
 // simulator: a credential that carries an api_endpoint, one that re-authorizes, a call
-// observer, a recording fake API, and the location of the recorded samples.
+// observer, a recording fake API.
 
 import (
 	"bytes"
@@ -10,8 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -156,35 +154,5 @@ func reply(status int, body string) http.HandlerFunc {
 		}
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
-	}
-}
-
-// samplesEnv overrides where the recorded Actionstep samples are looked for.
-const samplesEnv = "ACTIONSTEP_SAMPLES_DIR"
-
-// samplesDir finds shared/contracts/actionstep/samples: from $ACTIONSTEP_SAMPLES_DIR, or in the
-// nearest ancestor of the package directory that has it (../../../shared/… from a checkout
-// beside shared/). A clean clone has no shared/ next to it, so the tests that need the
-// samples are skipped there, loudly.
-func samplesDir(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv(samplesEnv); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			t.Fatalf("%s: %v", samplesEnv, err)
-		}
-		return dir
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		candidate := filepath.Join(dir, "shared", "contracts", "actionstep", "samples")
-		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
-			return candidate
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skipf("no shared/contracts/actionstep/samples above %s; set %s to run the sample tests", wd, samplesEnv)
-		}
 	}
 }

@@ -51,6 +51,13 @@ type Filter struct {
 // Eq is the filter field_eq=value.
 func Eq(field, value string) Filter { return Filter{Field: field, Op: OpEq, Value: value} }
 
+// Containing is the filter field_ilike=*text*: the field contains text, in any case. '*' is
+// the documented wildcard ('%' may be a literal); characters the server treats as single-
+// character wildcards (SQL's '_') can make it match more, so check the records it returns.
+func Containing(field, text string) Filter {
+	return Filter{Field: field, Op: OpILike, Value: "*" + text + "*"}
+}
+
 // In is the filter field_in=v1,v2,…; values must not contain commas.
 func In(field string, values ...string) Filter {
 	return Filter{Field: field, Op: OpIn, Value: strings.Join(values, ",")}

@@ -36,22 +36,14 @@ func (c *Client) CurrentUser(ctx context.Context) (*CurrentUser, error) {
 		endpoint: EndpointCurrentUser, method: http.MethodGet, path: resUsers + "/current",
 		query: url.Values{"include": {"participant"}},
 	}
-	res, err := c.rest(ctx, r)
+	user, linked, err := fetchOne[User](ctx, c, r, resUsers)
 	if err != nil {
 		return nil, err
 	}
-	page, err := decodePage[User](res.Body, resUsers)
-	var user *User
-	if err == nil {
-		user, err = page.only(resUsers)
-	}
-	if err != nil {
-		return nil, decodeError(r.endpoint, res.Status, err)
-	}
 	out := &CurrentUser{User: *user}
-	for i, p := range page.Linked.Participants {
+	for i, p := range linked.Participants {
 		if p.ID == out.Links.Participant {
-			out.Participant = &page.Linked.Participants[i]
+			out.Participant = &linked.Participants[i]
 		}
 	}
 	return out, nil

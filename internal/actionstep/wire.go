@@ -2,6 +2,7 @@ package actionstep
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"math"
@@ -110,6 +111,15 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 
 // String returns the id as the API printed it.
 func (id ID) String() string { return string(id) }
+
+// Compare orders ids as creation order: numeric ids by value (a shorter one is smaller),
+// others by text. It returns -1, 0 or +1.
+func (id ID) Compare(other ID) int {
+	if len(id) != len(other) {
+		return cmp.Compare(len(id), len(other))
+	}
+	return strings.Compare(string(id), string(other))
+}
 
 // compositeSep joins the parts of a composite id.
 const compositeSep = "--"

@@ -340,6 +340,9 @@ func (s Starter) Companies() []string {
 
 // DefaultCompany is the agency CLI commands act for: HIGHLEVEL_COMPANY_ID, else the
 // first of HIGHLEVEL_COMPANY_IDS.
+// OperatorURL is the operator listener's base URL, as the programs on its host reach it.
+func (s Starter) OperatorURL() string { return "http://" + s.OperatorAddr }
+
 func (s Starter) DefaultCompany() string {
 	if s.CompanyID != "" {
 		return s.CompanyID

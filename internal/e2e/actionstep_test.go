@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 type actionstepView struct {
 	st           actionstepsim.OrgState
 	participants map[string][]actionstepsim.Participant // by importExternalReference
-	matters      map[string][]actionstepsim.Action      // by location (from the reference)
+	matters      map[string][]actionstepsim.Action      // by location: those its participants are on
 	values       map[int]map[string]string              // matter → field → value
 	notes        map[int][]string                       // matter → note texts, in order
 }
@@ -31,13 +30,23 @@ func (s *stack) actionstep(ctx context.Context, t testing.TB) actionstepView {
 	require.NoError(t, err)
 	v := actionstepView{st: st, participants: map[string][]actionstepsim.Participant{}, matters: map[string][]actionstepsim.Action{},
 		values: map[int]map[string]string{}, notes: map[int][]string{}}
+	locOf := map[int]string{} // participant → location
 	for _, p := range st.Participants {
 		if p.ImportExternalReference != "" {
 			v.participants[p.ImportExternalReference] = append(v.participants[p.ImportExternalReference], p)
+			locOf[p.ID] = p.ImportExternalReference
+		}
+	}
+	// Matters are the location's by their link to its participant, not by the reference,
+	// which Actionstep may not keep (the fileReference readings).
+	matterLoc := map[int]string{}
+	for _, ap := range st.ActionParticipants {
+		if loc, ok := locOf[ap.ParticipantID]; ok {
+			matterLoc[ap.ActionID] = loc
 		}
 	}
 	for _, a := range st.Actions {
-		if loc, ok := strings.CutPrefix(a.Reference, "saasbridge:"); ok {
+		if loc, ok := matterLoc[a.ID]; ok {
 			v.matters[loc] = append(v.matters[loc], a)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -170,11 +169,9 @@ func TestSchedulesApplyIdempotently(t *testing.T) {
 // runStarter runs a starter command against the stack and returns its output.
 func (s *stack) runStarter(ctx context.Context, t testing.TB, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, s.bins["starter"], args...)
-	cmd.Env = append(s.env(), append(env, "LOG_LEVEL=warn")...)
-	out, err := cmd.CombinedOutput()
+	out, err := s.program(ctx, "starter", env, args...)
 	require.NoError(t, err, "%s", out)
-	return string(out)
+	return out
 }
 
 // TestCredentialUpkeepRefreshesAndReports: credentials about to lapse are refreshed

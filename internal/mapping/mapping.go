@@ -129,6 +129,17 @@ func (m Mapping) DataFields() []string {
 	return out
 }
 
+// DataTemplate is the template of data field name; ok is false when the mapping does not
+// write that field.
+func (m Mapping) DataTemplate(name string) (t Template, ok bool) {
+	for _, e := range m.data {
+		if e.key == name {
+			return e.tmpl, true
+		}
+	}
+	return Template{}, false
+}
+
 // MarshalJSON encodes the mapping in the form Parse reads, so a Mapping can travel in a
 // workflow or activity payload.
 func (m Mapping) MarshalJSON() ([]byte, error) {

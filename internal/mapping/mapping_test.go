@@ -455,3 +455,24 @@ func TestFromEnv(t *testing.T) {
 		assert.True(t, errors.As(err, &e))
 	})
 }
+
+func TestDataTemplateAndOnly(t *testing.T) {
+	m, err := mapping.Parse([]byte(`{"participant":{"companyName":"{{location.name}}"},
+		"data":{"when":" {{event.occurredAt}} ","plan":"{{subscription.planTitle}} ({{subscription.planId}})","two":"{{event.id}}{{event.source}}"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, want := range map[string]string{"when": mapping.SourceEventOccurredAt, "plan": "", "two": ""} {
+		tmpl, ok := m.DataTemplate(field)
+		if !ok {
+			t.Fatalf("no template for %s", field)
+		}
+		got, only := tmpl.Only()
+		if got != want || only != (want != "") {
+			t.Errorf("%s: Only() = %q, %t; want %q", field, got, only, want)
+		}
+	}
+	if _, ok := m.DataTemplate("missing"); ok {
+		t.Error("a field the mapping does not write has no template")
+	}
+}

@@ -87,6 +87,22 @@ func parseTemplate(s string) (Template, []string) {
 	return t, nil
 }
 
+// Only returns the source a template consists of when it is one placeholder and nothing
+// else but white space, as "{{event.occurredAt}}" is: its value is then of that source's
+// kind (a time, say) rather than free text.
+func (t Template) Only() (source string, ok bool) {
+	for _, p := range t.parts {
+		switch {
+		case p.source == "" && strings.TrimSpace(p.lit) == "":
+		case p.source != "" && source == "":
+			source = p.source
+		default:
+			return "", false
+		}
+	}
+	return source, source != ""
+}
+
 // String returns the template as written.
 func (t Template) String() string { return t.src }
 

@@ -1,6 +1,7 @@
 package actionstepsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -15,8 +16,7 @@ var (
 
 // actionsKind is matters (reference §3.4): GET, and PUT or PATCH (the
 // spec says PATCH, the docs and older clients PUT; both work). Matters
-// are created through actioncreate. Fields as in the 2024 recorded
-// sample; the spec's bannerText is not simulated.
+// are created through actioncreate. Fields as the spec lists them.
 func actionsKind() *kind {
 	k := &kind{name: kActions, patch: true, fields: []field{
 		{name: "name", access: onUpdate},
@@ -35,6 +35,7 @@ func actionsKind() *kind {
 		{name: "lastAccessTimestamp", typ: tTimestamp},
 		{name: "importExternalReference", access: onUpdate},
 		{name: "amlReviewStatus", typ: tEnum, enum: amlStatuses, access: onUpdate},
+		{name: "bannerText", access: onUpdate},
 	}, links: []linkDef{
 		{name: "assignedTo", target: kParticipants, access: onUpdate},
 		{name: "division", target: "divisions", access: onUpdate},
@@ -89,17 +90,12 @@ func actionCreateKind() *kind {
 		{name: "actionType", target: kActionTypes},
 		{name: "primaryParticipants", target: kParticipants, many: true},
 	}}
-	template := actionCreateTemplateKind()
+	k.template = actionCreateTemplateKind()
 	k.find = func(c *restCall, id string) *record {
-		at := c.org.lookup(kActionTypes, id)
-		if at == nil {
-			return nil
+		if at := c.org.lookup(kActionTypes, id); at != nil {
+			return c.startStepRecord(k.template, at)
 		}
-		r := newRecord(template, at.id)
-		r.attrs["priority"], r.attrs["status"] = 0, "Active"
-		r.links["actionType"], r.links["step"] = id, id+"--1"
-		r.links["stepParticipantTypes"] = []string{at.links["primaryParticipantType"].(string)}
-		return r
+		return nil
 	}
 	k.create = func(c *restCall, in *item) (*record, error) {
 		a, err := createAction(c, in)
@@ -116,20 +112,6 @@ func actionCreateKind() *kind {
 		return r, nil
 	}
 	return k
-}
-
-// actionCreateTemplateKind is the GET /actioncreate/{actionTypeId} shape.
-// The real reply lists the start step's tasks, messages, templates and
-// data fields (reference §3.4); simulator choice: only the participant
-// types, since the simulated workflow has no such requirements.
-func actionCreateTemplateKind() *kind {
-	return &kind{name: kActionCreate, fields: []field{
-		{name: "actionName"}, {name: "fileReference"}, {name: "priority", typ: tInt}, {name: "status"},
-	}, links: []linkDef{
-		{name: "actionType", target: kActionTypes},
-		{name: "step", target: "steps"},
-		{name: "stepParticipantTypes", target: kParticipantTypes, many: true},
-	}}
 }
 
 // actionCreateInput is the POST /actioncreate body (DBC2
@@ -155,9 +137,9 @@ var actionCreateInput = &kind{name: kActionCreate, fields: []field{
 
 var participantTypeLink = regexp.MustCompile(`^participantType([0-9]+)$`)
 
-// createAction creates a matter, links its participants and adds the
-// optional file note.
-func createAction(c *restCall, in *item) (*record, error) {
+// typedParticipants takes the "participantType<ID>": [participant ids] links out of
+// an actioncreate body: the participants by type, and the other links.
+func (c *restCall) typedParticipants(in *item) (map[int][]string, map[string]json.RawMessage, error) {
 	typed := map[int][]string{} // participant type → participant ids
 	links := maps.Clone(in.links)
 	for name, raw := range in.links {
@@ -169,7 +151,7 @@ func createAction(c *restCall, in *item) (*record, error) {
 		typeID, _ := strconv.Atoi(m[1])
 		ptr := in.pointer + "/links/" + name
 		if c.org.lookup(kParticipantTypes, m[1]) == nil {
-			return nil, errInvalid(ptr, "participanttypes '%s' does not exist", m[1])
+			return nil, nil, errInvalid(ptr, "participanttypes '%s' does not exist", m[1])
 		}
 		l := linkDef{name: name, target: kParticipants, many: true}
 		v, err := decodeLink(l, raw)
@@ -177,14 +159,24 @@ func createAction(c *restCall, in *item) (*record, error) {
 			// A single id is accepted as well as a list.
 			l.many = false
 			if v, err = decodeLink(l, raw); err != nil {
-				return nil, errInvalid(ptr, "%v", err)
+				return nil, nil, errInvalid(ptr, "%v", err)
 			}
 			v = []string{v.(string)}
 		}
 		if err := c.checkLink(l, v, ptr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		typed[typeID], _ = v.([]string)
+	}
+	return typed, links, nil
+}
+
+// createAction creates a matter, links its participants and adds the
+// optional file note.
+func createAction(c *restCall, in *item) (*record, error) {
+	typed, links, err := c.typedParticipants(in)
+	if err != nil {
+		return nil, err
 	}
 	req := newRecord(actionCreateInput, 0)
 	if err := c.apply(req, &item{pointer: in.pointer, attrs: in.attrs, links: links}, onCreate); err != nil {
@@ -196,6 +188,9 @@ func createAction(c *restCall, in *item) (*record, error) {
 	typeID := req.links["actionType"]
 	if typeID == nil {
 		return nil, errInvalid(in.pointer+"/links/actionType", "links.actionType is required")
+	}
+	if err := c.checkStartStep(req, typed, in.pointer); err != nil {
+		return nil, err
 	}
 	assigned := strconv.Itoa(c.org.userPartID)
 	if n, ok := req.attrs["assignedToParticipant"].(int); ok {
@@ -209,7 +204,7 @@ func createAction(c *restCall, in *item) (*record, error) {
 	}
 	now := c.s.timestamp(c.now)
 	a := newRecord(c.s.kinds[kActions], c.org.nextID(kActions))
-	a.attrs["name"], a.attrs["reference"] = req.attrs["actionName"], req.attrs["fileReference"]
+	a.attrs["name"], a.attrs["reference"] = req.attrs["actionName"], c.reference(a, req.attrs["fileReference"])
 	a.attrs["priority"], a.attrs["status"] = 0, "Active"
 	if p, ok := req.attrs["priority"].(int); ok {
 		a.attrs["priority"] = p

@@ -39,6 +39,8 @@ func (s *Server) adminRoutes() *http.ServeMux {
 	a.Handle("PUT /_sandbox/endpoint-rotation", http.StatusOK, simkit.WithBody(func(er EndpointRotation) (EndpointRotation, error) {
 		return s.SetEndpointRotation(er), nil
 	}))
+	a.Handle("GET /_sandbox/readings", http.StatusOK, func(*http.Request) (any, error) { return s.Readings(), nil })
+	a.Handle("PUT /_sandbox/readings", http.StatusOK, simkit.WithBody(s.SetReadings))
 	a.Handle("GET /_sandbox/calls", http.StatusOK, func(*http.Request) (any, error) { return s.Calls(), nil })
 	a.Handle("DELETE /_sandbox/calls", http.StatusNoContent, func(*http.Request) (any, error) {
 		s.ResetCalls()

@@ -124,3 +124,14 @@ func (c *AdminClient) Authorize(ctx context.Context, req AuthorizeRequest) (code
 		"scope": {req.Scope}, "state": {req.State}, "orgkey": {req.OrgKey},
 	}, req.CodeChallenge))
 }
+
+// Readings returns the readings in force.
+func (c *AdminClient) Readings(ctx context.Context) (Readings, error) {
+	return simkit.Fetch[Readings](ctx, c.kit(), http.MethodGet, "/_sandbox/readings", nil)
+}
+
+// SetReadings replaces the readings (empty fields take the defaults) and
+// returns them normalised.
+func (c *AdminClient) SetReadings(ctx context.Context, r Readings) (Readings, error) {
+	return simkit.Fetch[Readings](ctx, c.kit(), http.MethodPut, "/_sandbox/readings", r)
+}

@@ -10,10 +10,12 @@ import (
 )
 
 // dataValuesKind is the values of data collection records (reference
-// §3.5): GET, POST, PUT; id "<dataCollection>--<fieldName>--<record>" as
-// in the recorded sample ("24--lotno--28"). Every field of an existing
-// record has a value, null until set, as the sample shows: values are
-// derived from records and fields, and POST and PUT both set them.
+// §3.5): GET, POST, PUT; id "<dataCollection>--<fieldName>--<record>"
+// ("24--lotno--28"). Under the "withRecord" values reading every field of
+// an existing record has a value, null until set: values are derived from
+// records and fields, and POST and PUT both set them. Under "lazy" a value
+// exists once POSTed: before that it is 404 and missing from lists, and a
+// second POST of it is refused.
 func dataValuesKind() *kind {
 	k := &kind{name: kDataValues, fields: []field{
 		{name: "stringValue", access: writable},
@@ -27,7 +29,7 @@ func dataValuesKind() *kind {
 		var out []*record
 		for _, rec := range o.tables[kDataRecords] {
 			for _, f := range o.tables[kDataFields] {
-				if f.links["dataCollection"] == rec.links["dataCollection"] {
+				if f.links["dataCollection"] == rec.links["dataCollection"] && o.valueExists(rec, f) {
 					out = append(out, valueRecord(k, o, rec, f))
 				}
 			}
@@ -41,33 +43,12 @@ func dataValuesKind() *kind {
 			return nil
 		}
 		rec, f := c.org.lookup(kDataRecords, parts[2]), c.org.lookup(kDataFields, parts[0]+"--"+parts[1])
-		if rec == nil || f == nil || rec.links["dataCollection"] != parts[0] {
+		if rec == nil || f == nil || rec.links["dataCollection"] != parts[0] || !c.org.valueExists(rec, f) {
 			return nil
 		}
 		return valueRecord(k, c.org, rec, f)
 	}
-	k.create = func(c *restCall, in *item) (*record, error) {
-		req := newRecord(k, "")
-		if err := c.apply(req, in, onCreate); err != nil {
-			return nil, err
-		}
-		for _, l := range k.links {
-			if req.links[l.name] == nil {
-				return nil, errInvalid(in.pointer+"/links/"+l.name, "links.%s is required", l.name)
-			}
-		}
-		dc, fieldID := req.links["dataCollection"].(string), req.links["dataCollectionField"].(string)
-		name, ok := strings.CutPrefix(fieldID, dc+"--")
-		if !ok {
-			return nil, errInvalid(in.pointer+"/links/dataCollectionField", "Field %s is not in data collection %s", fieldID, dc)
-		}
-		r := k.find(c, dc+"--"+name+"--"+req.links["dataCollectionRecord"].(string))
-		if r == nil || r.links["action"] != req.links["action"] {
-			return nil, errInvalid(in.pointer+"/links", "Record %v is not a record of data collection %s for action %v",
-				req.links["dataCollectionRecord"], dc, req.links["action"])
-		}
-		return r, c.setValue(r, req.attrs["stringValue"], in)
-	}
+	k.create = func(c *restCall, in *item) (*record, error) { return c.createValue(k, in) }
 	k.update = func(c *restCall, r *record, in *item) error {
 		links := r.links
 		r.links = map[string]any{}
@@ -83,6 +64,44 @@ func dataValuesKind() *kind {
 		return c.setValue(r, r.attrs["stringValue"], in)
 	}
 	return k
+}
+
+// createValue sets a value through POST: every link is required, the record must be
+// the collection's for that matter, and under "lazy" the value must not exist yet.
+func (c *restCall) createValue(k *kind, in *item) (*record, error) {
+	req := newRecord(k, "")
+	if err := c.apply(req, in, onCreate); err != nil {
+		return nil, err
+	}
+	for _, l := range k.links {
+		if req.links[l.name] == nil {
+			return nil, errInvalid(in.pointer+"/links/"+l.name, "links.%s is required", l.name)
+		}
+	}
+	dc, fieldID := req.links["dataCollection"].(string), req.links["dataCollectionField"].(string)
+	if !strings.HasPrefix(fieldID, dc+"--") {
+		return nil, errInvalid(in.pointer+"/links/dataCollectionField", "Field %s is not in data collection %s", fieldID, dc)
+	}
+	rec, f := c.org.lookup(kDataRecords, req.links["dataCollectionRecord"].(string)), c.org.lookup(kDataFields, fieldID)
+	if rec == nil || f == nil || rec.links["dataCollection"] != dc || rec.links["action"] != req.links["action"] {
+		return nil, errInvalid(in.pointer+"/links", "Record %v is not a record of data collection %s for action %v",
+			req.links["dataCollectionRecord"], dc, req.links["action"])
+	}
+	if c.lazyValues() && c.org.valueExists(rec, f) {
+		return nil, errInvalid(in.pointer, "Value %s--%s already exists; update it with PUT", fieldID, rec.idString())
+	}
+	r := valueRecord(k, c.org, rec, f)
+	return r, c.setValue(r, req.attrs["stringValue"], in)
+}
+
+// valueExists reports whether field f of record rec has a value: always
+// under the "withRecord" reading, once set under "lazy".
+func (o *org) valueExists(rec, f *record) bool {
+	if o.readings == nil || o.readings.Values != "lazy" {
+		return true
+	}
+	_, ok := o.values[valueKey{rec.id.(int), f.str("name")}]
+	return ok
 }
 
 // valueRecord derives the value of field f on data collection record rec.

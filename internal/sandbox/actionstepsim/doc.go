@@ -78,7 +78,8 @@
 //	GET    /_sandbox/healthz            → {"ok":true}
 //	GET    /_sandbox/state              → State{orgs[OrgState]}
 //	POST   /_sandbox/orgs               OrgSpec{orgKey?, name?, user?{firstName,lastName,email}, matterTypeName?, clientTypeName?,
-//	                                    dataCollection?{name,label,description,multipleRecords,fields[{name,label,dataType}]}, noDataCollection?}
+//	                                    dataCollection?{name,label,description,multipleRecords,fields[{name,label,dataType}]}, noDataCollection?,
+//	                                    startStep?{participantTypes[names], dataFields[names]}}
 //	                                    → 201 Org{orgKey, name, apiPath, userId, userParticipantId, clientParticipantTypeId,
 //	                                    matterTypeId, dataCollectionId, createdAt}
 //	GET    /_sandbox/orgs/{orgkey}      → OrgState{Org…, participants, participantDefaultTypes, actions, actionParticipants,
@@ -96,8 +97,23 @@
 //	GET    /_sandbox/tokens             → IssuedTokens{accessTokens[], refreshTokens[]} (every token ever issued)
 //	GET    /_sandbox/endpoint-rotation  → {"enabled":bool}
 //	PUT    /_sandbox/endpoint-rotation  {"enabled":bool} → {"enabled":bool}
+//	GET    /_sandbox/readings           → Readings{values, filters, fileReference, startStep, wildcard}
+//	PUT    /_sandbox/readings           Readings (empty fields = defaults) → Readings (normalised)
 //	GET    /_sandbox/calls              → CallReport{total, tooManyRequests, dropped, byEndpoint, byScope (orgkey), calls[]}
 //	DELETE /_sandbox/calls              → 204
+//
+// # Readings
+//
+// Where the documentation leaves a doubt the simulator offers both
+// readings (Readings): the lenient one by default, the one hardest on a
+// client with "hostile" (SANDBOX_ACTIONSTEP_READINGS=hostile, Hostile(),
+// or PUT /_sandbox/readings):
+//
+//	values         withRecord | lazy          a record's values exist at once, or only once POSTed
+//	filters        reject | ignore            unknown filters are 400, or undocumented ones are silently dropped
+//	fileReference  copy | ignore | autonumber actioncreate's fileReference becomes the reference, or not
+//	startStep      lenient | enforced         actioncreate needs only name and type, or the start step's requirements
+//	wildcard       any | star                 like takes '*' and '%', or only the documented '*'
 //
 // Endpoint templates in the call report and fault rules are relative to
 // api_endpoint ("POST /rest/participants", "PUT /rest/actions/{id}",

@@ -42,6 +42,9 @@ type Options struct {
 	RateLimit RateLimit
 	// Faults is the initial fault injection; the zero value injects nothing.
 	Faults Faults
+	// Readings are the initial answers to what the documentation leaves
+	// open; the zero value is the lenient reading of each.
+	Readings Readings
 	// Now is the clock for token expiry, timestamps and rate limiting;
 	// default time.Now. Injected latency always uses the real clock.
 	Now func() time.Time

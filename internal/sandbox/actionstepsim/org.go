@@ -47,10 +47,15 @@ type org struct {
 	clientType int
 	matterType int
 	collection int // the seeded data collection, 0 when none
+	// startSteps are the start steps of matter types that differ from the
+	// default (one participant of the primary participant type), by id.
+	startSteps map[string]startStep
 
-	tables     map[string][]*record
-	next       map[string]int
-	values     map[valueKey]*storedValue
+	tables map[string][]*record
+	next   map[string]int
+	values map[valueKey]*storedValue
+	// readings are the server's (world.readings), read under Server.mu.
+	readings   *Readings
 	deliveries []HookDelivery
 	hookQueue  []hookJob // REST hook deliveries still to make
 	delivering bool      // a goroutine is draining hookQueue
@@ -72,6 +77,7 @@ func newOrg(key, name string, now time.Time) *org {
 	return &org{
 		key: key, name: name, generation: 1, createdAt: now,
 		tables: map[string][]*record{}, next: map[string]int{}, values: map[valueKey]*storedValue{},
+		startSteps: map[string]startStep{},
 	}
 }
 
@@ -158,6 +164,10 @@ type OrgSpec struct {
 	// DefaultDataCollection(). NoDataCollection seeds none.
 	DataCollection   *DataCollectionSpec `json:"dataCollection,omitempty"`
 	NoDataCollection bool                `json:"noDataCollection,omitempty"`
+	// StartStep is what the seeded matter type's start step requires of
+	// a new matter; default one participant of the client type. Enforced
+	// only under the "enforced" startStep reading.
+	StartStep *StartStepSpec `json:"startStep,omitempty"`
 }
 
 // UserSpec is the organisation's API user.

@@ -32,6 +32,8 @@ type filter struct {
 	op     string   // "" (eq, with a comma list), eq, nteq, in, ntin, lt, …
 	values []string
 	null   bool // the value was :NULL
+	// starOnly makes '*' the only like wildcard (the "star" reading).
+	starOnly bool
 }
 
 type sortKey struct {
@@ -43,11 +45,12 @@ type sortKey struct {
 // "_ntin" is not read as "_in".
 var filterOps = []string{"ntilike", "ntlike", "ilike", "like", "nteq", "ntin", "lteq", "gteq", "eq", "in", "lt", "gt"}
 
-// parseQuery reads and validates the query against kind k. Unknown filter
-// or sort fields are refused (simulator choice: a typo must not silently
-// return everything); unknown fieldset names are ignored, as the official
-// demo app sends some ("datatype").
-func parseQuery(kinds map[string]*kind, k *kind, v url.Values) (query, error) {
+// parseQuery reads and validates the query against kind k. Unknown sort
+// fields are refused, and so are unknown filter fields unless
+// ignoreUndocumented (the "ignore" filters reading), which drops every
+// filter the documentation does not show in use instead; unknown fieldset
+// names are ignored, as the official demo app sends some ("datatype").
+func parseQuery(kinds map[string]*kind, k *kind, v url.Values, ignoreUndocumented bool) (query, error) {
 	q := query{page: 1, pageSize: defaultPageSize, fields: map[string]map[string]bool{}}
 	for _, key := range slices.Sorted(maps.Keys(v)) {
 		val := v.Get(key)
@@ -70,7 +73,12 @@ func parseQuery(kinds map[string]*kind, k *kind, v url.Values) (query, error) {
 		default:
 			var f filter
 			f, err = parseFilter(kinds, k, key, val)
-			q.filters = append(q.filters, f)
+			switch {
+			case err != nil && ignoreUndocumented:
+				err = nil
+			case err == nil && (!ignoreUndocumented || documentedFilter(kinds, k, f.path)):
+				q.filters = append(q.filters, f)
+			}
 		}
 		if err != nil {
 			return q, err
@@ -140,6 +148,23 @@ func parseInclude(kinds map[string]*kind, k *kind, v string) ([][]string, error)
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// documentedAttributeFilters are the attributes the documentation shows
+// being filtered on (status_nteq, source_nteq, text_ilike, name_in,
+// multipleRecords); the id and links are filtered on throughout. Nothing
+// says importExternalReference or reference can be.
+var documentedAttributeFilters = []string{"name", "status", "source", "text", "multipleRecords"}
+
+// documentedFilter reports whether a filter path ends on the id, a link
+// or a documented attribute of the kind it reaches.
+func documentedFilter(kinds map[string]*kind, k *kind, path []string) bool {
+	cur := k
+	for _, seg := range path[:len(path)-1] {
+		cur = kinds[cur.link(seg).target]
+	}
+	name := path[len(path)-1]
+	return name == "id" || cur.link(name) != nil || slices.Contains(documentedAttributeFilters, name)
 }
 
 // parseFilter reads "name", "name_op" and nested "link[name_op]" keys.
@@ -227,8 +252,10 @@ func (c *restCall) resolve(r *record, path []string) []any {
 }
 
 func (c *restCall) filter(rows []*record, filters []filter) []*record {
+	star := c.starOnly()
 	return slices.DeleteFunc(rows, func(r *record) bool {
 		for _, f := range filters {
+			f.starOnly = star
 			if !f.match(c.resolve(r, f.path)) {
 				return true
 			}
@@ -263,7 +290,7 @@ func (f filter) matchOne(v any) bool {
 	case "", "eq", "in":
 		return slices.Contains(f.values, s)
 	case "like", "ilike":
-		return likePattern(f.values[0], f.op == "ilike").MatchString(s)
+		return likePattern(f.values[0], f.op == "ilike", f.starOnly).MatchString(s)
 	}
 	c := compareScalar(s, f.values[0])
 	switch f.op {
@@ -288,16 +315,16 @@ func scalarString(v any) string {
 	return ""
 }
 
-// likePattern turns a like value, with '*' or '%' wildcards (reference
-// §2.8), into an anchored expression.
-func likePattern(p string, fold bool) *regexp.Regexp {
+// likePattern turns a like value into an anchored expression. '*' is the
+// documented wildcard; '%' is one too unless starOnly.
+func likePattern(p string, fold, starOnly bool) *regexp.Regexp {
 	var b strings.Builder
 	if fold {
 		b.WriteString("(?i)")
 	}
 	b.WriteString("^")
 	for _, r := range p {
-		if r == '*' || r == '%' {
+		if r == '*' || (r == '%' && !starOnly) {
 			b.WriteString(".*")
 		} else {
 			b.WriteString(regexp.QuoteMeta(string(r)))

@@ -295,9 +295,16 @@ func (c *restCall) targets() ([]*record, error) {
 // get lists, filters, sorts and pages records. An empty result is 204
 // without a body (reference §2.6).
 func (c *restCall) get() (reply, error) {
-	q, err := parseQuery(c.s.kinds, c.kind, c.r.URL.Query())
+	qk := c.kind
+	if c.kind.template != nil && len(c.path.ids) > 0 {
+		qk = c.kind.template
+	}
+	q, err := parseQuery(c.s.kinds, qk, c.r.URL.Query(), c.ignoreFilters())
 	if err != nil {
 		return reply{}, err
+	}
+	if q.include == nil {
+		q.include = qk.defaultInclude
 	}
 	if c.kind.single && (len(c.path.ids) > 1 || len(q.filters) > 0) {
 		return reply{}, errInvalid("", "%s does not support filters or multiple resource identifiers", c.kind.name)

@@ -69,6 +69,11 @@ type kind struct {
 	single bool
 	// patch accepts PATCH as well as PUT (actions, reference §2.3).
 	patch bool
+	// template is the kind GET /<name>/{id} answers with, when it differs
+	// (actioncreate: what a new matter of a type needs).
+	template *kind
+	// defaultInclude is side-loaded when a GET names no include.
+	defaultInclude [][]string
 }
 
 func (k *kind) field(name string) *field {

@@ -76,7 +76,11 @@ func (s *Server) CreateOrg(spec OrgSpec) (Org, error) {
 		return Org{}, simkit.Errorf(http.StatusConflict, "organisation %s already exists", spec.OrgKey)
 	}
 	o := newOrg(spec.OrgKey, cmp.Or(spec.Name, "Sandbox Legal "+strconv.Itoa(len(s.w.orgOrder)+1)), s.now())
+	o.readings = &s.w.readings
 	s.seed(o, spec)
+	if err := o.seedStartStep(strconv.Itoa(o.matterType), spec.StartStep); err != nil {
+		return Org{}, simkit.BadRequest(err.Error())
+	}
 	s.w.orgs[o.key] = o
 	s.w.orgOrder = append(s.w.orgOrder, o.key)
 	s.log.Info("organisation created", zap.String("orgkey", o.key), zap.Int("matterType", o.matterType))

@@ -50,13 +50,14 @@ type world struct {
 	issuedAccess  []string
 	issuedRefresh []string
 	rotate        bool
+	readings      Readings
 }
 
 // New builds a Server. It panics when ClientID or ClientSecret is empty (a
 // simulator without its registered client cannot answer anything
-// meaningfully) or when RateLimit or Faults are invalid; programs that take
-// these from users should apply them with SetRateLimit and SetFaults, which
-// return errors.
+// meaningfully) or when RateLimit, Faults or Readings are invalid; programs
+// that take these from users should apply them with SetRateLimit,
+// SetFaults and SetReadings, which return errors.
 func New(opts Options) *Server {
 	if opts.ClientID == "" || opts.ClientSecret == "" {
 		panic("actionstepsim: Options.ClientID and Options.ClientSecret are required")
@@ -99,12 +100,15 @@ func New(opts Options) *Server {
 	if s.hookClient == nil {
 		s.hookClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	var err error
+	if s.w.readings, err = opts.Readings.normalised(); err != nil {
+		panic("actionstepsim: " + err.Error())
+	}
 	rl := opts.RateLimit.withDefaults()
 	if err := rl.validate(); err != nil {
 		panic("actionstepsim: " + err.Error())
 	}
 	s.limiter = newLimiter(rl)
-	var err error
 	if s.faults, err = simkit.NewFaultInjector(simkit.Faults[Rule](opts.Faults), simkit.FaultDefaults{}, s.log); err != nil {
 		panic("actionstepsim: " + err.Error())
 	}

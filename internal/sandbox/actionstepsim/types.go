@@ -64,7 +64,7 @@ func actionTypesKind() *kind {
 	} {
 		fields = append(fields, field{name: n})
 	}
-	for _, n := range []string{"allowCloseWithOpenInvoice", "allowInlineCustomizing", "canCreate"} {
+	for _, n := range []string{"allowCloseWithOpenInvoice", "allowInlineCustomizing", "canCreate", "showAmlReviewStatus"} {
 		fields = append(fields, field{name: n, typ: tFlag})
 	}
 	k := &kind{name: kActionTypes, fields: fields, links: []linkDef{
@@ -95,7 +95,7 @@ func newActionType(k *kind, id int, name string, primaryType int) *record {
 	}
 	for _, f := range []string{
 		"isForMarketingCampaigns", "isForMarketingEvents", "isForEmployees", "isForCrm", "isForDebtCollection",
-		"isDisabled", "allowCloseWithOpenInvoice", "allowInlineCustomizing",
+		"isDisabled", "allowCloseWithOpenInvoice", "allowInlineCustomizing", "showAmlReviewStatus",
 	} {
 		r.attrs[f] = "F"
 	}

@@ -24,6 +24,7 @@ type actionstepConfig struct {
 	autoConsent    *bool // nil: follow the shared -auto-consent
 	rotateEndpoint bool
 	faults         actionstepsim.Faults
+	readings       actionstepsim.Readings
 }
 
 func (c actionstepConfig) enabled() bool { return c.clientID != "" || c.clientSecret != "" }
@@ -51,6 +52,8 @@ func parseActionstepConfig(args []string, getenv func(string) string) (actionste
 			return err
 		})
 	fs.BoolVar(&cfg.rotateEndpoint, "actionstep-rotate-endpoint", env.bool("SANDBOX_ACTIONSTEP_ROTATE_ENDPOINT", false), "move organisations to a new api_endpoint on every refresh (SANDBOX_ACTIONSTEP_ROTATE_ENDPOINT)")
+	var readings string
+	fs.StringVar(&readings, "actionstep-readings", env.str("SANDBOX_ACTIONSTEP_READINGS", ""), "how the simulator reads what Actionstep's docs leave open: default, hostile, or name=value,… e.g. values=lazy,wildcard=star (SANDBOX_ACTIONSTEP_READINGS)")
 	fs.StringVar(&faultsJSON, "actionstep-faults", env.str("SANDBOX_ACTIONSTEP_FAULTS", ""), "initial Actionstep fault injection as JSON, e.g. {\"errorRate\":0.1} (SANDBOX_ACTIONSTEP_FAULTS)")
 	if env.err != nil {
 		return cfg, nil, env.err
@@ -66,6 +69,10 @@ func parseActionstepConfig(args []string, getenv func(string) string) (actionste
 		if err := json.Unmarshal([]byte(faultsJSON), &cfg.faults); err != nil {
 			return cfg, nil, fmt.Errorf("SANDBOX_ACTIONSTEP_FAULTS: %w", err)
 		}
+	}
+	var err error
+	if cfg.readings, err = actionstepsim.ParseReadings(readings); err != nil {
+		return cfg, nil, fmt.Errorf("SANDBOX_ACTIONSTEP_READINGS: %w", err)
 	}
 	return cfg, rest, nil
 }
@@ -113,6 +120,7 @@ func withActionstep(sims []simulator, cfg actionstepConfig, sharedAutoConsent, r
 		AutoConsent:       autoConsent,
 		RequirePKCE:       requirePKCE,
 		RotateAPIEndpoint: cfg.rotateEndpoint,
+		Readings:          cfg.readings,
 		Logger:            log,
 	})
 	// Faults go through SetFaults, not Options, so that a bad

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 )
 
@@ -133,4 +134,36 @@ func TestRunReportsConfigErrors(t *testing.T) {
 	err = run(t.Context(), []string{"-addr", "127.0.0.1:0", "-faults", `{"errorRate":3}`, "-log-level", "error"}, envOf(minimalEnv), io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "SANDBOX_FAULTS")
+}
+
+func TestParseActionstepReadings(t *testing.T) {
+	tests := []struct {
+		name, env, flag string
+		want            actionstepsim.Readings
+		wantErr         string
+	}{
+		{name: "default", want: actionstepsim.Readings{Values: "withRecord", Filters: "reject", FileReference: "copy", StartStep: "lenient", Wildcard: "any"}},
+		{name: "hostile from the environment", env: "hostile", want: actionstepsim.Hostile()},
+		{name: "flag wins", env: "hostile", flag: "values=lazy,fileReference=ignore",
+			want: actionstepsim.Readings{Values: "lazy", Filters: "reject", FileReference: "ignore", StartStep: "lenient", Wildcard: "any"}},
+		{name: "bare name is its hostile value", env: "wildcard",
+			want: actionstepsim.Readings{Values: "withRecord", Filters: "reject", FileReference: "copy", StartStep: "lenient", Wildcard: "star"}},
+		{name: "unknown reading", env: "valuez=lazy", wantErr: `SANDBOX_ACTIONSTEP_READINGS: unknown reading "valuez"`},
+		{name: "unknown value", env: "values=eager", wantErr: "SANDBOX_ACTIONSTEP_READINGS: reading values must be one of withRecord, lazy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var args []string
+			if tt.flag != "" {
+				args = []string{"-actionstep-readings", tt.flag}
+			}
+			cfg, _, err := parseActionstepConfig(args, envOf(map[string]string{"SANDBOX_ACTIONSTEP_READINGS": tt.env}))
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg.readings)
+		})
+	}
 }
