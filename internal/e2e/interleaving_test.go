@@ -191,24 +191,18 @@ func (a *audit) life(loc string) []plannedEvent {
 // billing system do on 429 and 503), and the faults in between.
 func (a *audit) run() {
 	a.base = time.Now().UTC()
-	type action struct {
-		at time.Duration
-		do func()
-	}
-	var actions []action
+	var actions []timed
 	for _, e := range a.plan {
 		if e.world != "" {
-			actions = append(actions, action{e.at, func() { a.world(e) }})
+			actions = append(actions, timed{e.at, func() { a.world(e) }})
 		}
-		actions = append(actions, action{e.deliver, func() { a.deliver(e) }})
+		actions = append(actions, timed{e.deliver, func() { a.deliver(e) }})
 		if e.redeliver > 0 {
-			actions = append(actions, action{e.redeliver, func() { a.deliver(e) }})
+			actions = append(actions, timed{e.redeliver, func() { a.deliver(e) }})
 		}
 	}
-	for _, f := range a.faultPlan() {
-		actions = append(actions, action{f.at, f.do})
-	}
-	slices.SortStableFunc(actions, func(x, y action) int { return int(x.at - y.at) })
+	actions = append(actions, a.faultPlan()...)
+	slices.SortStableFunc(actions, func(x, y timed) int { return int(x.at - y.at) })
 	var wg sync.WaitGroup
 	start := time.Now()
 	for _, act := range actions {
@@ -305,17 +299,18 @@ func (a *audit) delivered(webhookID string) (bool, error) {
 	return false, a.ctx.Err()
 }
 
-type fault struct {
+// timed is something the audit does at a time after its start.
+type timed struct {
 	at time.Duration
 	do func()
 }
 
 // faultPlan: a HighLevel outage and an Actionstep outage, each longer than a step's
 // budget; a worker killed with SIGKILL (and a new one started); a dev-server restart.
-func (a *audit) faultPlan() []fault {
+func (a *audit) faultPlan() []timed {
 	outage := auditStepBudget + 4*time.Second
 	at := func() time.Duration { return time.Duration(3000+a.rng.IntN(12000)) * time.Millisecond }
-	fs := []fault{
+	fs := []timed{
 		{at(), func() {
 			a.note("HighLevel down for %v", outage)
 			// Every API endpoint; the OAuth token endpoint is exempt, so the outage
@@ -338,7 +333,7 @@ func (a *audit) faultPlan() []fault {
 		}},
 	}
 	if a.s.temporalDB() != "" {
-		fs = append(fs, fault{at() + 10*time.Second, func() {
+		fs = append(fs, timed{at() + 10*time.Second, func() {
 			a.note("dev server restart")
 			a.s.restartTemporal(a.ctx, a.t)
 		}})
