@@ -56,6 +56,8 @@ type stack struct {
 	starter      *proc
 	starterURL   string
 	workers      []*proc
+	// workersStarted counts the worker processes ever started.
+	workersStarted int
 	clientID     string
 	clientSecret string
 	companyID    string
@@ -366,7 +368,10 @@ func (s *stack) connect(ctx context.Context, provider, want string) error {
 
 // startWorker starts one more worker process and waits until it polls.
 func (s *stack) startWorker(ctx context.Context, extraEnv ...string) error {
-	name := fmt.Sprintf("worker-%d", len(s.workers)+1)
+	// Numbered by start, not by slot: a restarted worker gets a log of its own, so what
+	// is read from a log is about the process running now.
+	s.workersStarted++
+	name := fmt.Sprintf("worker-%d", s.workersStarted)
 	w, err := startProc(s.dir, name, s.bins["worker"], append(append(s.env(), "WORKER_HTTP_ADDR=127.0.0.1:0"), extraEnv...))
 	if err != nil {
 		return err
