@@ -59,6 +59,8 @@ type stack struct {
 	operatorURL  string // the operator listener
 	codecToken   string
 	workers      []*proc
+	// workersStarted counts the worker processes ever started.
+	workersStarted int
 	clientID     string
 	clientSecret string
 	companyID    string
@@ -406,7 +408,10 @@ func (s *stack) newAgency(ctx context.Context, t testing.TB, spec highlevelsim.A
 
 // startWorker starts one more worker process and waits until it polls.
 func (s *stack) startWorker(ctx context.Context, extraEnv ...string) error {
-	name := fmt.Sprintf("worker-%d", len(s.workers)+1)
+	// Numbered by start, not by slot: a restarted worker gets a log of its own, so what
+	// is read from a log is about the process running now.
+	s.workersStarted++
+	name := fmt.Sprintf("worker-%d", s.workersStarted)
 	w, err := startProc(s.dir, name, s.bins["worker"], append(append(s.env(), "WORKER_HTTP_ADDR=127.0.0.1:0"), extraEnv...))
 	if err != nil {
 		return err
