@@ -40,29 +40,29 @@ import (
 
 // stack is one running saasbridge: dev server, sandbox, starter and workers.
 type stack struct {
-	dir          string // logs and databases, kept under build/e2e for inspection
-	binDir       string
-	bins         map[string]string
-	dev          *testsuite.DevServer
-	temporal     client.Client
-	sandbox      *proc
-	sandboxURL   string
-	admin        *highlevelsim.AdminClient
-	asURL        string
-	asAdmin      *actionstepsim.AdminClient
-	asClientID   string
-	asSecret     string
-	orgKey       string
-	starter      *proc
-	starterURL   string
-	workers      []*proc
+	dir        string // logs and databases, kept under build/e2e for inspection
+	binDir     string
+	bins       map[string]string
+	dev        *testsuite.DevServer
+	temporal   client.Client
+	sandbox    *proc
+	sandboxURL string
+	admin      *highlevelsim.AdminClient
+	asURL      string
+	asAdmin    *actionstepsim.AdminClient
+	asClientID string
+	asSecret   string
+	orgKey     string
+	starter    *proc
+	starterURL string
+	workers    []*proc
 	// workersStarted counts the worker processes ever started.
 	workersStarted int
-	clientID     string
-	clientSecret string
-	companyID    string
-	storeKey     string
-	storePath    string
+	clientID       string
+	clientSecret   string
+	companyID      string
+	storeKey       string
+	storePath      string
 
 	cli          string
 	temporalPort string
