@@ -41,29 +41,29 @@ import (
 
 // stack is one running saasbridge: dev server, sandbox, starter and workers.
 type stack struct {
-	dir          string // logs and databases, kept under build/e2e for inspection
-	binDir       string
-	bins         map[string]string
-	dev          *testsuite.DevServer
-	temporal     client.Client
-	sandbox      *proc
-	sandboxURL   string
-	admin        *highlevelsim.AdminClient
-	asURL        string
-	asAdmin      *actionstepsim.AdminClient
-	asClientID   string
-	asSecret     string
-	orgKey       string
-	starter      *proc
-	starterURL   string // the public listener
-	operatorURL  string // the operator listener
-	codecToken   string
-	workers      []*proc
+	dir         string // logs and databases, kept under build/e2e for inspection
+	binDir      string
+	bins        map[string]string
+	dev         *testsuite.DevServer
+	temporal    client.Client
+	sandbox     *proc
+	sandboxURL  string
+	admin       *highlevelsim.AdminClient
+	asURL       string
+	asAdmin     *actionstepsim.AdminClient
+	asClientID  string
+	asSecret    string
+	orgKey      string
+	starter     *proc
+	starterURL  string // the public listener
+	operatorURL string // the operator listener
+	codecToken  string
+	workers     []*proc
 	// workersStarted counts the worker processes ever started.
 	workersStarted int
-	clientID     string
-	clientSecret string
-	companyID    string
+	clientID       string
+	clientSecret   string
+	companyID      string
 	// spareCompanies are allowlisted agency ids no agency has yet: tests that connect
 	// another agency create it under one of them (newAgency).
 	spareCompanies []string
