@@ -164,8 +164,7 @@ func (r *recorder) reinstall(loc string) {
 // agency: an agency of two onboarded locations and one it only holds a token of,
 // offboarded one per run (so its first run continues as new).
 func (r *recorder) agency() {
-	other, err := r.s.admin.CreateAgency(r.ctx, highlevelsim.AgencySpec{Name: "Replay Agency", LocationCount: 3})
-	require.NoError(r.t, err)
+	other := r.s.newAgency(r.ctx, r.t, highlevelsim.AgencySpec{Name: "Replay Agency", LocationCount: 3})
 	company := other.Agency.ID
 	r.s.connectAgency(r.ctx, r.t, company)
 	for _, l := range other.Locations[:2] {
