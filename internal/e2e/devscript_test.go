@@ -46,7 +46,7 @@ func TestMakeDevTwice(t *testing.T) {
 		require.Contains(t, d.output(), ">> search attributes registered on "+d.temporal())
 		out, err := d.onboard(ctx)
 		require.NoError(t, err, "onboarding after start %d: %s", start, out)
-		require.Regexp(t, `onboarded [A-Za-z0-9]{20}: saasMode=\S+`, out)
+		require.Regexp(t, `location [A-Za-z0-9]{20}: phase=active saasMode=\S+`, out)
 		d.stop(t)
 	}
 }

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"maps"
+	"slices"
 	"context"
 	"os/exec"
 	"regexp"
@@ -33,7 +35,8 @@ func (s *stack) newNamespace(ctx context.Context, t testing.TB, prefix string) s
 // and returns its output and error, whatever they are.
 func (s *stack) program(ctx context.Context, name string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, s.bins[name], args...)
-	cmd.Env = append(s.env(), append([]string{"LOG_LEVEL=warn", "STARTER_PUBLIC_URL=" + s.starterURL, "WORKER_HTTP_ADDR=127.0.0.1:0"}, env...)...)
+	cmd.Env = append(s.env(), append([]string{"LOG_LEVEL=warn", "STARTER_PUBLIC_URL=" + s.starterURL, "WORKER_HTTP_ADDR=127.0.0.1:0",
+		"STARTER_OPERATOR_ADDR=" + strings.TrimPrefix(s.operatorURL, "http://")}, env...)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -59,9 +62,14 @@ func TestProgramsRefuseANamespaceWithoutSearchAttributes(t *testing.T) {
 	defer cancel()
 	ns := s.newNamespace(ctx, t, "bare")
 	env := []string{"TEMPORAL_NAMESPACE=" + ns}
-	want := "namespace " + ns + " lacks CompanyId (Keyword), LocationId (Keyword), OnboardingStep (Keyword), PlanId (Keyword), SubscriptionStatus (Keyword)"
+	names := slices.Sorted(maps.Keys(workflows.SearchAttributes()))
+	var lacks []string
+	for _, name := range names {
+		lacks = append(lacks, name+" (Keyword)")
+	}
+	want := "namespace " + ns + " lacks " + strings.Join(lacks, ", ")
 	var commands []string
-	for _, name := range []string{"CompanyId", "LocationId", "OnboardingStep", "PlanId", "SubscriptionStatus"} {
+	for _, name := range names {
 		commands = append(commands, "temporal operator search-attribute create --address "+s.dev.FrontendHostPort()+" --namespace "+ns+
 			" --name "+name+" --type Keyword")
 	}

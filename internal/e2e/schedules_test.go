@@ -128,14 +128,15 @@ func (s *stack) reconcile(ctx context.Context, t testing.TB, company string) wor
 // if running, then deleted.
 func (s *stack) purge(ctx context.Context, t testing.TB, workflowID string) {
 	t.Helper()
-	_ = s.temporal.TerminateWorkflow(ctx, workflowID, "", "e2e: retention purge")
+	runID := s.temporal.GetWorkflow(ctx, workflowID, "").GetRunID()
+	_ = s.temporal.TerminateWorkflow(ctx, workflowID, runID, "e2e: retention purge")
 	_, err := s.temporal.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
-		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: workflowID}})
+		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: workflowID, RunId: runID}})
 	require.NoError(t, err)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		_, err := s.temporal.DescribeWorkflow(ctx, workflowID, "")
-		assert.Error(c, err)
-	}, 30*time.Second, 200*time.Millisecond)
+		_, err := s.temporal.DescribeWorkflow(ctx, workflowID, runID)
+		assert.Error(c, err, "the purged run is gone")
+	}, time.Minute, 200*time.Millisecond)
 }
 
 // TestSchedulesApplyIdempotently: `starter schedules apply` creates both schedules,
