@@ -1,11 +1,11 @@
 package e2e
 
 import (
-	"maps"
-	"slices"
 	"context"
+	"maps"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,14 +170,14 @@ func TestDoctor(t *testing.T) {
 		says    string
 	}{
 		{"Temporal down", []string{"TEMPORAL_ADDRESS=127.0.0.1:" + closedPort(t)}, []string{"Temporal reachable", "search attributes", "schedules"}, "fix: start Temporal at 127.0.0.1:"},
-		{"agency not connected", []string{"HIGHLEVEL_COMPANY_ID=AAAAAAAAAAAAAAAAAAAA"}, []string{"HighLevel agency"}, "fix: connect the agency at " + s.starterURL + "/oauth/highlevel/start"},
+		{"agency not connected", []string{"HIGHLEVEL_COMPANY_ID=AAAAAAAAAAAAAAAAAAAA"}, []string{"HighLevel agency"}, "fix: connect the agency at " + s.operatorURL + "/oauth/highlevel/start"},
 		{"agency lacks a scope", []string{"HIGHLEVEL_SCOPES=oauth.readonly contacts.readonly"}, []string{"HighLevel agency"}, "was not granted contacts.readonly"},
 		// A refused client secret neither rotates nor kills the refresh token.
 		{"agency refresh refused", []string{"HIGHLEVEL_CLIENT_SECRET=not-the-secret"}, []string{"HighLevel agency"}, "refresh failed: "},
-		{"Actionstep not connected", []string{"ACTIONSTEP_ORG_KEY=nosuchorg"}, []string{"Actionstep organisation"}, "connect at " + s.starterURL + "/oauth/actionstep/start"},
+		{"Actionstep not connected", []string{"ACTIONSTEP_ORG_KEY=nosuchorg"}, []string{"Actionstep organisation"}, "connect at " + s.operatorURL + "/oauth/actionstep/start"},
 		{"Actionstep lacks a mapped field", []string{"ACTIONSTEP_MAPPING=" + string(mappingJSON)}, []string{"Actionstep organisation"}, `no field "seats" in data collection "saas_subscription"`},
 		{"no billing secret", []string{"BILLING_WEBHOOK_SECRETS="}, []string{"webhook keys"}, "fix: set BILLING_WEBHOOK_SECRETS"},
-		{"codec unreachable", []string{"STARTER_PUBLIC_URL=http://127.0.0.1:" + closedPort(t)}, []string{"codec server"}, "fix: run `starter serve` where STARTER_PUBLIC_URL points"},
+		{"codec unreachable", []string{"STARTER_OPERATOR_ADDR=127.0.0.1:" + closedPort(t)}, []string{"codec server"}, "fix: run `starter serve` with its operator listener at STARTER_OPERATOR_ADDR"},
 		{"codec with other keys", []string{"PAYLOAD_ENCRYPTION_KEYS=other:" + strings.Repeat("A", 43) + "="}, []string{"codec server"}, "with the same PAYLOAD_ENCRYPTION_KEYS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
