@@ -6,25 +6,57 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := $(CURDIR)/bin
 
-TEMPORAL_CLI_VERSION := v1.5.1
-STATICCHECK_VERSION  := v0.8.2
-GOLANGCI_VERSION     := v2.15.0
+TEMPORAL_CLI_VERSION    := v1.5.1
+TEMPORAL_SERVER_VERSION := v1.29.1
+# The Web UI the CLI's dev server embeds (temporalio/cli v1.5.1 requires ui-server v2.42.1),
+# as a program of its own: the dev server's UI can only show the dev server itself.
+TEMPORAL_UI_VERSION     := v2.42.1
+STATICCHECK_VERSION     := v0.8.2
+GOLANGCI_VERSION        := v2.15.0
 
-TEMPORAL    := $(BIN)/temporal
-STATICCHECK := $(BIN)/staticcheck
-GOLANGCI    := $(BIN)/golangci-lint
-PROGRAMS    := $(BIN)/worker $(BIN)/starter $(BIN)/sandbox
+TEMPORAL        := $(BIN)/temporal
+TEMPORAL_SERVER := $(BIN)/temporal-server
+TEMPORAL_SQL    := $(BIN)/temporal-sql-tool
+TEMPORAL_UI     := $(BIN)/temporal-ui-server
+CLUSTER_TOOLS   := $(TEMPORAL) $(TEMPORAL_SERVER) $(TEMPORAL_SQL) $(TEMPORAL_UI)
+STATICCHECK     := $(BIN)/staticcheck
+GOLANGCI        := $(BIN)/golangci-lint
+PROGRAMS        := $(BIN)/worker $(BIN)/starter $(BIN)/sandbox
 
 # Test timeout for the whole suite; the suite itself aims for well under 15 minutes.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: dev test unit lint build bench chaos histories onboard tools clean
+# make chaos's PostgreSQL for the cluster: its own, so that stopping it at the end cannot
+# pull the tests' server (54329) from under a `make test` running at the same time.
+CHAOS_PG_PORT ?= 54331
+
+.PHONY: dev test unit lint build bench chaos cluster cluster-tools histories onboard tools clean
 
 # The Temporal CLI (dev server + Web UI) is built from the Go module proxy; later
 # versions cannot be built here. About 3 minutes once, then cached in bin/.
 $(TEMPORAL):
 	@echo ">> building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (one-time, a few minutes)"
 	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+# The real Temporal server and its schema tool, from the module proxy (about 5 minutes
+# once, then cached in bin/). `go install` names a binary after its package's directory
+# (server, sql, server), so each is installed into a directory of its own and renamed
+# the way Temporal's own Makefile names them.
+define go-install-as
+	@echo ">> building $(notdir $@) ($(1)) into bin/ (one-time)"
+	rm -rf $@.tmp && GOBIN=$@.tmp $(GO) install $(1) && mv $@.tmp/* $@ && rmdir $@.tmp
+endef
+
+$(TEMPORAL_SERVER):
+	$(call go-install-as,go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION))
+
+$(TEMPORAL_SQL):
+	$(call go-install-as,go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION))
+
+$(TEMPORAL_UI):
+	$(call go-install-as,github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION))
+
+cluster-tools: $(CLUSTER_TOOLS)
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -42,6 +74,12 @@ build:
 ## dev: the whole thing on loopback; Ctrl-C stops everything.
 dev: $(TEMPORAL) build
 	@./scripts/dev.sh
+
+## cluster: a real Temporal cluster on loopback: PostgreSQL, frontend, history, matching
+## and worker as separate processes (ports in deploy/cluster/cluster.yaml), the namespace
+## and search attributes registered, and the Web UI; Ctrl-C stops it, keeping its data.
+cluster: $(CLUSTER_TOOLS) build
+	@./scripts/cluster.sh up
 
 ## onboard: onboard a location against the running `make dev` stack.
 onboard: build
@@ -72,9 +110,17 @@ bench: $(TEMPORAL)
 	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_E2E_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./internal/e2e/
 
 ## chaos: the fault scenarios at full size (200 locations each, a minute of refresh
-## storm), three runs in a row; `make test` runs them scaled down.
-chaos: $(TEMPORAL)
-	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
+## storm): three runs in a row on the dev server, then the whole e2e suite on the cluster
+## of `make cluster`, where the scenarios add kill -9 of its history and of its matching
+## service. `make test` runs the scenarios scaled down, on the dev server.
+CHAOS_FILTER := grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
+chaos: $(CLUSTER_TOOLS)
+	set -o pipefail; SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | $(CHAOS_FILTER)
+	@set -o pipefail; dsn=$$(SAASBRIDGE_PG_PORT=$(CHAOS_PG_PORT) ./scripts/postgres.sh start) || exit 1; \
+	echo "SAASBRIDGE_E2E_CLUSTER=1 SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=1 -timeout 90m -v ./internal/e2e/"; \
+	SAASBRIDGE_E2E_CLUSTER=1 SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 \
+		$(GO) test -race -count=1 -timeout 90m -v ./internal/e2e/ | $(CHAOS_FILTER); rc=$$?; \
+	SAASBRIDGE_PG_PORT=$(CHAOS_PG_PORT) ./scripts/postgres.sh stop >/dev/null; exit $$rc
 
 ## histories: record replay fixtures from a real dev server into workflows/testdata.
 histories: $(TEMPORAL)
