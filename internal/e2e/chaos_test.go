@@ -45,10 +45,7 @@ func TestChaos(t *testing.T) {
 	if len(s.workers) < 2 {
 		require.NoError(t, s.startWorker(context.Background()))
 	}
-	scenarios := []struct {
-		name  string
-		fault func(ctx context.Context, t *testing.T)
-	}{
+	scenarios := []chaosScenario{
 		{"kill -9 a worker mid-install", func(ctx context.Context, t *testing.T) {
 			victim := s.workers[len(s.workers)-1]
 			victim.kill()
@@ -59,12 +56,13 @@ func TestChaos(t *testing.T) {
 			if s.temporalDB() == "" {
 				t.Skip("the dev server is in memory (bench mode)")
 			}
-			require.NoError(t, s.dev.Stop())
+			require.NoError(t, s.stopTemporal())
 			time.Sleep(2 * time.Second) // an outage, not a blip
 			require.NoError(t, s.startTemporal(ctx, ""))
 		}},
 		{"API faults", nil}, // set before the install, cleared after
 	}
+	scenarios = append(scenarios, s.clusterChaos()...)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(5+n/20)*time.Minute)
@@ -88,6 +86,12 @@ func TestChaos(t *testing.T) {
 		s.refreshStorm(ctx, t, 4, min(time.Duration(chaosScale())*10*time.Second, time.Minute), locs[:min(5, len(locs))])
 		s.audit(ctx, t, locs)
 	})
+}
+
+// chaosScenario is something going wrong mid-install; a nil fault is set up by the test.
+type chaosScenario struct {
+	name  string
+	fault func(ctx context.Context, t *testing.T)
 }
 
 // bulkInstall installs the app at n new locations of the agency; the sandbox sends

@@ -56,7 +56,7 @@ func TestPayloadsAreCiphertextInTemporal(t *testing.T) {
 	require.NotEmpty(t, location.Name)
 
 	// A client without the keys sees what Temporal stores.
-	raw, err := client.Dial(client.Options{HostPort: s.dev.FrontendHostPort(), Logger: s.quietLogger()})
+	raw, err := client.Dial(client.Options{HostPort: s.frontendHostPort(), Logger: s.quietLogger()})
 	require.NoError(t, err)
 	defer raw.Close()
 	it := raw.GetWorkflowHistory(ctx, workflows.OnboardingWorkflowID(loc), run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
