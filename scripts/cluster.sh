@@ -221,10 +221,20 @@ up() {
   trap stop_all EXIT
   trap "stop_all; exit 0" INT TERM
   prepare
-  local svc
+  # The frontend first, until it listens: by then it has written the cluster's metadata,
+  # which processes starting on a fresh database at the same moment race to write (the
+  # losers exit). The others follow at once: a service that starts alone waits out the
+  # members of a recent run recorded in the database (about 45 s) before it serves.
+  local svc i
   for svc in "${services[@]}"; do
     "$0" run "$svc" >"$logs/$svc.log" 2>&1 &
     pids+=($!)
+    [[ $svc == frontend ]] || continue
+    for ((i = 0; i < 600; i++)); do
+      kill -0 "${pids[0]}" 2>/dev/null || die "the frontend exited while starting; see $logs/frontend.log"
+      port_open "$TEMPORAL_PORT" && break
+      sleep 0.1
+    done
   done
   wait_serving
   register

@@ -127,7 +127,9 @@ func clusterScript() string { return filepath.Join(repoRoot(), "scripts", "clust
 // start starts processes of the cluster (services, or "ui") and waits until they serve.
 // They start together: a service joins the membership ring through the members recorded
 // in the database, and one started alone after a full stop waits out the dead ones (about
-// 45 s) before it serves.
+// 45 s) before it serves. Only the frontend goes first, until it listens: by then it has
+// written the cluster's metadata, which processes starting on a fresh database at the
+// same moment would race to write (the losers exit).
 func (c *cluster) start(ctx context.Context, services ...string) error {
 	for _, svc := range services {
 		p, err := startProc(c.dir, "temporal-"+svc, clusterScript(), c.env, "run", svc)
@@ -135,6 +137,11 @@ func (c *cluster) start(ctx context.Context, services ...string) error {
 			return err
 		}
 		c.procs[svc] = p
+		if svc == "frontend" {
+			if err := c.waitListening(ctx, svc); err != nil {
+				return err
+			}
+		}
 	}
 	for _, svc := range services {
 		if err := c.waitServing(ctx, svc); err != nil {
@@ -175,6 +182,26 @@ func (c *cluster) waitServing(ctx context.Context, service string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("temporal %s is not serving on %s (last answer: %v, %v): %w", service, addr, resp.GetStatus(), err, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitListening waits until a service accepts connections on its gRPC port.
+func (c *cluster) waitListening(ctx context.Context, service string) error {
+	p := c.procs[service]
+	addr := "127.0.0.1:" + strconv.Itoa(c.port+grpcPortOffset[service])
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			return conn.Close()
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("temporal %s exited (%w) while starting:\n%s", service, p.err, tail(p.log(), 2000))
+		case <-ctx.Done():
+			return fmt.Errorf("temporal %s does not listen on %s: %w", service, addr, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
