@@ -32,7 +32,23 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/bin
 
+say() { echo "cluster.sh: $*" >&2; }
+die() {
+  say "$*"
+  exit 1
+}
+
+# port_number checks that $1 names a port number with room for the cluster's block above it.
+port_number() {
+  if ! [[ ${!1} =~ ^[0-9]+$ ]] || ((${!1} == 0 || ${!1} + port_count > 65535)); then
+    die "$1=${!1} is not a usable port number"
+  fi
+}
+
+# The block of ports cluster.yaml uses, from TEMPORAL_PORT on.
+port_count=13
 export TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+port_number TEMPORAL_PORT
 export TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-$((TEMPORAL_PORT + 1000))}
 export TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 export TEMPORAL_DB=${TEMPORAL_DB:-temporal}
@@ -41,19 +57,10 @@ export TEMPORAL_UI_CODEC_ENDPOINT=${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1
 logs=${SAASBRIDGE_CLUSTER_DIR:-$root/build/cluster}
 starter=${SAASBRIDGE_STARTER_BIN:-$bin/starter}
 frontend=127.0.0.1:$TEMPORAL_PORT
-# The block of ports cluster.yaml uses, from TEMPORAL_PORT on.
-port_count=13
 services=(frontend history matching worker)
 
-say() { echo "cluster.sh: $*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
-
-for v in TEMPORAL_PORT TEMPORAL_UI_PORT SAASBRIDGE_PG_PORT; do
-  [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0 && ${!v} + port_count <= 65535)) || die "$v=${!v} is not a usable port number"
-done
+port_number TEMPORAL_UI_PORT
+port_number SAASBRIDGE_PG_PORT
 # The name is spliced into SQL (DROP DATABASE) unquoted.
 [[ $TEMPORAL_DB =~ ^[a-z_][a-z0-9_]{0,40}$ ]] || die "TEMPORAL_DB=$TEMPORAL_DB: use lower-case letters, digits and _ (at most 41)"
 

@@ -151,6 +151,19 @@ func (c *cluster) start(ctx context.Context, services ...string) error {
 	return nil
 }
 
+// processes are the cluster's processes (none without a cluster), whose logs the leak
+// check reads with the programs'.
+func (c *cluster) processes() []*proc {
+	if c == nil {
+		return nil
+	}
+	var out []*proc
+	for _, p := range c.procs {
+		out = append(out, p)
+	}
+	return out
+}
+
 // kill kills one service with SIGKILL: no chance to hand over its shards or task queues.
 func (c *cluster) kill(service string) { c.procs[service].kill() }
 

@@ -411,7 +411,7 @@ func (s *stack) checkLogsForTokens() error {
 	if issued.len() == 0 {
 		return errors.New("the sandbox issued no tokens: the leak check would prove nothing")
 	}
-	procs := append([]*proc{s.sandbox, s.starter}, s.workers...)
+	procs := append(append([]*proc{s.sandbox, s.starter}, s.workers...), s.cluster.processes()...)
 	for _, p := range procs {
 		if issued.foundIn(p.log()) {
 			return fmt.Errorf("%s log (%s) contains an issued token", p.name, p.logPath)
