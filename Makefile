@@ -30,7 +30,7 @@ TEST_TIMEOUT ?= 30m
 # pull the tests' server (54329) from under a `make test` running at the same time.
 CHAOS_PG_PORT ?= 54331
 
-.PHONY: dev test unit lint build bench chaos cluster cluster-tools histories onboard tools clean
+.PHONY: dev test unit lint build bench chaos chaos-dev chaos-cluster cluster cluster-tools histories onboard tools clean
 
 # The Temporal CLI (dev server + Web UI) is built from the Go module proxy; later
 # versions cannot be built here. About 3 minutes once, then cached in bin/.
@@ -116,16 +116,25 @@ bench: $(TEMPORAL)
 	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_E2E_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./internal/e2e/
 
 ## chaos: the fault scenarios at full size (200 locations each, a minute of refresh
-## storm): three runs in a row on the dev server, then the whole e2e suite on the cluster
-## of `make cluster`, where the scenarios add kill -9 of its history and of its matching
-## service. `make test` runs the scenarios scaled down, on the dev server.
-CHAOS_FILTER := grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
-chaos: $(CLUSTER_TOOLS)
+## storm): three runs in a row on the dev server, then once on the cluster of `make
+## cluster`, where they add kill -9 of its history and of its matching service; then the
+## rest of the e2e suite on the cluster (on a stack of its own: after the scenarios the
+## store holds some 1,300 credentials, which the upkeep test would have to refresh).
+## `make test` runs the scenarios scaled down, on the dev server. `make chaos-dev` and
+## `make chaos-cluster` run each half.
+CHAOS_FILTER  := grep -E '^(=== RUN|--- |\s+---|PASS|FAIL|ok)|refresher'
+CLUSTER_E2E   := SAASBRIDGE_E2E_CLUSTER=1 SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -count=1 -timeout 90m -v
+chaos: chaos-dev chaos-cluster
+
+chaos-dev: $(TEMPORAL)
 	set -o pipefail; SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=3 -timeout 90m -run '^TestChaos$$' -v ./internal/e2e/ | $(CHAOS_FILTER)
-	@set -o pipefail; dsn=$$(SAASBRIDGE_PG_PORT=$(CHAOS_PG_PORT) ./scripts/postgres.sh start) || exit 1; \
-	echo "SAASBRIDGE_E2E_CLUSTER=1 SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 $(GO) test -race -count=1 -timeout 90m -v ./internal/e2e/"; \
-	SAASBRIDGE_E2E_CLUSTER=1 SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_CHAOS_SCALE=20 \
-		$(GO) test -race -count=1 -timeout 90m -v ./internal/e2e/ | $(CHAOS_FILTER); rc=$$?; \
+
+chaos-cluster: $(CLUSTER_TOOLS)
+	@set -o pipefail; dsn=$$(SAASBRIDGE_PG_PORT=$(CHAOS_PG_PORT) ./scripts/postgres.sh start) || exit 1; rc=0; \
+	echo "SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHAOS_SCALE=20 $(CLUSTER_E2E) -run '^TestChaos$$' ./internal/e2e/"; \
+	SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHAOS_SCALE=20 $(CLUSTER_E2E) -run '^TestChaos$$' ./internal/e2e/ | $(CHAOS_FILTER) || rc=1; \
+	echo "SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn $(CLUSTER_E2E) -skip '^TestChaos$$' ./internal/e2e/"; \
+	SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn $(CLUSTER_E2E) -skip '^TestChaos$$' ./internal/e2e/ | $(CHAOS_FILTER) || rc=1; \
 	SAASBRIDGE_PG_PORT=$(CHAOS_PG_PORT) ./scripts/postgres.sh stop >/dev/null; exit $$rc
 
 ## histories: record replay fixtures from a real dev server into workflows/testdata.
