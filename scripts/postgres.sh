@@ -4,6 +4,7 @@
 #   scripts/postgres.sh start   start it, or reuse the one running; wait until it accepts
 #                               connections; print its DSN
 #   scripts/postgres.sh dsn     print its DSN
+#   scripts/postgres.sh halt    stop it and keep its data (the next `start` carries on with it)
 #   scripts/postgres.sh stop    stop it and delete its data
 #
 # Typical use: export SAASBRIDGE_TEST_POSTGRES_DSN=$(scripts/postgres.sh start)
@@ -187,6 +188,17 @@ start() {
   echo "$dsn"
 }
 
+# halt stops the server and keeps its data (scripts/cluster.sh keeps the cluster's between runs).
+halt() {
+  [[ -d $base ]] || return 0
+  find_bindir || true
+  lock_base
+  if server_running; then
+    say "stopping the server on 127.0.0.1:$port (data kept in $data)"
+    as_server "$bindir/pg_ctl" -D "$data" -m fast -w -t 60 stop >&2
+  fi
+}
+
 stop() {
   [[ -d $base ]] || {
     say "nothing to stop ($base does not exist)"
@@ -212,10 +224,11 @@ stop() {
 
 case "${1:-}" in
 start) start ;;
+halt) halt ;;
 stop) stop ;;
 dsn) echo "$dsn" ;;
 *)
-  echo "usage: $0 start|stop|dsn" >&2
+  echo "usage: $0 start|halt|stop|dsn" >&2
   exit 2
   ;;
 esac

@@ -44,10 +44,7 @@ func TestChaos(t *testing.T) {
 	if len(s.workers) < 2 {
 		require.NoError(t, s.startWorker(context.Background()))
 	}
-	scenarios := []struct {
-		name  string
-		fault func(ctx context.Context, t *testing.T)
-	}{
+	scenarios := []chaosScenario{
 		{"kill -9 a worker mid-install", func(ctx context.Context, t *testing.T) { s.killWorker(ctx, t) }},
 		{"Temporal restarts mid-install", func(ctx context.Context, t *testing.T) {
 			if s.temporalDB() == "" {
@@ -57,6 +54,7 @@ func TestChaos(t *testing.T) {
 		}},
 		{"API faults", nil}, // set before the install, cleared after
 	}
+	scenarios = append(scenarios, s.clusterChaos()...)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(5+n/20)*time.Minute)
@@ -91,13 +89,19 @@ func (s *stack) killWorker(ctx context.Context, t testing.TB, env ...string) {
 	require.NoError(t, s.startWorker(ctx, env...))
 }
 
-// restartTemporal stops the dev server for two seconds (an outage, not a blip) and
-// starts it again on the same database.
+// restartTemporal stops Temporal (the dev server, or every service of the cluster) for
+// two seconds (an outage, not a blip) and starts it again on the same database.
 func (s *stack) restartTemporal(ctx context.Context, t testing.TB) {
 	t.Helper()
-	require.NoError(t, s.dev.Stop())
+	require.NoError(t, s.stopTemporal())
 	time.Sleep(2 * time.Second)
 	require.NoError(t, s.startTemporal(ctx, ""))
+}
+
+// chaosScenario is something going wrong mid-install; a nil fault is set up by the test.
+type chaosScenario struct {
+	name  string
+	fault func(ctx context.Context, t *testing.T)
 }
 
 // bulkInstall installs the app at n new locations of the agency; the sandbox sends

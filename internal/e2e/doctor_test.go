@@ -70,7 +70,7 @@ func TestProgramsRefuseANamespaceWithoutSearchAttributes(t *testing.T) {
 	want := "namespace " + ns + " lacks " + strings.Join(lacks, ", ")
 	var commands []string
 	for _, name := range names {
-		commands = append(commands, "temporal operator search-attribute create --address "+s.dev.FrontendHostPort()+" --namespace "+ns+
+		commands = append(commands, "temporal operator search-attribute create --address "+s.frontendHostPort()+" --namespace "+ns+
 			" --name "+name+" --type Keyword")
 	}
 	for _, args := range [][]string{{"worker"}, {"starter", "onboard", "--location", "nowhere"}, {"starter", "serve"}, {"starter", "schedules", "apply"}} {
@@ -130,7 +130,7 @@ func TestDoctor(t *testing.T) {
 	require.Error(t, err)
 	assertItems(t, out, "search attributes", "schedules")
 	t.Log("fresh namespace:\n" + out)
-	assert.Contains(t, out, "    fix: temporal operator search-attribute create --address "+s.dev.FrontendHostPort()+" --namespace "+ns)
+	assert.Contains(t, out, "    fix: temporal operator search-attribute create --address "+s.frontendHostPort()+" --namespace "+ns)
 	assert.Contains(t, out, "    fix: starter schedules apply")
 	s.fixCommands(ctx, t, out)
 	out, err = doctor()
@@ -147,7 +147,7 @@ func TestDoctor(t *testing.T) {
 	t.Log("healthy stack:\n" + out)
 
 	toggle := func(how string) {
-		b, err := exec.CommandContext(ctx, s.cli, "schedule", "toggle", "--address", s.dev.FrontendHostPort(), "--namespace", ns,
+		b, err := exec.CommandContext(ctx, s.cli, "schedule", "toggle", "--address", s.frontendHostPort(), "--namespace", ns,
 			"--schedule-id", workflows.UpkeepScheduleID, how, "--reason", "doctor e2e").CombinedOutput()
 		require.NoError(t, err, "%s", b)
 	}
@@ -195,7 +195,7 @@ func TestDoctor(t *testing.T) {
 // deleteSchedules removes the schedules a test applied in namespace ns.
 func (s *stack) deleteSchedules(t testing.TB, ns string) {
 	for _, id := range []string{workflows.ReconcileScheduleID, workflows.UpkeepScheduleID} {
-		b, err := exec.Command(s.cli, "schedule", "delete", "--address", s.dev.FrontendHostPort(), "--namespace", ns, "--schedule-id", id).CombinedOutput()
+		b, err := exec.Command(s.cli, "schedule", "delete", "--address", s.frontendHostPort(), "--namespace", ns, "--schedule-id", id).CombinedOutput()
 		assert.NoError(t, err, "%s", b)
 	}
 }

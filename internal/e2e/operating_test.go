@@ -54,7 +54,7 @@ func TestPayloadsAreCiphertextInTemporal(t *testing.T) {
 	require.NotEmpty(t, location.Name)
 
 	// A client without the keys sees what Temporal stores.
-	raw, err := client.Dial(client.Options{HostPort: s.dev.FrontendHostPort(), Logger: s.quietLogger()})
+	raw, err := client.Dial(client.Options{HostPort: s.frontendHostPort(), Logger: s.quietLogger()})
 	require.NoError(t, err)
 	defer raw.Close()
 	it := raw.GetWorkflowHistory(ctx, workflows.LocationWorkflowID(loc), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)

@@ -25,7 +25,7 @@ func TestWebhookDuringTemporalOutage(t *testing.T) {
 	defer cancel()
 	loc := s.addLocations(ctx, t, 1)[0]
 
-	require.NoError(t, s.dev.Stop())
+	require.NoError(t, s.stopTemporal())
 	restarted := false
 	defer func() {
 		if !restarted {

@@ -45,6 +45,7 @@ type stack struct {
 	binDir      string
 	bins        map[string]string
 	dev         *testsuite.DevServer
+	cluster     *cluster // instead of dev, in cluster mode (SAASBRIDGE_E2E_CLUSTER=1)
 	temporal    client.Client
 	sandbox     *proc
 	sandboxURL  string
@@ -253,26 +254,32 @@ func startStack() (*stack, error) {
 }
 
 // startTemporal starts the dev server, file-backed on a fixed port so that a test can
-// stop it and start it again (an outage) without anyone reconfiguring.
+// stop it and start it again (an outage) without anyone reconfiguring; in cluster mode,
+// the cluster.
 func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	if cli != "" {
 		s.cli = cli
 	}
-	if s.temporalPort == "" {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		s.temporalPort = port
-	}
-	devLog, err := os.OpenFile(filepath.Join(s.dir, "temporal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
+	var err error
 	if s.uiPort == "" {
 		if s.uiPort, err = freePort(); err != nil {
 			return err
 		}
+	}
+	if s.dataConverter, err = temporalclient.PayloadConverter(config.Payloads{Keys: fixturePayloadKeys()}); err != nil {
+		return err
+	}
+	if clusterMode {
+		return s.startCluster(ctx)
+	}
+	if s.temporalPort == "" {
+		if s.temporalPort, err = freePort(); err != nil {
+			return err
+		}
+	}
+	devLog, err := os.OpenFile(filepath.Join(s.dir, "temporal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
 	}
 	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
 		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1", "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
@@ -280,18 +287,13 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	for name, typ := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", name+"="+typ)
 	}
-	dc, err := temporalclient.PayloadConverter(config.Payloads{Keys: fixturePayloadKeys()})
-	if err != nil {
-		return err
-	}
-	s.dataConverter = dc
 	s.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath: s.cli,
 		ClientOptions: &client.Options{
 			HostPort:         "127.0.0.1:" + s.temporalPort,
 			Logger:           log.NewStructuredLogger(discardSlog()),
-			DataConverter:    dc,
-			FailureConverter: temporalclient.FailureConverter(dc),
+			DataConverter:    s.dataConverter,
+			FailureConverter: temporalclient.FailureConverter(s.dataConverter),
 		},
 		DBFilename: s.temporalDB(),
 		EnableUI:   true,
@@ -336,7 +338,7 @@ func (s *stack) webhookKeys(ctx context.Context) error {
 // env is the environment every saasbridge program gets.
 func (s *stack) env() []string {
 	return []string{
-		"TEMPORAL_ADDRESS=" + s.dev.FrontendHostPort(),
+		"TEMPORAL_ADDRESS=" + s.frontendHostPort(),
 		"TEMPORAL_NAMESPACE=default",
 		"HIGHLEVEL_BASE_URL=" + s.sandboxURL,
 		"HIGHLEVEL_AUTH_URL=" + s.sandboxURL + "/v2/oauth/chooselocation",
@@ -434,6 +436,12 @@ func (s *stack) stop() {
 	if s.dev != nil {
 		_ = s.dev.Stop()
 	}
+	if s.cluster != nil {
+		if s.temporal != nil {
+			s.temporal.Close()
+		}
+		s.cluster.stop()
+	}
 	if s.binDir != "" {
 		_ = os.RemoveAll(s.binDir)
 	}
@@ -451,7 +459,7 @@ func (s *stack) checkLogsForTokens() error {
 	if issued.len() == 0 {
 		return errors.New("the sandbox issued no tokens: the leak check would prove nothing")
 	}
-	procs := append([]*proc{s.sandbox, s.starter}, s.workers...)
+	procs := append(append([]*proc{s.sandbox, s.starter}, s.workers...), s.cluster.processes()...)
 	for _, p := range procs {
 		if issued.foundIn(p.log()) {
 			return fmt.Errorf("%s log (%s) contains an issued token", p.name, p.logPath)
