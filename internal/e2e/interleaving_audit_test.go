@@ -166,7 +166,11 @@ func (a *audit) checkLocation(loc string, tr truth, known *facts.Store, store *t
 		return
 	}
 	assert.Equal(t, facts.PhaseActive, row.Phase, "%s is onboarded", loc)
-	assert.NoError(t, tokErr, "token of %s", loc)
+	if !hl.SaaS.Paused {
+		// HighLevel mints no token for a paused location: one re-installed while its
+		// billing paused it has none until it is resumed.
+		assert.NoError(t, tokErr, "token of %s", loc)
+	}
 	if tr.newestSub != nil {
 		assert.Equal(t, facts.OutcomeApplied, got[tr.newestSub.eventID()].Outcome, "the newest change of %s applied", loc)
 		assert.Equal(t, tr.newestSub.sub, hl.SaaS.SubscriptionID, "HighLevel's subscription of %s is the newest change's", loc)
