@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 
-	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -94,7 +92,7 @@ func (f *Facts) AgencyLocations(ctx context.Context, in AgencyPageRequest) (Agen
 	if len(rows) == in.Limit {
 		end = rows[len(rows)-1].LocationID
 	}
-	held, err := f.tokenLocations(ctx, in.CompanyID)
+	held, err := locationsWithTokens(ctx, f.Tokens, in.CompanyID)
 	if err != nil {
 		return AgencyPage{}, classify(err)
 	}
@@ -110,22 +108,6 @@ func (f *Facts) AgencyLocations(ctx context.Context, in AgencyPageRequest) (Agen
 		}
 	}
 	slices.Sort(out.LocationIDs)
-	return out, nil
-}
-
-// tokenLocations lists the locations of a company that have a stored token.
-func (f *Facts) tokenLocations(ctx context.Context, companyID string) ([]string, error) {
-	infos, err := f.Tokens.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, info := range infos {
-		loc, ok := strings.CutPrefix(info.Key, tokens.KeyHighLevelLocation(""))
-		if ok && info.Attrs[credentials.AttrCompanyID] == companyID {
-			out = append(out, loc)
-		}
-	}
 	return out, nil
 }
 

@@ -121,9 +121,15 @@ func (c *Credentials) DeleteAgencyToken(ctx context.Context, companyID string) e
 // LocationsWithTokens lists the locations of a company that have a stored token: after
 // an agency uninstall HighLevel can no longer be asked which locations there were.
 func (c *Credentials) LocationsWithTokens(ctx context.Context, companyID string) ([]string, error) {
-	infos, err := c.Tokens.List(ctx)
+	locs, err := locationsWithTokens(ctx, c.Tokens, companyID)
+	return locs, classify(err)
+}
+
+// locationsWithTokens lists the locations of a company whose token the store holds.
+func locationsWithTokens(ctx context.Context, store *tokens.Store, companyID string) ([]string, error) {
+	infos, err := store.List(ctx)
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	var out []string
 	for _, info := range infos {
