@@ -80,13 +80,21 @@ func TestChaos(t *testing.T) {
 	})
 }
 
-// killWorker kills the newest worker with SIGKILL and starts another in its place.
+// killWorker kills the newest worker with SIGKILL and starts another in its place (as a
+// supervisor would, again until it comes up: Temporal may be down at the same time).
 func (s *stack) killWorker(ctx context.Context, t testing.TB, env ...string) {
 	t.Helper()
 	victim := s.workers[len(s.workers)-1]
 	victim.kill()
 	s.workers = s.workers[:len(s.workers)-1]
-	require.NoError(t, s.startWorker(ctx, env...))
+	for attempt := 1; ; attempt++ {
+		err := s.startWorker(ctx, env...)
+		if err == nil || attempt == 10 || ctx.Err() != nil {
+			require.NoError(t, err)
+			return
+		}
+		time.Sleep(2 * time.Second)
+	}
 }
 
 // restartTemporal stops Temporal (the dev server, or every service of the cluster) for

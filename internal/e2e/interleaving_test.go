@@ -246,8 +246,11 @@ func (a *audit) send(e plannedEvent) (ok, retry bool, err error) {
 	when := a.occurredAt(e)
 	switch e.kind {
 	case "billing":
-		code := a.s.postBilling(a.ctx, a.t, map[string]any{"eventId": e.id, "locationId": e.loc, "subscriptionId": e.sub,
+		code, err := a.s.sendBilling(a.ctx, map[string]any{"eventId": e.id, "locationId": e.loc, "subscriptionId": e.sub,
 			"customerId": "cus_" + e.loc, "planId": "plan_audit", "status": e.status, "occurredAt": when.Format(time.RFC3339Nano)})
+		if err != nil {
+			return false, true, err // no answer: the billing system sends it again
+		}
 		ok = code == http.StatusAccepted || code == http.StatusOK
 		return ok, code == http.StatusServiceUnavailable, fmt.Errorf("billing answered %d", code)
 	case "operator-change", "operator-check":
@@ -266,8 +269,7 @@ func (a *audit) send(e plannedEvent) (ok, retry bool, err error) {
 	if err != nil {
 		return false, true, err
 	}
-	ok, err = a.delivered(sent.WebhookID)
-	return ok, false, err
+	return a.delivered(sent.WebhookID)
 }
 
 // companyFor: a location UNINSTALL names only the location, as HighLevel's does.
@@ -278,25 +280,29 @@ func (a *audit) companyFor(e plannedEvent) string {
 	return a.s.companyID
 }
 
-// delivered waits for the sandbox's delivery of a webhook to end.
-func (a *audit) delivered(webhookID string) (bool, error) {
+// delivered waits for the sandbox's delivery of a webhook to end. A delivery that got
+// no answer at all is lost, as HighLevel loses it (it redelivers on 429 only); the
+// audit sends it again, as reconciliation would find what it missed.
+func (a *audit) delivered(webhookID string) (ok, retry bool, err error) {
 	for a.ctx.Err() == nil {
 		report, err := a.s.admin.WebhookDeliveries(a.ctx)
 		if err != nil {
-			return false, err
+			return false, true, err
 		}
 		for _, d := range report.Find(webhookID) {
 			switch d.Outcome {
 			case highlevelsim.OutcomeDelivered:
-				return true, nil
+				return true, false, nil
 			case highlevelsim.OutcomePending:
+			case highlevelsim.OutcomeTransportError:
+				return false, true, fmt.Errorf("webhook %s: no answer", webhookID)
 			default:
-				return false, fmt.Errorf("webhook %s: %s", webhookID, d.Outcome)
+				return false, false, fmt.Errorf("webhook %s: %s", webhookID, d.Outcome)
 			}
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	return false, a.ctx.Err()
+	return false, false, a.ctx.Err()
 }
 
 // timed is something the audit does at a time after its start.

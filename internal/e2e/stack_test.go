@@ -418,9 +418,12 @@ func (s *stack) startWorker(ctx context.Context, extraEnv ...string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := w.waitLog(ctx, regexp.MustCompile(`worker started`)); err != nil {
+		w.stop(10 * time.Second)
+		return err
+	}
 	s.workers = append(s.workers, w)
-	_, err = w.waitLog(ctx, regexp.MustCompile(`worker started`))
-	return err
+	return nil
 }
 
 func (s *stack) stop() {
