@@ -58,8 +58,11 @@ const (
 
 // Location is one location's row.
 type Location struct {
-	LocationID    string    `json:"locationId"`
-	CompanyID     string    `json:"companyId"`
+	LocationID string `json:"locationId"`
+	CompanyID  string `json:"companyId"`
+	// Name is HighLevel's name of the location, as its install found it. Recording a
+	// location without one keeps the name recorded before.
+	Name          string    `json:"name,omitempty"`
 	Phase         string    `json:"phase"`
 	Step          string    `json:"step,omitempty"`
 	InstalledAt   time.Time `json:"installedAt,omitzero"`
@@ -114,6 +117,9 @@ func New(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
 // grow with whatever a misbehaving server answers.
 const messageLimit = 1000
 
+// nameLimit bounds a location's name likewise.
+const nameLimit = 200
+
 // Record writes the location's row and, when ev is not nil, the outcome of one event,
 // in one transaction. Recording the same event again replaces its outcome (a parked
 // event re-driven and applied).
@@ -143,13 +149,14 @@ func (s *Store) Record(ctx context.Context, loc Location, ev *Event) error {
 
 const locationColumns = `location_id, company_id, phase, step, installed_at, onboarded_at, uninstalled_at,
 	subscription_id, customer_id, plan_id, status, paused, participant_id, matter_id, record_id,
-	attention, parked, last_event_id, last_event_at, updated_at`
+	attention, parked, last_event_id, last_event_at, updated_at, name`
 
 func upsertLocation(ctx context.Context, tx *sql.Tx, l Location, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO locations (`+locationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 		ON CONFLICT (location_id) DO UPDATE SET
+			name = CASE WHEN excluded.name = '' THEN locations.name ELSE excluded.name END,
 			company_id = excluded.company_id, phase = excluded.phase, step = excluded.step,
 			installed_at = excluded.installed_at, onboarded_at = excluded.onboarded_at,
 			uninstalled_at = excluded.uninstalled_at, subscription_id = excluded.subscription_id,
@@ -161,7 +168,7 @@ func upsertLocation(ctx context.Context, tx *sql.Tx, l Location, now time.Time) 
 			updated_at = excluded.updated_at`,
 		l.LocationID, l.CompanyID, l.Phase, l.Step, millis(l.InstalledAt), millis(l.OnboardedAt), millis(l.UninstalledAt),
 		l.SubscriptionID, l.CustomerID, l.PlanID, l.Status, boolInt(l.Paused), l.ParticipantID, l.MatterID, l.RecordID,
-		l.Attention, l.Parked, l.LastEventID, millis(l.LastEventAt), millis(now))
+		l.Attention, l.Parked, l.LastEventID, millis(l.LastEventAt), millis(now), truncate(l.Name, nameLimit))
 	return err
 }
 
@@ -247,7 +254,7 @@ func scanLocation(scan func(...any) error) (Location, error) {
 	)
 	if err := scan(&l.LocationID, &l.CompanyID, &l.Phase, &l.Step, &installed, &onboarded, &uninstalled,
 		&l.SubscriptionID, &l.CustomerID, &l.PlanID, &l.Status, &paused, &l.ParticipantID, &l.MatterID, &l.RecordID,
-		&l.Attention, &l.Parked, &l.LastEventID, &last, &updated); err != nil {
+		&l.Attention, &l.Parked, &l.LastEventID, &last, &updated, &l.Name); err != nil {
 		return Location{}, err
 	}
 	l.InstalledAt, l.OnboardedAt, l.UninstalledAt = fromMillis(installed), fromMillis(onboarded), fromMillis(uninstalled)

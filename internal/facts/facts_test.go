@@ -132,3 +132,26 @@ func TestRecordCapsTheMessage(t *testing.T) {
 	assert.LessOrEqual(t, len(evs[0].Message), 1000)
 	assert.True(t, strings.HasPrefix(long, evs[0].Message), "cut on a character boundary")
 }
+
+// TestNameIsKept: the owner records the location's name once its install read it; rows
+// recorded later without one (an owner that started again from older facts, adopted
+// locations) keep it.
+func TestNameIsKept(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := open(t, dsn)
+		loc := facts.Location{LocationID: "loc1", CompanyID: "co1", Phase: facts.PhaseOnboarding, Name: "Bright Smiles Dental"}
+		require.NoError(t, s.Record(t.Context(), loc, nil))
+		loc.Name, loc.Phase = "", facts.PhaseActive
+		require.NoError(t, s.Record(t.Context(), loc, nil))
+		got, _, err := s.Location(t.Context(), "loc1")
+		require.NoError(t, err)
+		assert.Equal(t, "Bright Smiles Dental", got.Name)
+		assert.Equal(t, facts.PhaseActive, got.Phase)
+
+		loc.Name = strings.Repeat("é", 150) // 300 bytes: cut to the limit, whole characters
+		require.NoError(t, s.Record(t.Context(), loc, nil))
+		got, _, err = s.Location(t.Context(), "loc1")
+		require.NoError(t, err)
+		assert.Equal(t, strings.Repeat("é", 100), got.Name)
+	})
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/schema"
 )
 
 // Store is the credential store. It is safe for concurrent use, and several processes may open
@@ -23,6 +25,9 @@ type Store struct {
 
 	keyID   byte
 	oldKeys map[byte][]byte
+
+	schema    schema.DB
+	noMigrate bool
 
 	onRefresh      func(kind Kind, outcome string)
 	skew           time.Duration
@@ -71,6 +76,10 @@ func WithKeyID(id byte) Option { return func(s *Store) { s.keyID = id } }
 // that no row needs it.
 func WithOldKeys(keys map[byte][]byte) Option { return func(s *Store) { s.oldKeys = keys } }
 
+// WithoutMigrating opens the database as it is, for `starter migrate`: Open otherwise
+// brings its schema up to date (internal/schema).
+func WithoutMigrating() Option { return func(s *Store) { s.noMigrate = true } }
+
 // WithRefreshTimeout bounds one Refresher call, during which the lock is held (default 30 s).
 func WithRefreshTimeout(d time.Duration) Option { return func(s *Store) { s.refreshTimeout = d } }
 
@@ -98,8 +107,14 @@ func Open(ctx context.Context, dsn string, key []byte, opts ...Option) (*Store, 
 	if s.sealer, err = newKeyring(s.keyID, key, s.oldKeys); err != nil {
 		return nil, err
 	}
-	if s.db, s.dialect, err = openDB(ctx, dsn, s.lockTimeout); err != nil {
+	if s.db, s.dialect, s.schema, err = openDB(ctx, dsn, s.lockTimeout); err != nil {
 		return nil, err
+	}
+	if !s.noMigrate {
+		if _, err := schema.Up(ctx, s.schema); err != nil {
+			_ = s.db.Close()
+			return nil, redactPassword(fmt.Errorf("tokens: %w", err), dsn)
+		}
 	}
 	s.bg, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -315,5 +330,8 @@ func fromMillis(ms int64) time.Time {
 }
 
 // DB is the store's database, which also holds the location owners' facts
-// (internal/facts); its schema is migrated by Open.
+// (internal/facts) and the audit trail (internal/audit); its schema is migrated by Open.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// Schema is the store's database as internal/schema migrates it.
+func (s *Store) Schema() schema.DB { return s.schema }
