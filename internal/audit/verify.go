@@ -29,7 +29,9 @@ type Break struct {
 	Reason string
 }
 
-func (b *Break) Error() string { return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason) }
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason)
+}
 
 // Verify reads the whole chain in order and checks that every entry's hash matches its
 // content, that each follows the one before it, and that the entries a checkpoint covers

@@ -61,10 +61,13 @@ type Migration struct {
 	// AppliedAt is when it was applied (zero while pending; for an adopted database,
 	// when it was adopted).
 	AppliedAt time.Time
+	// Legacy: the first releases' lists applied it, and goose records it when the
+	// database is next migrated (AppliedAt is zero).
+	Legacy bool
 }
 
 // Applied reports whether the database has the migration.
-func (m Migration) Applied() bool { return !m.AppliedAt.IsZero() }
+func (m Migration) Applied() bool { return !m.AppliedAt.IsZero() || m.Legacy }
 
 // Up adopts a database of the first releases, then applies every pending migration, in a
 // transaction each. A database newer than this binary (versions it does not know) is an
@@ -114,11 +117,7 @@ func Status(ctx context.Context, db DB) ([]Migration, error) {
 	var out []Migration
 	if legacy != nil {
 		for _, src := range p.ListSources() {
-			m := Migration{Version: src.Version, Name: name(src)}
-			if legacy[src.Version] {
-				m.AppliedAt = time.Unix(0, 0).UTC()
-			}
-			out = append(out, m)
+			out = append(out, Migration{Version: src.Version, Name: name(src), Legacy: legacy[src.Version]})
 		}
 		return out, nil
 	}
