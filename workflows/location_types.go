@@ -80,6 +80,8 @@ const (
 type LocationState struct {
 	LocationID string `json:"locationId"`
 	CompanyID  string `json:"companyId"`
+	// Name is HighLevel's name of the location, as its last install found it.
+	Name string `json:"name,omitempty"`
 	// Phase is one of facts.Phase*; Step the onboarding step while onboarding.
 	Phase string `json:"phase"`
 	Step  string `json:"step,omitempty"`
@@ -195,7 +197,7 @@ func (s LocationState) attention() string {
 // facts is the row the owner keeps in the store.
 func (s LocationState) facts() facts.Location {
 	return facts.Location{
-		LocationID: s.LocationID, CompanyID: s.CompanyID, Phase: s.Phase, Step: s.Step,
+		LocationID: s.LocationID, CompanyID: s.CompanyID, Name: s.Name, Phase: s.Phase, Step: s.Step,
 		InstalledAt: s.InstalledAt, OnboardedAt: s.OnboardedAt, UninstalledAt: s.UninstalledAt,
 		SubscriptionID: s.Subscription.SubscriptionID, CustomerID: s.Subscription.CustomerID,
 		PlanID: s.Subscription.PlanID, Status: s.Subscription.Status, Paused: s.Subscription.Paused,

@@ -293,3 +293,19 @@ func clip(s string) string {
 	}
 	return strings.ToValidUTF8(s[:n], "")
 }
+
+// Begin starts a transaction that will append to the chain, with the chain locked first:
+// on SQLite a deferred transaction's snapshot is taken at its first statement, and one
+// that read before writing could not then write if another process wrote meanwhile. Use
+// it when the transaction reads what it records (the state before a change).
+func Begin(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1`); err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("audit: lock the chain: %w", err)
+	}
+	return tx, nil
+}

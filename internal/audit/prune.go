@@ -181,14 +181,11 @@ func nextCheckpoint(ctx context.Context, db *sql.DB, prev *Checkpoint, through i
 // transaction under the chain's lock; when another process pruned meanwhile it does
 // nothing.
 func commitPrune(ctx context.Context, db *sql.DB, keys Keys, cp Checkpoint, prevSeq int64) (PruneResult, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := Begin(ctx, db)
 	if err != nil {
 		return PruneResult{}, fmt.Errorf("audit: prune: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1`); err != nil {
-		return PruneResult{}, fmt.Errorf("audit: prune: lock the chain: %w", err)
-	}
 	if _, seq, err := latestCheckpoint(ctx, tx); err != nil || seq != prevSeq {
 		return PruneResult{}, err // another process pruned first
 	}

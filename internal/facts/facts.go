@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/saasbridge/saasbridge/internal/audit"
 )
 
 // Lifecycle phases of a location.
@@ -120,31 +122,90 @@ const messageLimit = 1000
 // nameLimit bounds a location's name likewise.
 const nameLimit = 200
 
-// Record writes the location's row and, when ev is not nil, the outcome of one event,
+// Record writes the location's row and, when ev is not nil, the outcome of one event and
+// its audit entry (internal/audit: the outcome, and the subscription before and after),
 // in one transaction. Recording the same event again replaces its outcome (a parked
-// event re-driven and applied).
+// event re-driven and applied) and adds an entry.
 func (s *Store) Record(ctx context.Context, loc Location, ev *Event) error {
 	if loc.LocationID == "" || loc.CompanyID == "" || loc.Phase == "" {
 		return errors.New("facts: a location needs an id, a company and a phase")
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("facts: record %s: %w", loc.LocationID, err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	now := s.now()
-	if err := upsertLocation(ctx, tx, loc, now); err != nil {
-		return fmt.Errorf("facts: record %s: %w", loc.LocationID, err)
-	}
-	if ev != nil {
-		if err := upsertEvent(ctx, tx, loc.LocationID, *ev, now); err != nil {
-			return fmt.Errorf("facts: record event %s of %s: %w", ev.EventID, loc.LocationID, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if err := s.record(ctx, loc, ev); err != nil {
 		return fmt.Errorf("facts: record %s: %w", loc.LocationID, err)
 	}
 	return nil
+}
+
+func (s *Store) record(ctx context.Context, loc Location, ev *Event) error {
+	tx, err := s.begin(ctx, ev != nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var before Location
+	if ev != nil {
+		// Read under the chain's lock, which every writer of an event takes first.
+		if before, err = currentLocation(ctx, tx, loc.LocationID); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	if err := upsertLocation(ctx, tx, loc, now); err != nil {
+		return err
+	}
+	if ev != nil {
+		if err := upsertEvent(ctx, tx, loc.LocationID, *ev, now); err != nil {
+			return fmt.Errorf("event %s: %w", ev.EventID, err)
+		}
+		if err := audit.Append(ctx, tx, eventEntry(before, loc, *ev)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// begin starts the transaction of a record; one that appends to the audit trail locks
+// its chain first.
+func (s *Store) begin(ctx context.Context, appends bool) (*sql.Tx, error) {
+	if appends {
+		return audit.Begin(ctx, s.db)
+	}
+	return s.db.BeginTx(ctx, nil)
+}
+
+// currentLocation reads a location's row in tx; a location without one reads as empty.
+func currentLocation(ctx context.Context, tx *sql.Tx, id string) (Location, error) {
+	l, err := scanLocation(tx.QueryRowContext(ctx, `SELECT `+locationColumns+` FROM locations WHERE location_id = $1`, id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Location{}, nil
+	}
+	return l, err
+}
+
+// AuditKind is the audit kind of an event's entry: changes and checks are subscription
+// entries, installs and uninstalls lifecycle ones.
+func AuditKind(eventKind string) string {
+	switch eventKind {
+	case "change", "check":
+		return audit.KindSubscription
+	}
+	return audit.KindLifecycle
+}
+
+// eventEntry is the audit entry of an event's outcome: the subscription before and after
+// it, for every subscription event and for any event that changed it.
+func eventEntry(before, after Location, ev Event) audit.Entry {
+	e := audit.Entry{Kind: AuditKind(ev.Kind), Action: ev.Outcome, LocationID: after.LocationID, CompanyID: after.CompanyID,
+		Detail: audit.Detail{EventID: ev.EventID, EventKind: ev.Kind, Source: ev.Source, OccurredAt: ev.OccurredAt, Message: ev.Message}}
+	from, to := subscriptionOf(before), subscriptionOf(after)
+	if e.Kind == audit.KindSubscription || from != to {
+		e.Detail.From, e.Detail.To = &from, &to
+	}
+	return e
+}
+
+func subscriptionOf(l Location) audit.Subscription {
+	return audit.Subscription{SubscriptionID: l.SubscriptionID, PlanID: l.PlanID, Status: l.Status, Paused: l.Paused}
 }
 
 const locationColumns = `location_id, company_id, phase, step, installed_at, onboarded_at, uninstalled_at,

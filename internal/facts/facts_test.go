@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/storetest"
 	"github.com/saasbridge/saasbridge/internal/tokens"
@@ -153,5 +155,64 @@ func TestNameIsKept(t *testing.T) {
 		got, _, err = s.Location(t.Context(), "loc1")
 		require.NoError(t, err)
 		assert.Equal(t, strings.Repeat("é", 100), got.Name)
+	})
+}
+
+// TestEventsAreAudited: every event recorded leaves an audit entry in the same
+// transaction: a change with the subscription before and after, an install's (a
+// lifecycle entry) with them only when it changed the subscription.
+func TestEventsAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ts, err := tokens.Open(t.Context(), dsn, bytes.Repeat([]byte{1}, tokens.KeySize))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = ts.Close() })
+		s := facts.New(ts.DB())
+		loc := facts.Location{LocationID: "loc1", CompanyID: "co1", Phase: facts.PhaseActive, PlanID: "basic", Status: "active", SubscriptionID: "sub_1"}
+		require.NoError(t, s.Record(t.Context(), loc, &facts.Event{EventID: "i1", Kind: "install", Source: "webhook", OccurredAt: at, Outcome: facts.OutcomeApplied}))
+		require.NoError(t, s.Record(t.Context(), loc, nil)) // no event: no entry
+		next := loc
+		next.PlanID = "gold"
+		require.NoError(t, s.Record(t.Context(), next, &facts.Event{EventID: "c1", Kind: "change", Source: "billing", OccurredAt: at.Add(time.Minute), Outcome: facts.OutcomeApplied}))
+		require.NoError(t, s.Record(t.Context(), next, &facts.Event{EventID: "c0", Kind: "change", Source: "billing", OccurredAt: at, Outcome: facts.OutcomeSuperseded, Message: "older"}))
+		require.NoError(t, s.Record(t.Context(), next, &facts.Event{EventID: "i2", Kind: "install", OccurredAt: at, Outcome: facts.OutcomeApplied, Message: "already onboarded"}))
+
+		var got []audit.Entry
+		require.NoError(t, audit.Query(t.Context(), ts.DB(), audit.Filter{LocationID: "loc1"}, func(e audit.Entry) error { got = append(got, e); return nil }))
+		require.Len(t, got, 4)
+		assert.Equal(t, audit.KindLifecycle, got[0].Kind)
+		assert.Equal(t, "none", got[0].Detail.From.String(), "the install set the subscription")
+		assert.Equal(t, "basic / active / sub_1", got[0].Detail.To.String())
+		assert.Equal(t, audit.KindSubscription, got[1].Kind)
+		assert.Equal(t, facts.OutcomeApplied, got[1].Action)
+		assert.Equal(t, "basic", got[1].Detail.From.PlanID)
+		assert.Equal(t, "gold", got[1].Detail.To.PlanID)
+		assert.Equal(t, "c1", got[1].Detail.EventID)
+		assert.Equal(t, "billing", got[1].Detail.Source)
+		assert.Equal(t, at.Add(time.Minute), got[1].Detail.OccurredAt)
+		assert.Equal(t, facts.OutcomeSuperseded, got[2].Action)
+		assert.Equal(t, "older", got[2].Detail.Message)
+		assert.Equal(t, got[2].Detail.From, got[2].Detail.To, "a superseded change leaves it as it was")
+		assert.Nil(t, got[3].Detail.From, "an install that changed nothing carries no subscription")
+		assert.Equal(t, "co1", got[3].CompanyID)
+	})
+}
+
+// TestOwnersRecordAtOnce: owners of many locations record together, each through its own
+// connection pool as the worker processes do, without tripping over the lock the audit
+// chain takes (SQLite: no snapshot left behind by a write that came first).
+func TestOwnersRecordAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		stores := []*facts.Store{open(t, dsn), open(t, dsn), open(t, dsn)}
+		var wg sync.WaitGroup
+		for i := range 12 {
+			wg.Go(func() {
+				s := stores[i%len(stores)]
+				for j := range 10 {
+					loc := facts.Location{LocationID: fmt.Sprintf("loc%d", i), CompanyID: "co", Phase: facts.PhaseActive, PlanID: fmt.Sprint(j)}
+					assert.NoError(t, s.Record(t.Context(), loc, &facts.Event{EventID: fmt.Sprint(j), Kind: "change", OccurredAt: at, Outcome: facts.OutcomeApplied}))
+				}
+			})
+		}
+		wg.Wait()
 	})
 }
