@@ -5,6 +5,7 @@
 //	starter onboard --location ID [--plan ID] ...  start (or join) one onboarding
 //	starter store reencrypt                        re-seal stored tokens with the current key
 //	starter migrate status|up                      the store's schema migrations
+//	starter audit [--location ID] … | verify        print or verify the audit trail
 package main
 
 import (
@@ -43,6 +44,9 @@ commands:
             with the current one (STORE_ENCRYPTION_KEY)
   migrate status|up
             list the store's schema migrations, or apply the pending ones
+  audit [--location ID] [--since T] [--until T] [--kind K] [--format jsonl|csv]
+            print the audit trail (credentials, API calls, subscription changes,
+            Actionstep records); "audit verify" checks its hash chain
   setup actionstep [--dry-run]
             check the connected Actionstep organisation and create the data
             collection fields the mapping needs
@@ -92,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return store(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "setup":
 		return setup(ctx, args[1:], stdout, stderr)
 	case "doctor":

@@ -14,10 +14,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/operatorauth"
@@ -75,6 +77,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 type deps struct {
 	metrics  *metrics.Metrics
 	store    *tokens.Store
+	trail    *audit.Log
 	temporal client.Client
 	keys     payloadcodec.Keys
 }
@@ -97,6 +100,8 @@ func openDeps(ctx context.Context, cfg config.Starter, logger *zap.Logger) (deps
 		return deps{}, nil, err
 	}
 	closers = append(closers, func() { _ = d.store.Close() })
+	d.trail = audit.NewLog(d.store.DB(), audit.WithLogger(logger))
+	closers = append(closers, func() { _ = d.trail.Close() })
 	if d.keys, err = payloadcodec.ParseKeys(cfg.Payloads.Keys, cfg.Payloads.KeyID); err != nil {
 		closeAll()
 		return deps{}, nil, fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
@@ -126,12 +131,14 @@ func openStore(ctx context.Context, s config.Store, logger *zap.Logger, opts ...
 // buildHandlers builds what each listener serves.
 func buildHandlers(cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
 	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
-		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}), highlevel.WithObserver(d.metrics.HighLevelObserver()))
+		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}),
+		highlevel.WithObserver(httpapi.Tee(d.metrics.HighLevelObserver(), d.trail.HighLevelObserver())))
 	if err != nil {
 		return nil, nil, err
 	}
 	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
-		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(d.metrics.ActionstepObserver()))
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}),
+		actionstep.WithObserver(httpapi.Tee(d.metrics.ActionstepObserver(), d.trail.ActionstepObserver())))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -474,3 +474,20 @@ func TestOwnerRecordsTheLocationsName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Named Before", st.Name)
 }
+
+func TestLocationIDOf(t *testing.T) {
+	for id, want := range map[string]string{
+		workflows.LocationWorkflowID("loc1"):                      "loc1",
+		workflows.OnboardingWorkflowID("loc1"):                    "loc1",
+		workflows.SubscriptionWorkflowID("loc1"):                  "loc1",
+		workflows.OffboardingWorkflowID("loc1"):                   "loc1",
+		workflows.AgencyOffboardingWorkflowID("co1"):              "",
+		workflows.ReconcileWorkflowType + "/scheduled-2026-12-01": "",
+		"location/":    "",
+		"location":     "",
+		"location/a/b": "",
+		"":             "",
+	} {
+		assert.Equal(t, want, workflows.LocationIDOf(id), id)
+	}
+}

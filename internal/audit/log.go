@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
 // Log appends entries recorded where no transaction of the store is at hand (the API
@@ -189,4 +192,20 @@ func (g *Log) write(ctx context.Context, batch []Entry) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// Names of the APIs in call entries.
+const (
+	APIHighLevel  = "highlevel"
+	APIActionstep = "actionstep"
+)
+
+// HighLevelObserver records the HighLevel client's calls (highlevel.WithObserver).
+func (g *Log) HighLevelObserver() func(highlevel.Call) {
+	return func(c highlevel.Call) { g.Call(c.Context, APIHighLevel, c.Endpoint, c.StatusCode, c.Duration) }
+}
+
+// ActionstepObserver records the Actionstep client's calls (actionstep.WithObserver).
+func (g *Log) ActionstepObserver() func(httpapi.Call) {
+	return func(c httpapi.Call) { g.Call(c.Context, APIActionstep, c.Endpoint, c.StatusCode, c.Duration) }
 }
