@@ -325,8 +325,7 @@ func scanLocation(scan func(...any) error) (Location, error) {
 
 // Events returns a location's recorded events, newest first, at most limit.
 func (s *Store) Events(ctx context.Context, locationID string, limit int) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT event_id, kind, source, occurred_at, outcome, message, recorded_at FROM location_events
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM location_events
 		WHERE location_id = $1 ORDER BY recorded_at DESC, event_id DESC LIMIT $2`, locationID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("facts: read events of %s: %w", locationID, err)
@@ -334,12 +333,10 @@ func (s *Store) Events(ctx context.Context, locationID string, limit int) ([]Eve
 	defer func() { _ = rows.Close() }()
 	var out []Event
 	for rows.Next() {
-		e := Event{LocationID: locationID}
-		var occurred, recorded int64
-		if err := rows.Scan(&e.EventID, &e.Kind, &e.Source, &occurred, &e.Outcome, &e.Message, &recorded); err != nil {
+		e, err := scanEvent(rows.Scan)
+		if err != nil {
 			return nil, fmt.Errorf("facts: read events of %s: %w", locationID, err)
 		}
-		e.OccurredAt, e.RecordedAt = fromMillis(occurred), fromMillis(recorded)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -378,4 +375,221 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// PhasePaused is not a phase of its own: an active location whose billing paused it. The
+// console lists it apart, and List filters on it.
+const PhasePaused = "paused"
+
+// Query selects locations for the console. Zero fields select everything.
+type Query struct {
+	// Phase is a phase, or PhasePaused (active and paused; "active" then means active
+	// and not paused).
+	Phase string
+	// Status is the subscription's billing status.
+	Status    string
+	CompanyID string
+	// Attention selects the locations that need an operator.
+	Attention bool
+	// Search matches a part of the location's id or name, ignoring case.
+	Search        string
+	Offset, Limit int
+}
+
+// Page is one page of locations, and how many the query selects in all.
+type Page struct {
+	Locations []Location
+	Total     int
+}
+
+// List returns a page of the locations the query selects: those that need an operator
+// first, then the most recent events first.
+func (s *Store) List(ctx context.Context, q Query) (Page, error) {
+	where, args := q.where()
+	var p Page
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM locations`+where, args...).Scan(&p.Total); err != nil {
+		return Page{}, fmt.Errorf("facts: list: %w", err)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	n := len(args)
+	locs, err := s.queryLocations(ctx, `SELECT `+locationColumns+` FROM locations`+where+
+		fmt.Sprintf(` ORDER BY attention = '' , last_event_at DESC, location_id LIMIT $%d OFFSET $%d`, n+1, n+2),
+		append(args, limit, max(q.Offset, 0))...)
+	if err != nil {
+		return Page{}, err
+	}
+	p.Locations = locs
+	return p, nil
+}
+
+// where is the query's WHERE clause and its arguments (every value a parameter).
+func (q Query) where() (string, []any) {
+	var conds []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	switch q.Phase {
+	case "":
+	case PhasePaused:
+		conds = append(conds, "phase = "+arg(PhaseActive)+" AND paused <> 0")
+	case PhaseActive:
+		conds = append(conds, "phase = "+arg(PhaseActive)+" AND paused = 0")
+	default:
+		conds = append(conds, "phase = "+arg(q.Phase))
+	}
+	if q.Status != "" {
+		conds = append(conds, "status = "+arg(q.Status))
+	}
+	if q.CompanyID != "" {
+		conds = append(conds, "company_id = "+arg(q.CompanyID))
+	}
+	if q.Attention {
+		conds = append(conds, "attention <> ''")
+	}
+	if s := strings.TrimSpace(q.Search); s != "" {
+		pattern := "%" + likeEscaper.Replace(strings.ToLower(s)) + "%"
+		p := arg(pattern)
+		conds = append(conds, "(lower(location_id) LIKE "+p+" ESCAPE '\\' OR lower(name) LIKE "+p+" ESCAPE '\\')")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Summary counts the locations by what the console shows of them.
+type Summary struct {
+	Total, New, Onboarding, Active, Paused, Offboarding, Uninstalled, Attention int
+	// Companies and Statuses are the agencies and billing statuses the locations have.
+	Companies, Statuses []string
+}
+
+// Summarize counts every location by phase, and lists their agencies and statuses.
+func (s *Store) Summarize(ctx context.Context) (Summary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT phase, paused <> 0, attention <> '', count(*) FROM locations GROUP BY 1, 2, 3`)
+	if err != nil {
+		return Summary{}, fmt.Errorf("facts: summarize: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var sum Summary
+	for rows.Next() {
+		var phase string
+		var paused, attention bool
+		var n int
+		if err := rows.Scan(&phase, &paused, &attention, &n); err != nil {
+			return Summary{}, fmt.Errorf("facts: summarize: %w", err)
+		}
+		sum.add(phase, paused, attention, n)
+	}
+	if err := rows.Err(); err != nil {
+		return Summary{}, fmt.Errorf("facts: summarize: %w", err)
+	}
+	if sum.Companies, err = s.distinct(ctx, "company_id"); err != nil {
+		return Summary{}, err
+	}
+	if sum.Statuses, err = s.distinct(ctx, "status"); err != nil {
+		return Summary{}, err
+	}
+	return sum, nil
+}
+
+func (sum *Summary) add(phase string, paused, attention bool, n int) {
+	sum.Total += n
+	if attention {
+		sum.Attention += n
+	}
+	switch {
+	case phase == PhaseActive && paused:
+		sum.Paused += n
+	case phase == PhaseActive:
+		sum.Active += n
+	case phase == PhaseOnboarding:
+		sum.Onboarding += n
+	case phase == PhaseOffboarding:
+		sum.Offboarding += n
+	case phase == PhaseUninstalled:
+		sum.Uninstalled += n
+	default:
+		sum.New += n
+	}
+}
+
+// distinct lists a column's values, but the empty one (column is one of ours).
+func (s *Store) distinct(ctx context.Context, column string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT `+column+` FROM locations WHERE `+column+` <> '' ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("facts: list %s: %w", column, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("facts: list %s: %w", column, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Parked returns the events parked now of the given locations, by location, oldest
+// first.
+func (s *Store) Parked(ctx context.Context, ids []string) (map[string][]Event, error) {
+	out := map[string][]Event{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{OutcomeParked}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		marks[i] = fmt.Sprintf("$%d", i+2)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+`
+		FROM location_events WHERE outcome = $1 AND location_id IN (`+strings.Join(marks, ", ")+`) ORDER BY recorded_at, event_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("facts: parked events: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		e, err := scanEvent(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("facts: parked events: %w", err)
+		}
+		out[e.LocationID] = append(out[e.LocationID], e)
+	}
+	return out, rows.Err()
+}
+
+const eventColumns = `location_id, event_id, kind, source, occurred_at, outcome, message, recorded_at`
+
+func scanEvent(scan func(...any) error) (Event, error) {
+	var e Event
+	var occurred, recorded int64
+	err := scan(&e.LocationID, &e.EventID, &e.Kind, &e.Source, &occurred, &e.Outcome, &e.Message, &recorded)
+	e.OccurredAt, e.RecordedAt = fromMillis(occurred), fromMillis(recorded)
+	return e, err
+}
+
+// Version changes whenever a location's row is written: the console's live updates
+// poll it.
+func (s *Store) Version(ctx context.Context, locationID string) (string, error) {
+	var n, at int64
+	var err error
+	if locationID == "" {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(updated_at), 0) FROM locations`).Scan(&n, &at)
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(updated_at), 0) FROM locations WHERE location_id = $1`, locationID).Scan(&n, &at)
+	}
+	if err != nil {
+		return "", fmt.Errorf("facts: version: %w", err)
+	}
+	return fmt.Sprintf("%d.%d", n, at), nil
 }

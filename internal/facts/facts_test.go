@@ -216,3 +216,88 @@ func TestOwnersRecordAtOnce(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// TestListFiltersSearchesAndPages: each filter of the console narrows the list, search
+// matches a part of an id or a name whatever its case (and takes % and _ literally), and
+// pages cover every location once, those needing attention first.
+func TestListFiltersSearchesAndPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := open(t, dsn)
+		seed := []facts.Location{
+			{LocationID: "locA", CompanyID: "co1", Name: "Bright Smiles Dental", Phase: facts.PhaseActive, Status: "active"},
+			{LocationID: "locB", CompanyID: "co1", Name: "Paws & Claws", Phase: facts.PhaseActive, Status: "paused", Paused: true},
+			{LocationID: "locC", CompanyID: "co2", Name: "100%_Fitness", Phase: facts.PhaseOnboarding, Step: "enable-saas"},
+			{LocationID: "locD", CompanyID: "co2", Name: "Gone Ltd", Phase: facts.PhaseUninstalled},
+			{LocationID: "locE", CompanyID: "co2", Name: "Stuck Co", Phase: facts.PhaseActive, Status: "active", Attention: "parked", Parked: 1},
+		}
+		for i, l := range seed {
+			l.LastEventAt = at.Add(time.Duration(i) * time.Minute)
+			require.NoError(t, s.Record(t.Context(), l, nil))
+		}
+		ids := func(q facts.Query) []string {
+			p, err := s.List(t.Context(), q)
+			require.NoError(t, err)
+			var out []string
+			for _, l := range p.Locations {
+				out = append(out, l.LocationID)
+			}
+			return out
+		}
+		for name, tc := range map[string]struct {
+			q    facts.Query
+			want []string
+		}{
+			"everything, attention first, newest next": {facts.Query{}, []string{"locE", "locD", "locC", "locB", "locA"}},
+			"active, not paused":                       {facts.Query{Phase: facts.PhaseActive}, []string{"locE", "locA"}},
+			"paused":                                   {facts.Query{Phase: facts.PhasePaused}, []string{"locB"}},
+			"onboarding":                               {facts.Query{Phase: facts.PhaseOnboarding}, []string{"locC"}},
+			"billing status":                           {facts.Query{Status: "paused"}, []string{"locB"}},
+			"agency":                                   {facts.Query{CompanyID: "co1"}, []string{"locB", "locA"}},
+			"needs attention":                          {facts.Query{Attention: true}, []string{"locE"}},
+			"search a name, any case":                  {facts.Query{Search: "smiles"}, []string{"locA"}},
+			"search an id":                             {facts.Query{Search: "LOCd"}, []string{"locD"}},
+			"search takes % literally":                 {facts.Query{Search: "0%_f"}, []string{"locC"}},
+			"search and a filter":                      {facts.Query{Search: "loc", CompanyID: "co2", Phase: facts.PhaseUninstalled}, []string{"locD"}},
+			"nothing":                                  {facts.Query{Search: "%%"}, nil},
+		} {
+			assert.Equal(t, tc.want, ids(tc.q), name)
+		}
+		p, err := s.List(t.Context(), facts.Query{Limit: 2, Offset: 2})
+		require.NoError(t, err)
+		assert.Equal(t, 5, p.Total)
+		assert.Len(t, p.Locations, 2)
+		assert.Equal(t, []string{"locC", "locB"}, ids(facts.Query{Limit: 2, Offset: 2}))
+
+		sum, err := s.Summarize(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, facts.Summary{Total: 5, Onboarding: 1, Active: 2, Paused: 1, Uninstalled: 1, Attention: 1,
+			Companies: []string{"co1", "co2"}, Statuses: []string{"active", "paused"}}, sum)
+	})
+}
+
+// TestParkedAndVersion: the parked events of a page's locations come in one read; the
+// version moves with every write of a row.
+func TestParkedAndVersion(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		s := open(t, dsn)
+		v0, err := s.Version(t.Context(), "")
+		require.NoError(t, err)
+		loc := facts.Location{LocationID: "loc1", CompanyID: "co1", Phase: facts.PhaseActive, Attention: "parked", Parked: 1}
+		require.NoError(t, s.Record(t.Context(), loc, &facts.Event{EventID: "bad", Kind: "change", OccurredAt: at, Outcome: facts.OutcomeParked, Message: "422: plan unknown"}))
+		require.NoError(t, s.Record(t.Context(), loc, &facts.Event{EventID: "ok", Kind: "check", OccurredAt: at, Outcome: facts.OutcomeApplied}))
+		v1, err := s.Version(t.Context(), "")
+		require.NoError(t, err)
+		assert.NotEqual(t, v0, v1)
+		one, err := s.Version(t.Context(), "loc1")
+		require.NoError(t, err)
+		none, err := s.Version(t.Context(), "loc2")
+		require.NoError(t, err)
+		assert.NotEqual(t, one, none)
+
+		parked, err := s.Parked(t.Context(), []string{"loc1", "loc2"})
+		require.NoError(t, err)
+		require.Len(t, parked["loc1"], 1)
+		assert.Equal(t, "422: plan unknown", parked["loc1"][0].Message)
+		assert.Empty(t, parked["loc2"])
+	})
+}
