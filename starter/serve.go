@@ -66,7 +66,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := temporalclient.CheckSearchAttributesAtStart(ctx, d.temporal, cfg.Temporal, workflows.SearchAttributes(), logger); err != nil {
 		return err
 	}
-	public, operator, err := buildHandlers(cfg, d, logger)
+	public, operator, err := buildHandlers(ctx, cfg, d, logger)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func openStore(ctx context.Context, s config.Store, logger *zap.Logger, opts ...
 }
 
 // buildHandlers builds what each listener serves.
-func buildHandlers(cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
+func buildHandlers(ctx context.Context, cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
 	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
 		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}),
 		highlevel.WithObserver(httpapi.Tee(d.metrics.HighLevelObserver(), d.trail.HighLevelObserver())))
@@ -157,7 +157,11 @@ func buildHandlers(cfg config.Starter, d deps, logger *zap.Logger) (public, oper
 	probes := health.Handler(map[string]health.Check{
 		"temporal": health.TemporalCheck(d.temporal), "token_store": health.PingCheck(d.store),
 	}, 3*time.Second)
-	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, logger), nil
+	cons, err := consoleHandler(ctx, cfg, d, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, cons, logger), nil
 }
 
 // buildGateway builds the webhook gateway.
@@ -194,9 +198,10 @@ func publicMux(gw *gateway, conns []*connector) http.Handler {
 }
 
 // operatorMux is the operator listener: the codec server, which always needs its own
-// credentials (CODEC_AUTH_TOKEN or an OIDC JWT), and the rest, which needs the
-// operator's (OPERATOR_AUTH_TOKEN or an OIDC JWT) whenever they are configured.
-func operatorMux(cfg config.Starter, d deps, conns []*connector, probes http.Handler, logger *zap.Logger) http.Handler {
+// credentials (CODEC_AUTH_TOKEN or an OIDC JWT), and the rest (metrics, probes, connect
+// start pages, the location console), which needs the operator's (OPERATOR_AUTH_TOKEN or
+// an OIDC JWT) whenever they are configured.
+func operatorMux(cfg config.Starter, d deps, conns []*connector, probes, cons http.Handler, logger *zap.Logger) http.Handler {
 	oidc := operatorauth.OIDC{Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience, JWKSURL: cfg.OIDC.JWKSURL}
 	codecAuth := operatorauth.New(operatorauth.Config{Tokens: cfg.CodecTokens, OIDC: oidc})
 	if !codecAuth.Configured() {
@@ -209,6 +214,8 @@ func operatorMux(cfg config.Starter, d deps, conns []*connector, probes http.Han
 	for _, c := range conns {
 		c.operatorRoutes(rest)
 	}
+	rest.Handle("/console", cons)
+	rest.Handle("/console/", cons)
 	var guarded http.Handler = rest
 	if auth := operatorauth.New(operatorauth.Config{Tokens: cfg.OperatorTokens, OIDC: oidc}); auth.Configured() {
 		guarded = auth.Require(rest)
@@ -307,6 +314,10 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the connection (the console's live streams
+// flush and extend their write deadline).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code

@@ -186,3 +186,14 @@ func floatOrEmpty(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
+
+// LastSeq is the newest entry of a location's (0 when it has none): it moves whenever one
+// is appended.
+func LastSeq(ctx context.Context, db *sql.DB, locationID string) (int64, error) {
+	var seq int64
+	err := db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM audit_log WHERE location_id = $1`, locationID).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("audit: read %s's last entry: %w", locationID, err)
+	}
+	return seq, nil
+}

@@ -313,6 +313,12 @@ type Starter struct {
 	CodecOrigins []string `env:"CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
 	CodecTokens  Secrets  `env:"CODEC_AUTH_TOKEN"`
 
+	// ConsoleTemporalUI is the Temporal Web UI the location console links each owner
+	// to; ConsoleActionstepMatter a matter's page in Actionstep, {matterId} standing for
+	// its id. Empty: no link.
+	ConsoleTemporalUI       string `env:"CONSOLE_TEMPORAL_UI_URL" envDefault:"http://localhost:8233"`
+	ConsoleActionstepMatter string `env:"CONSOLE_ACTIONSTEP_MATTER_URL" envDefault:"https://go.actionstep.com/mym/asfw/workflow/action/overview/action_id/{matterId}"`
+
 	// ReconcileInterval and UpkeepInterval are the schedules' periods
 	// (`starter schedules apply`).
 	ReconcileInterval time.Duration `env:"RECONCILE_INTERVAL" envDefault:"15m"`
