@@ -63,6 +63,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer closeDeps()
+	watchState(d)
 	if err := temporalclient.CheckSearchAttributesAtStart(ctx, d.temporal, cfg.Temporal, workflows.SearchAttributes(), logger); err != nil {
 		return err
 	}

@@ -74,6 +74,7 @@ func run() error {
 	defer store.Close()
 	trail := audit.NewLog(store.DB(), audit.WithLogger(logger), audit.WithLocationOf(workflows.LocationIDOf))
 	defer func() { _ = trail.Close() }()
+	m.WatchAuditDrops(trail.Dropped)
 	if err := keepAuditCalls(ctx, cfg, store, logger); err != nil {
 		return err
 	}
@@ -121,10 +122,10 @@ func run() error {
 	known := facts.New(store.DB())
 	orchestrator := workflows.Orchestrator{Client: c}
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
-		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}},
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}, RateLimits: m.HighLevelRateLimit},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
 		reconcile: &activities.Reconciler{Orchestrator: orchestrator, Facts: known, ReinstallGrace: cfg.ReinstallGrace},
-		facts:     &activities.Facts{Store: known, Tokens: store},
+		facts:     &activities.Facts{Store: known, Tokens: store, Concluded: m.LocationEvent},
 		owners:    &activities.Owners{Orchestrator: orchestrator},
 		actionstep: &activities.Actionstep{
 			Client: asc, Tokens: store, OrgKey: cfg.Actionstep.OrgKey, Mapping: fields, Audit: trail,

@@ -467,26 +467,31 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // Summary counts the locations by what the console shows of them.
 type Summary struct {
 	Total, New, Onboarding, Active, Paused, Offboarding, Uninstalled, Attention int
+	// AttentionBy counts the locations that need an operator by why; ParkedEvents is
+	// how many events are parked in all.
+	AttentionBy  map[string]int
+	ParkedEvents int
 	// Companies and Statuses are the agencies and billing statuses the locations have.
 	Companies, Statuses []string
 }
 
 // Summarize counts every location by phase, and lists their agencies and statuses.
 func (s *Store) Summarize(ctx context.Context) (Summary, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT phase, paused <> 0, attention <> '', count(*) FROM locations GROUP BY 1, 2, 3`)
+	rows, err := s.db.QueryContext(ctx, `SELECT phase, paused <> 0, attention, count(*), coalesce(sum(parked), 0) FROM locations GROUP BY 1, 2, 3`)
 	if err != nil {
 		return Summary{}, fmt.Errorf("facts: summarize: %w", err)
 	}
 	defer func() { _ = rows.Close() }()
-	var sum Summary
+	sum := Summary{AttentionBy: map[string]int{}}
 	for rows.Next() {
-		var phase string
-		var paused, attention bool
-		var n int
-		if err := rows.Scan(&phase, &paused, &attention, &n); err != nil {
+		var phase, attention string
+		var paused bool
+		var n, parked int
+		if err := rows.Scan(&phase, &paused, &attention, &n, &parked); err != nil {
 			return Summary{}, fmt.Errorf("facts: summarize: %w", err)
 		}
 		sum.add(phase, paused, attention, n)
+		sum.ParkedEvents += parked
 	}
 	if err := rows.Err(); err != nil {
 		return Summary{}, fmt.Errorf("facts: summarize: %w", err)
@@ -500,10 +505,11 @@ func (s *Store) Summarize(ctx context.Context) (Summary, error) {
 	return sum, nil
 }
 
-func (sum *Summary) add(phase string, paused, attention bool, n int) {
+func (sum *Summary) add(phase string, paused bool, attention string, n int) {
 	sum.Total += n
-	if attention {
+	if attention != "" {
 		sum.Attention += n
+		sum.AttentionBy[attention] += n
 	}
 	switch {
 	case phase == PhaseActive && paused:

@@ -271,6 +271,7 @@ func TestListFiltersSearchesAndPages(t *testing.T) {
 		sum, err := s.Summarize(t.Context())
 		require.NoError(t, err)
 		assert.Equal(t, facts.Summary{Total: 5, Onboarding: 1, Active: 2, Paused: 1, Uninstalled: 1, Attention: 1,
+			AttentionBy: map[string]int{"parked": 1}, ParkedEvents: 1,
 			Companies: []string{"co1", "co2"}, Statuses: []string{"active", "paused"}}, sum)
 	})
 }
