@@ -27,7 +27,10 @@ func watchState(d deps) {
 		st := metrics.StoreState{
 			Locations: map[string]int{facts.PhaseNew: sum.New, facts.PhaseOnboarding: sum.Onboarding, facts.PhaseActive: sum.Active,
 				facts.PhasePaused: sum.Paused, facts.PhaseOffboarding: sum.Offboarding, facts.PhaseUninstalled: sum.Uninstalled},
-			Attention: sum.AttentionBy, ParkedEvents: sum.ParkedEvents, Credentials: map[string]map[string]int{},
+			Attention: map[string]int{}, ParkedEvents: sum.ParkedEvents, Credentials: map[string]map[string]int{},
+		}
+		for _, reason := range workflows.AttentionReasons() {
+			st.Attention[reason] = sum.AttentionBy[reason] // 0 too: a series to alert on from the start
 		}
 		infos, err := d.store.List(ctx)
 		if err != nil {
@@ -45,17 +48,17 @@ func watchState(d deps) {
 	d.metrics.WatchSchedules(func(ctx context.Context) ([]metrics.ScheduleState, error) {
 		var out []metrics.ScheduleState
 		for _, id := range []string{workflows.ReconcileScheduleID, workflows.UpkeepScheduleID} {
+			skipped := map[string]int{"overlap": 0, "missed_catchup_window": 0} // not applied (yet): nothing skipped
 			desc, err := d.temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
 			var notFound *serviceerror.NotFound
 			switch {
 			case errors.As(err, &notFound):
-				continue // not applied (yet): nothing skipped
 			case err != nil:
 				return nil, fmt.Errorf("describe schedule %s: %w", id, err)
+			default:
+				skipped["overlap"], skipped["missed_catchup_window"] = desc.Info.NumActionsSkippedOverlap, desc.Info.NumActionsMissedCatchupWindow
 			}
-			out = append(out, metrics.ScheduleState{ID: id, Skipped: map[string]int{
-				"overlap": desc.Info.NumActionsSkippedOverlap, "missed_catchup_window": desc.Info.NumActionsMissedCatchupWindow,
-			}})
+			out = append(out, metrics.ScheduleState{ID: id, Skipped: skipped})
 		}
 		return out, nil
 	})

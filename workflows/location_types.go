@@ -181,6 +181,9 @@ const (
 	attentionWaiting  = "waiting-for-install"
 )
 
+// AttentionReasons are the values of NeedsAttention (and of the facts' attention).
+func AttentionReasons() []string { return []string{attentionParked, attentionRetrying, attentionWaiting} }
+
 // attention says why the location needs an operator now, "" when it does not.
 func (s LocationState) attention() string {
 	switch {

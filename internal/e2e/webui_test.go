@@ -50,7 +50,7 @@ func TestWebUIShowsTheOnboarding(t *testing.T) {
 		}
 	}, 30*time.Second, 200*time.Millisecond)
 
-	b := startBrowser(t, chromium)
+	b := startBrowser(t, chromium, webUIDir())
 	ui := "http://127.0.0.1:" + s.uiPort
 
 	// The list, filtered through the UI's own filter: Add Filter → LocationId → value → Apply.
@@ -182,9 +182,9 @@ type browser struct {
 // webUIDir is where the screenshots go (build/ is git-ignored).
 func webUIDir() string { return filepath.Join(repoRoot(), "build", "webui") }
 
-func startBrowser(t *testing.T, chromium string) *browser {
+// startBrowser starts a tab whose screenshots and diagnostics go to dir (emptied first).
+func startBrowser(t *testing.T, chromium, dir string) *browser {
 	t.Helper()
-	dir := webUIDir()
 	// Only this run's screenshots and diagnostics: none left over from the last one.
 	require.NoError(t, os.RemoveAll(dir))
 	require.NoError(t, os.MkdirAll(dir, 0o755))

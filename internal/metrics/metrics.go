@@ -162,6 +162,15 @@ func New(opts ...Option) *Metrics {
 	for _, api := range []string{APIHighLevel, APIActionstep} {
 		m.apiRateLimited.WithLabelValues(api)
 	}
+	for _, source := range []string{"highlevel", "billing"} {
+		m.webhooksReceived.WithLabelValues(source)
+		for _, outcome := range webhookOutcomes {
+			m.webhooksAccepted.WithLabelValues(source, outcome)
+		}
+		for _, reason := range []string{ReasonSignature, ReasonStale, ReasonMalformed, ReasonInvalid} {
+			m.webhooksRejected.WithLabelValues(source, reason)
+		}
+	}
 	return m
 }
 
