@@ -35,10 +35,10 @@ const (
 // asFixture runs the real Actionstep activities against an in-process simulator, under
 // the given readings, with the organisation connected (its token in a real store).
 type asFixture struct {
-	t    *testing.T
-	sim  *actionstepsim.Server
-	org  actionstepsim.Org
-	api  *actionstep.Client // bound to the stored credential, for arranging state
+	t     *testing.T
+	sim   *actionstepsim.Server
+	org   actionstepsim.Org
+	api   *actionstep.Client // bound to the stored credential, for arranging state
 	acts  *Actionstep
 	env   *testsuite.TestActivityEnvironment
 	log   *captureLogger

@@ -182,7 +182,9 @@ const (
 )
 
 // AttentionReasons are the values of NeedsAttention (and of the facts' attention).
-func AttentionReasons() []string { return []string{attentionParked, attentionRetrying, attentionWaiting} }
+func AttentionReasons() []string {
+	return []string{attentionParked, attentionRetrying, attentionWaiting}
+}
 
 // attention says why the location needs an operator now, "" when it does not.
 func (s LocationState) attention() string {
