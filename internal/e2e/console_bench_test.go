@@ -141,10 +141,14 @@ func BenchmarkAuditExport(b *testing.B) {
 			{"verify the chain", []string{"audit", "verify"}},
 		} {
 			lines, wall := s.timeProgram(ctx, b, run.args...)
-			rows = append(rows, fmt.Sprintf("| %s | %d | %.2f s | %.0f entries/s |", run.name, lines, wall.Seconds(), float64(auditBenchEntries)/wall.Seconds()))
+			read := lines // entries listed; verify reads the whole chain
+			if run.args[len(run.args)-1] == "verify" {
+				read = auditBenchEntries
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %d | %.2f s | %.0f entries/s |", run.name, lines, wall.Seconds(), float64(read)/wall.Seconds()))
 		}
 	}
-	report := fmt.Sprintf("| `starter audit`, %d entries in the store | lines out | wall | entries in the store / s |\n|---|---|---|---|\n%s\n",
+	report := fmt.Sprintf("| `starter audit`, %d entries in the store | lines out | wall (process start to exit) | rate |\n|---|---|---|---|\n%s\n",
 		auditBenchEntries, strings.Join(rows, "\n"))
 	fmt.Print(report)
 	_ = os.MkdirAll(filepath.Join(repoRoot(), "build"), 0o755)
