@@ -186,7 +186,7 @@ func TestRedriveResolvesAParkedEvent(t *testing.T) {
 	csrf := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(body)
 	require.NotNil(t, csrf, body)
 
-	post := func(form url.Values, origin string) *http.Response {
+	post := func(form url.Values, origin string) (status int, location string) {
 		req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/console/locations/locStuck/redrive", strings.NewReader(form.Encode()))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -196,16 +196,22 @@ func TestRedriveResolvesAParkedEvent(t *testing.T) {
 		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
-		return resp
+		return resp.StatusCode, resp.Header.Get("Location")
 	}
-	assert.Equal(t, http.StatusForbidden, post(url.Values{"event": {"bad"}}, "").StatusCode, "no token")
-	assert.Equal(t, http.StatusForbidden, post(url.Values{"event": {"other"}, "csrf": {csrf[1]}}, "").StatusCode, "another event's token")
-	assert.Equal(t, http.StatusForbidden, post(url.Values{"event": {"bad"}, "csrf": {csrf[1]}}, "https://evil.example").StatusCode, "another origin")
+	for name, form := range map[string]url.Values{
+		"no token":              {"event": {"bad"}},
+		"another event's token": {"event": {"other"}, "csrf": {csrf[1]}},
+	} {
+		status, _ := post(form, "")
+		assert.Equal(t, http.StatusForbidden, status, name)
+	}
+	status, _ := post(url.Values{"event": {"bad"}, "csrf": {csrf[1]}}, "https://evil.example")
+	assert.Equal(t, http.StatusForbidden, status, "another origin")
 	assert.Empty(t, f.redriven)
 
-	resp := post(url.Values{"event": {"bad"}, "csrf": {csrf[1]}, "back": {"/console?attention=1"}}, f.srv.URL)
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	loc, err := url.Parse(resp.Header.Get("Location"))
+	status, where := post(url.Values{"event": {"bad"}, "csrf": {csrf[1]}, "back": {"/console?attention=1"}}, f.srv.URL)
+	require.Equal(t, http.StatusSeeOther, status)
+	loc, err := url.Parse(where)
 	require.NoError(t, err)
 	assert.Equal(t, "/console", loc.Path)
 	assert.Equal(t, "1", loc.Query().Get("attention"))
@@ -214,8 +220,8 @@ func TestRedriveResolvesAParkedEvent(t *testing.T) {
 	assert.Contains(t, body, "Re-drove <code>bad</code>: applied")
 	assert.Empty(t, rows(body), "nothing needs attention any more")
 
-	resp = post(url.Values{"event": {"bad"}, "csrf": {csrf[1]}, "back": {"https://evil.example/"}}, "")
-	assert.Equal(t, "/console/locations/locStuck", strings.SplitN(resp.Header.Get("Location"), "?", 2)[0], "never sent off the console")
+	_, where = post(url.Values{"event": {"bad"}, "csrf": {csrf[1]}, "back": {"https://evil.example/"}}, "")
+	assert.Equal(t, "/console/locations/locStuck", strings.SplitN(where, "?", 2)[0], "never sent off the console")
 }
 
 // TestLocationPage: a location's facts, events and audit timeline (its install and the
@@ -265,14 +271,7 @@ func TestStreamTellsOfChanges(t *testing.T) {
 	defer resp.Body.Close()
 	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	events := make(chan string, 10)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "event: ") {
-				events <- sc.Text()
-			}
-		}
-	}()
+	go scanEvents(resp.Body, events)
 	select {
 	case e := <-events:
 		t.Fatalf("%s before anything changed", e)
@@ -288,4 +287,14 @@ func TestStreamTellsOfChanges(t *testing.T) {
 	_, live := f.get(t, "/console?fragment=1")
 	assert.NotContains(t, live, "<html")
 	assert.Contains(t, live, `data-location="locNew"`)
+}
+
+// scanEvents passes on the event lines of a stream.
+func scanEvents(body io.Reader, events chan<- string) {
+	sc := bufio.NewScanner(body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "event: ") {
+			events <- sc.Text()
+		}
+	}
 }
