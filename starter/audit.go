@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/saasbridge/saasbridge/internal/audit"
-	"github.com/saasbridge/saasbridge/internal/config"
-	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -108,20 +106,16 @@ func parseTime(s string) (time.Time, error) {
 // openAuditStore opens the store (migrating it, as every program does) and derives the
 // checkpoint keys from its encryption keys.
 func openAuditStore(ctx context.Context) (*tokens.Store, audit.Keys, error) {
-	cfg, err := config.LoadStarter()
-	if err != nil {
-		return nil, audit.Keys{}, err
-	}
-	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
+	s, cfg, err := storeFromEnv(ctx)
 	if err != nil {
 		return nil, audit.Keys{}, err
 	}
 	keys, err := audit.DeriveKeys(cfg.Store.EncryptionKey.ID, cfg.Store.EncryptionKey.Key, cfg.Store.OldKeys())
 	if err != nil {
+		_ = s.Close()
 		return nil, audit.Keys{}, err
 	}
-	s, err := openStore(ctx, cfg.Store, logger)
-	return s, keys, err
+	return s, keys, nil
 }
 
 // errChainBroken makes `starter audit verify` exit 1 on a broken chain.

@@ -6,8 +6,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/saasbridge/saasbridge/internal/config"
-	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/schema"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
@@ -22,16 +20,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, migrateUsage)
 		return errUsage
 	}
-	cfg, err := config.LoadStarter()
-	if err != nil {
-		return err
-	}
-	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = logger.Sync() }()
-	s, err := openStore(ctx, cfg.Store, logger, tokens.WithoutMigrating())
+	s, _, err := storeFromEnv(ctx, tokens.WithoutMigrating())
 	if err != nil {
 		return err
 	}

@@ -129,6 +129,21 @@ func openStore(ctx context.Context, s config.Store, logger *zap.Logger, opts ...
 	return store, nil
 }
 
+// storeFromEnv opens the store as the one-shot commands do (store, migrate, audit):
+// settings from the environment, logs at LOG_LEVEL. The caller closes the store.
+func storeFromEnv(ctx context.Context, opts ...tokens.Option) (*tokens.Store, config.Starter, error) {
+	cfg, err := config.LoadStarter()
+	if err != nil {
+		return nil, cfg, err
+	}
+	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return nil, cfg, err
+	}
+	s, err := openStore(ctx, cfg.Store, logger, opts...)
+	return s, cfg, err
+}
+
 // buildHandlers builds what each listener serves.
 func buildHandlers(ctx context.Context, cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
 	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,16 +28,7 @@ import (
 // (SAASBRIDGE_PROMTOOL, PATH, Debian's path) or installs Debian's prometheus package.
 func promtoolPath(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(), "scripts", "promtool.sh"))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("no promtool: scripts/promtool.sh failed (%v). Install Debian's prometheus package or set SAASBRIDGE_PROMTOOL; "+
-			"`make test` runs the script, which installs it.\n%s", err, tail(strings.TrimSpace(stderr.String()), 4000))
-	}
-	return strings.TrimSpace(stdout.String())
+	return toolFromScript(t, "promtool.sh", "promtool", "Install Debian's prometheus package or set SAASBRIDGE_PROMTOOL to a promtool binary")
 }
 
 // queries is every PromQL expression of the deploy/ files: the alert rules' and the
