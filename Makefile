@@ -96,15 +96,15 @@ unit:
 
 ## test: everything CI runs. End-to-end tests start their own Temporal dev server
 ## (bin/temporal), sandbox, workers and starter on loopback; the token store's
-## PostgreSQL tests get a throwaway server, and the Web UI test Debian's Chromium
-## (both installed when absent). Then a short subset runs again on the real cluster
+## PostgreSQL tests get a throwaway server, the Web UI and console tests Debian's
+## Chromium, the alert rules Debian's promtool (each installed when absent). Then a short subset runs again on the real cluster
 ## (make cluster's, on the same PostgreSQL): onboarding, subscription changes and
 ## offboarding, and kill -9 of its history and of its matching service mid-install.
 CLUSTER_SUBSET := ^(TestOnboardingProvisionsActionstep|TestBillingEventsReachHighLevelInOrder|TestChaos)$$/^kill_-9_the_
 test: $(CLUSTER_TOOLS) lint
-	@dsn=$$(./scripts/postgres.sh start) && chromium=$$(./scripts/chromium.sh) || exit 1; \
-	echo "SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHROMIUM=$$chromium SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./..."; \
-	SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHROMIUM=$$chromium SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) \
+	@dsn=$$(./scripts/postgres.sh start) && chromium=$$(./scripts/chromium.sh) && promtool=$$(./scripts/promtool.sh) || exit 1; \
+	echo "SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHROMIUM=$$chromium SAASBRIDGE_PROMTOOL=$$promtool SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./..."; \
+	SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_CHROMIUM=$$chromium SAASBRIDGE_PROMTOOL=$$promtool SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) \
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...; rc=$$?; \
 	echo "SAASBRIDGE_E2E_CLUSTER=1 SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -count=1 -run '$(CLUSTER_SUBSET)' ./internal/e2e/"; \
 	SAASBRIDGE_E2E_CLUSTER=1 SAASBRIDGE_TEST_POSTGRES_DSN=$$dsn SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) \

@@ -11,6 +11,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/actionstepsetup"
+	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/tokens"
@@ -39,9 +40,19 @@ type Actionstep struct {
 	// Names of the matter type, the client's participant type and the data collection.
 	MatterType, ClientType, DataCollection string
 
+	// Audit records every record made or changed (nil: none recorded).
+	Audit *audit.Log
+
 	// cache holds what is asked once per process rather than per matter: what a new
 	// matter of a type needs, and the API user's own contact.
 	cache cache
+}
+
+// audited records that a record was made or changed, filed under the location whose
+// owner's activity did it.
+func (a *Actionstep) audited(ctx context.Context, action, record, id, reason string) {
+	a.Audit.Record(ctx, audit.Entry{Kind: audit.KindActionstep, Action: action,
+		Detail: audit.Detail{API: audit.APIActionstep, Record: record, RecordID: id, Reason: reason}})
 }
 
 // api returns a client bound to the organisation's stored credential.
@@ -148,6 +159,7 @@ func (a *Actionstep) CreateClient(ctx context.Context, loc Location) (string, er
 	if err != nil {
 		return "", createFailure(err)
 	}
+	a.audited(ctx, audit.ActionCreated, audit.RecordParticipant, string(p.ID), "")
 	return string(p.ID), nil
 }
 
@@ -165,8 +177,11 @@ func (a *Actionstep) UpdateClient(ctx context.Context, in ClientUpdate) error {
 	if f == (actionstep.ParticipantFields{}) {
 		return nil
 	}
-	_, err := a.api().UpdateParticipant(ctx, actionstep.ID(in.ParticipantID), f)
-	return classify(err)
+	if _, err := a.api().UpdateParticipant(ctx, actionstep.ID(in.ParticipantID), f); err != nil {
+		return classify(err)
+	}
+	a.audited(ctx, audit.ActionUpdated, audit.RecordParticipant, in.ParticipantID, "")
+	return nil
 }
 
 // createFailure classifies a failed create. Anything but a clear refusal or a 429

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 )
 
@@ -39,6 +40,7 @@ func (a *Actionstep) CreateRecord(ctx context.Context, in RecordRef) (string, er
 	if err != nil {
 		return "", createFailure(err)
 	}
+	a.audited(ctx, audit.ActionCreated, audit.RecordDataRecord, string(r.ID), "")
 	return string(r.ID), nil
 }
 
@@ -81,7 +83,11 @@ func (a *Actionstep) WriteSubscriptionData(ctx context.Context, in DataWrite) er
 	if isStatus(err, http.StatusNotFound) {
 		err = a.createMissingValues(ctx, api, in, data)
 	}
-	return classify(err)
+	if err != nil {
+		return classify(err)
+	}
+	a.audited(ctx, audit.ActionWritten, audit.RecordDataValues, in.RecordID, "")
+	return nil
 }
 
 // valueIDs keys the values by value id.
@@ -161,6 +167,7 @@ func (a *Actionstep) AddFileNote(ctx context.Context, in Note) (string, error) {
 	if err != nil {
 		return "", createFailure(err)
 	}
+	a.audited(ctx, audit.ActionCreated, audit.RecordFileNote, string(n.ID), "")
 	return string(n.ID), nil
 }
 

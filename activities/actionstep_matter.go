@@ -15,6 +15,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/actionstepsetup"
+	"github.com/saasbridge/saasbridge/internal/audit"
 )
 
 // MatterRef identifies the location's subscription matter. ParticipantID and
@@ -168,6 +169,7 @@ func (a *Actionstep) CreateMatter(ctx context.Context, in NewMatter) (string, er
 	if err != nil {
 		return "", a.createMatterFailure(err, unfilled)
 	}
+	a.audited(ctx, audit.ActionCreated, audit.RecordMatter, string(m.ID), "")
 	key := MatterReference(in.LocationID)
 	if _, err := api.UpdateAction(ctx, m.ID, actionstep.ActionFields{ImportExternalReference: &key}); err != nil {
 		// The matter exists: FindMatter finds it through its client and marks it.
@@ -198,8 +200,11 @@ type MatterStatus struct {
 // SetMatterStatus closes or reopens a matter: PATCH /actions/{id}.
 func (a *Actionstep) SetMatterStatus(ctx context.Context, in MatterStatus) error {
 	status := in.Status
-	_, err := a.api().UpdateAction(ctx, actionstep.ID(in.MatterID), actionstep.ActionFields{Status: &status})
-	return classify(err)
+	if _, err := a.api().UpdateAction(ctx, actionstep.ID(in.MatterID), actionstep.ActionFields{Status: &status}); err != nil {
+		return classify(err)
+	}
+	a.audited(ctx, audit.ActionUpdated, audit.RecordMatter, in.MatterID, "status set to "+status)
+	return nil
 }
 
 // cacheTTL is how long a worker keeps what it asked once: long enough that a burst of

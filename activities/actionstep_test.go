@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
@@ -34,13 +35,14 @@ const (
 // asFixture runs the real Actionstep activities against an in-process simulator, under
 // the given readings, with the organisation connected (its token in a real store).
 type asFixture struct {
-	t    *testing.T
-	sim  *actionstepsim.Server
-	org  actionstepsim.Org
-	api  *actionstep.Client // bound to the stored credential, for arranging state
-	acts *Actionstep
-	env  *testsuite.TestActivityEnvironment
-	log  *captureLogger
+	t     *testing.T
+	sim   *actionstepsim.Server
+	org   actionstepsim.Org
+	api   *actionstep.Client // bound to the stored credential, for arranging state
+	acts  *Actionstep
+	env   *testsuite.TestActivityEnvironment
+	log   *captureLogger
+	store *tokens.Store
 }
 
 func newASFixture(t *testing.T, r actionstepsim.Readings, spec actionstepsim.OrgSpec) *asFixture {
@@ -68,7 +70,7 @@ func newASFixture(t *testing.T, r actionstepsim.Readings, spec actionstepsim.Org
 	require.NoError(t, err)
 	require.NoError(t, store.Put(ctx, tokens.KeyActionstep(asOrg), credentials.FromActionstep(resp, time.Now())))
 
-	f := &asFixture{t: t, sim: sim, org: org, log: &captureLogger{}, acts: &Actionstep{
+	f := &asFixture{t: t, sim: sim, org: org, log: &captureLogger{}, store: store, acts: &Actionstep{
 		Client: client, Tokens: store, OrgKey: asOrg, Mapping: mapping.Default(),
 		MatterType: actionstepsim.DefaultMatterTypeName, ClientType: actionstepsim.DefaultClientTypeName, DataCollection: "saas_subscription",
 	}}
@@ -430,4 +432,34 @@ func TestUpdateClientRefreshesMappedFields(t *testing.T) {
 	require.NoError(t, f.run(nil, f.acts.UpdateClient, ClientUpdate{ParticipantID: id, Location: Location{LocationID: "loc_1"}}))
 	assert.Equal(t, before, f.sim.Calls().Count("PUT /rest/participants/{id}", http.StatusOK), "nothing to send")
 	assert.False(t, strings.Contains(f.log.text(), asClientSecret))
+}
+
+// TestRecordsMadeAndChangedAreAudited: every Actionstep record an activity makes or
+// changes leaves an audit entry with its id.
+func TestRecordsMadeAndChangedAreAudited(t *testing.T) {
+	f := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{})
+	trail := audit.NewLog(f.store.DB())
+	f.acts.Audit = trail
+	s := f.lookups()
+	loc := Location{LocationID: "loc1", CompanyID: "co1", Name: "Acme Dental"}
+	l := f.provision(s, loc)
+	f.write(s, l, loc, SubscriptionData{PlanID: "gold", Status: "active"})
+	f.note(l.matter, "Onboarded", "evt1")
+	require.NoError(t, f.run(nil, f.acts.UpdateClient, ClientUpdate{ParticipantID: l.participant, Location: loc}))
+	require.NoError(t, f.run(nil, f.acts.SetMatterStatus, MatterStatus{MatterID: l.matter, Status: "Closed"}))
+	require.NoError(t, trail.Close())
+
+	var got []string
+	require.NoError(t, audit.Query(t.Context(), f.store.DB(), audit.Filter{Kinds: []string{audit.KindActionstep}}, func(e audit.Entry) error {
+		got = append(got, e.Action+" "+e.Detail.Record+" "+e.Detail.RecordID)
+		assert.NotEmpty(t, e.WorkflowID, "the activity's workflow is recorded")
+		return nil
+	}))
+	notes := f.state().FileNotes
+	require.Len(t, notes, 1)
+	assert.Equal(t, []string{
+		"created participant " + l.participant, "created matter " + l.matter, "created dataRecord " + l.record,
+		"written dataValues " + l.record, "created fileNote " + strconv.Itoa(notes[0].ID), "updated participant " + l.participant,
+		"updated matter " + l.matter,
+	}, got)
 }

@@ -17,6 +17,9 @@ import (
 type Facts struct {
 	Store  *facts.Store
 	Tokens *tokens.Store
+	// Concluded is told each event's kind and outcome once recorded (metrics; nil:
+	// nobody).
+	Concluded func(kind, outcome string)
 }
 
 // recentEventsLoaded is how many recorded events an owner loads for dedupe when it
@@ -56,9 +59,16 @@ type FactsRecord struct {
 	Event    *facts.Event   `json:"event,omitempty"`
 }
 
-// RecordLocation writes a location's row (and an event's outcome) in one transaction.
+// RecordLocation writes a location's row (and an event's outcome, with its audit entry)
+// in one transaction.
 func (f *Facts) RecordLocation(ctx context.Context, in FactsRecord) error {
-	return classify(f.Store.Record(ctx, in.Location, in.Event))
+	if err := f.Store.Record(ctx, in.Location, in.Event); err != nil {
+		return classify(err)
+	}
+	if in.Event != nil && f.Concluded != nil {
+		f.Concluded(in.Event.Kind, in.Event.Outcome)
+	}
+	return nil
 }
 
 // AgencyPageRequest asks for the next page of an agency's locations.

@@ -25,6 +25,8 @@ type HighLevel struct {
 	// Budget holds agency calls back while HighLevel reports the company's burst
 	// window nearly spent (nil: no holding back).
 	Budget *Budget
+	// RateLimits is told each agency answer's rate-limit headers (metrics; nil: nobody).
+	RateLimits func(companyID string, rl highlevel.RateLimit)
 	// Now is the clock used to turn expires_in into an expiry (tests fake it).
 	Now func() time.Time
 }
@@ -45,6 +47,9 @@ func (a *HighLevel) agency(ctx context.Context, companyID string) (*highlevel.Cl
 	c := a.Client.As(credentials.HighLevelSource(a.Tokens, a.Client, tokens.KeyHighLevelAgency(companyID)))
 	if a.Budget != nil {
 		c = c.Observing(a.Budget.observe(companyID))
+	}
+	if a.RateLimits != nil {
+		c = c.Observing(func(call highlevel.Call) { a.RateLimits(companyID, call.RateLimit) })
 	}
 	return c, nil
 }

@@ -545,3 +545,24 @@ func TestClassifyRefusedRefresh(t *testing.T) {
 		require.True(t, app.NonRetryable())
 	}
 }
+
+// TestAgencyCallsReportTheirRateLimit: every agency call tells RateLimits the company's
+// window from its answer's headers (the dashboard's headroom per agency).
+func TestAgencyCallsReportTheirRateLimit(t *testing.T) {
+	f := newHLFixture(t, highlevelsim.AgencySpec{LocationCount: 1})
+	var mu sync.Mutex
+	seen := map[string]highlevel.RateLimit{}
+	f.acts.RateLimits = func(company string, rl highlevel.RateLimit) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[company] = rl
+	}
+	_, err := f.run(nil, f.acts.GetInstalledLocation, f.ref(0))
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	rl, ok := seen[f.company]
+	require.True(t, ok, "no rate limit reported for %s: %v", f.company, seen)
+	require.True(t, rl.Present)
+	require.Positive(t, rl.Max)
+}

@@ -108,3 +108,19 @@ func TestSignalDriftedComparesWithTheFacts(t *testing.T) {
 	assert.Equal(t, []string{"drifted"}, signaled)
 	assert.True(t, slices.Equal(orch.checks, signaled))
 }
+
+// TestRecordLocationTellsWhatConcluded: recording an event's outcome tells Concluded
+// its kind and outcome (saasbridge_location_events_total); a row without an event, or
+// a failed write, tells nothing.
+func TestRecordLocationTellsWhatConcluded(t *testing.T) {
+	store, err := tokens.Open(t.Context(), filepath.Join(t.TempDir(), "s.db"), bytes.Repeat([]byte{1}, tokens.KeySize))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	var told []string
+	f := &Facts{Store: facts.New(store.DB()), Tokens: store, Concluded: func(kind, outcome string) { told = append(told, kind+"/"+outcome) }}
+	loc := facts.Location{LocationID: "loc1", CompanyID: "co1", Phase: facts.PhaseActive}
+	require.NoError(t, f.RecordLocation(t.Context(), FactsRecord{Location: loc, Event: &facts.Event{EventID: "e1", Kind: "change", OccurredAt: time.Now(), Outcome: facts.OutcomeParked}}))
+	require.NoError(t, f.RecordLocation(t.Context(), FactsRecord{Location: loc}))
+	require.Error(t, f.RecordLocation(t.Context(), FactsRecord{Location: facts.Location{LocationID: "loc2"}, Event: &facts.Event{EventID: "e2", Kind: "change", Outcome: "applied"}}))
+	require.Equal(t, []string{"change/parked"}, told)
+}

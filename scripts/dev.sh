@@ -60,6 +60,7 @@ STORE_DSN=$dev/tokens.db
 STARTER_LISTEN_ADDR=127.0.0.1:$STARTER_PORT
 STARTER_PUBLIC_URL=http://127.0.0.1:$STARTER_PORT
 STARTER_OPERATOR_ADDR=127.0.0.1:$OPERATOR_PORT
+CONSOLE_TEMPORAL_UI_URL=http://127.0.0.1:$TEMPORAL_UI_PORT
 # The simulators require PKCE (SANDBOX_REQUIRE_PKCE below), so every connect proves it.
 HIGHLEVEL_OAUTH_PKCE=on
 ACTIONSTEP_OAUTH_PKCE=on
@@ -161,6 +162,7 @@ cat <<MSG
     Temporal Web UI   http://127.0.0.1:$TEMPORAL_UI_PORT   (payloads decoded by the starter's codec server)
     starter, public   http://127.0.0.1:$STARTER_PORT   (webhooks, billing events, OAuth callbacks)
     starter, operator http://127.0.0.1:$OPERATOR_PORT   (connect: /oauth/highlevel/start, /oauth/actionstep/start; /metrics, /readyz, /codec)
+    location console  http://127.0.0.1:$OPERATOR_PORT/console   (every location, parked events, audit timelines)
     worker probes     http://$WORKER_HTTP_ADDR   (/metrics, /readyz)
     HighLevel sandbox http://127.0.0.1:$SANDBOX_PORT   (state: /_sandbox/state)
     Actionstep sandbox http://127.0.0.1:$ACTIONSTEP_PORT  (state: /_sandbox/orgs/$ACTIONSTEP_ORG_KEY)

@@ -4,6 +4,8 @@
 //	starter serve                                  HTTP server (public and operator listeners)
 //	starter onboard --location ID [--plan ID] ...  start (or join) one onboarding
 //	starter store reencrypt                        re-seal stored tokens with the current key
+//	starter migrate status|up                      the store's schema migrations
+//	starter audit [--location ID] … | verify        print or verify the audit trail
 package main
 
 import (
@@ -40,6 +42,11 @@ commands:
   store reencrypt
             re-seal every stored token sealed with an old key (STORE_ENCRYPTION_OLD_KEYS)
             with the current one (STORE_ENCRYPTION_KEY)
+  migrate status|up
+            list the store's schema migrations, or apply the pending ones
+  audit [--location ID] [--since T] [--until T] [--kind K] [--format jsonl|csv]
+            print the audit trail (credentials, API calls, subscription changes,
+            Actionstep records); "audit verify" checks its hash chain
   setup actionstep [--dry-run]
             check the connected Actionstep organisation and create the data
             collection fields the mapping needs
@@ -87,6 +94,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return ownersCmd(ctx, args[1:], stdout, stderr)
 	case "store":
 		return store(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "setup":
 		return setup(ctx, args[1:], stdout, stderr)
 	case "doctor":

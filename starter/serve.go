@@ -14,10 +14,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/operatorauth"
@@ -61,10 +63,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer closeDeps()
+	watchState(d)
 	if err := temporalclient.CheckSearchAttributesAtStart(ctx, d.temporal, cfg.Temporal, workflows.SearchAttributes(), logger); err != nil {
 		return err
 	}
-	public, operator, err := buildHandlers(cfg, d, logger)
+	public, operator, err := buildHandlers(ctx, cfg, d, logger)
 	if err != nil {
 		return err
 	}
@@ -75,6 +78,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 type deps struct {
 	metrics  *metrics.Metrics
 	store    *tokens.Store
+	trail    *audit.Log
 	temporal client.Client
 	keys     payloadcodec.Keys
 }
@@ -97,6 +101,8 @@ func openDeps(ctx context.Context, cfg config.Starter, logger *zap.Logger) (deps
 		return deps{}, nil, err
 	}
 	closers = append(closers, func() { _ = d.store.Close() })
+	d.trail = audit.NewLog(d.store.DB(), audit.WithLogger(logger))
+	closers = append(closers, func() { _ = d.trail.Close() })
 	if d.keys, err = payloadcodec.ParseKeys(cfg.Payloads.Keys, cfg.Payloads.KeyID); err != nil {
 		closeAll()
 		return deps{}, nil, fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
@@ -123,15 +129,32 @@ func openStore(ctx context.Context, s config.Store, logger *zap.Logger, opts ...
 	return store, nil
 }
 
+// storeFromEnv opens the store as the one-shot commands do (store, migrate, audit):
+// settings from the environment, logs at LOG_LEVEL. The caller closes the store.
+func storeFromEnv(ctx context.Context, opts ...tokens.Option) (*tokens.Store, config.Starter, error) {
+	cfg, err := config.LoadStarter()
+	if err != nil {
+		return nil, cfg, err
+	}
+	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return nil, cfg, err
+	}
+	s, err := openStore(ctx, cfg.Store, logger, opts...)
+	return s, cfg, err
+}
+
 // buildHandlers builds what each listener serves.
-func buildHandlers(cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
+func buildHandlers(ctx context.Context, cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
 	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
-		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}), highlevel.WithObserver(d.metrics.HighLevelObserver()))
+		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}),
+		highlevel.WithObserver(httpapi.Tee(d.metrics.HighLevelObserver(), d.trail.HighLevelObserver())))
 	if err != nil {
 		return nil, nil, err
 	}
 	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
-		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(d.metrics.ActionstepObserver()))
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}),
+		actionstep.WithObserver(httpapi.Tee(d.metrics.ActionstepObserver(), d.trail.ActionstepObserver())))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,7 +173,11 @@ func buildHandlers(cfg config.Starter, d deps, logger *zap.Logger) (public, oper
 	probes := health.Handler(map[string]health.Check{
 		"temporal": health.TemporalCheck(d.temporal), "token_store": health.PingCheck(d.store),
 	}, 3*time.Second)
-	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, logger), nil
+	cons, err := consoleHandler(ctx, cfg, d, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, cons, logger), nil
 }
 
 // buildGateway builds the webhook gateway.
@@ -187,9 +214,10 @@ func publicMux(gw *gateway, conns []*connector) http.Handler {
 }
 
 // operatorMux is the operator listener: the codec server, which always needs its own
-// credentials (CODEC_AUTH_TOKEN or an OIDC JWT), and the rest, which needs the
-// operator's (OPERATOR_AUTH_TOKEN or an OIDC JWT) whenever they are configured.
-func operatorMux(cfg config.Starter, d deps, conns []*connector, probes http.Handler, logger *zap.Logger) http.Handler {
+// credentials (CODEC_AUTH_TOKEN or an OIDC JWT), and the rest (metrics, probes, connect
+// start pages, the location console), which needs the operator's (OPERATOR_AUTH_TOKEN or
+// an OIDC JWT) whenever they are configured.
+func operatorMux(cfg config.Starter, d deps, conns []*connector, probes, cons http.Handler, logger *zap.Logger) http.Handler {
 	oidc := operatorauth.OIDC{Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience, JWKSURL: cfg.OIDC.JWKSURL}
 	codecAuth := operatorauth.New(operatorauth.Config{Tokens: cfg.CodecTokens, OIDC: oidc})
 	if !codecAuth.Configured() {
@@ -202,6 +230,8 @@ func operatorMux(cfg config.Starter, d deps, conns []*connector, probes http.Han
 	for _, c := range conns {
 		c.operatorRoutes(rest)
 	}
+	rest.Handle("/console", cons)
+	rest.Handle("/console/", cons)
 	var guarded http.Handler = rest
 	if auth := operatorauth.New(operatorauth.Config{Tokens: cfg.OperatorTokens, OIDC: oidc}); auth.Configured() {
 		guarded = auth.Require(rest)
@@ -300,6 +330,10 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the connection (the console's live streams
+// flush and extend their write deadline).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code

@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-
-	"github.com/saasbridge/saasbridge/internal/config"
-	"github.com/saasbridge/saasbridge/internal/logging"
 )
 
 // store runs token-store maintenance: `starter store reencrypt` seals every credential
@@ -27,16 +24,7 @@ func store(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return errUsage
 	}
-	cfg, err := config.LoadStarter()
-	if err != nil {
-		return err
-	}
-	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = logger.Sync() }()
-	s, err := openStore(ctx, cfg.Store, logger)
+	s, cfg, err := storeFromEnv(ctx)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,9 @@ func newSurface(t *testing.T, cfg config.Starter) *surface {
 		return srv
 	}
 	s.public = start(publicMux(s.gw.gw, conns))
-	s.operator = start(operatorMux(cfg, d, conns, probes, zap.NewNop()))
+	cons, err := consoleHandler(t.Context(), cfg, d, zap.NewNop())
+	require.NoError(t, err)
+	s.operator = start(operatorMux(cfg, d, conns, probes, cons, zap.NewNop()))
 	return s
 }
 
@@ -235,7 +237,7 @@ func TestPublicSurfaceBadInput(t *testing.T) {
 func TestOperatorRoutesAreNotPublic(t *testing.T) {
 	s := newSurface(t, config.Starter{CodecTokens: [][]byte{[]byte(codecToken)}})
 	for _, path := range []string{"/codec/decode", "/codec/encode", "/codec/" + codecToken + "/decode", "/metrics", "/readyz", "/healthz",
-		"/oauth/highlevel/start", "/oauth/actionstep/start", "/"} {
+		"/oauth/highlevel/start", "/oauth/actionstep/start", "/console", "/console/stream", "/console/locations/x/redrive", "/"} {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			req := request(t, method, s.public.URL+path, []byte(`{"payloads":[]}`), http.Header{"Authorization": {"Bearer " + codecToken}})
 			resp, err := http.DefaultClient.Do(req)
@@ -282,6 +284,12 @@ func TestOperatorListenerAuthentication(t *testing.T) {
 		{closed, "GET", "/readyz", bearer(operatorToken), 200},
 		{closed, "GET", "/oauth/highlevel/start", "", 401},
 		{closed, "GET", "/oauth/highlevel/start", basic, 303},
+		{open, "GET", "/console", "", 200},
+		{closed, "GET", "/console", "", 401},
+		{closed, "GET", "/console/locations/loc1", bearer(codecToken), 401},
+		{closed, "GET", "/console", basic, 200},
+		{closed, "GET", "/console/locations/loc1", bearer(operatorToken), 404},
+		{closed, "POST", "/console/locations/loc1/redrive", "", 401},
 		{closed, "POST", "/codec/decode", bearer(operatorToken), 401},
 		{closed, "POST", "/codec/decode", bearer(codecToken), 200},
 	} {

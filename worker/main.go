@@ -22,10 +22,12 @@ import (
 
 	"github.com/saasbridge/saasbridge/activities"
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/metrics"
@@ -70,9 +72,16 @@ func run() error {
 		return fmt.Errorf("open token store: %w", err)
 	}
 	defer store.Close()
+	trail := audit.NewLog(store.DB(), audit.WithLogger(logger), audit.WithLocationOf(workflows.LocationIDOf))
+	defer func() { _ = trail.Close() }()
+	m.WatchAuditDrops(trail.Dropped)
+	if err := keepAuditCalls(ctx, cfg, store, logger); err != nil {
+		return err
+	}
 
 	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
-		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}), highlevel.WithObserver(m.HighLevelObserver()))
+		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}),
+		highlevel.WithObserver(httpapi.Tee(m.HighLevelObserver(), trail.HighLevelObserver())))
 	if err != nil {
 		return err
 	}
@@ -82,7 +91,8 @@ func run() error {
 		return fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
 	}
 	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
-		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(m.ActionstepObserver()))
+		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}),
+		actionstep.WithObserver(httpapi.Tee(m.ActionstepObserver(), trail.ActionstepObserver())))
 	if err != nil {
 		return err
 	}
@@ -112,13 +122,13 @@ func run() error {
 	known := facts.New(store.DB())
 	orchestrator := workflows.Orchestrator{Client: c}
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
-		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}},
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}, RateLimits: m.HighLevelRateLimit},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
 		reconcile: &activities.Reconciler{Orchestrator: orchestrator, Facts: known, ReinstallGrace: cfg.ReinstallGrace},
-		facts:     &activities.Facts{Store: known, Tokens: store},
+		facts:     &activities.Facts{Store: known, Tokens: store, Concluded: m.LocationEvent},
 		owners:    &activities.Owners{Orchestrator: orchestrator},
 		actionstep: &activities.Actionstep{
-			Client: asc, Tokens: store, OrgKey: cfg.Actionstep.OrgKey, Mapping: fields,
+			Client: asc, Tokens: store, OrgKey: cfg.Actionstep.OrgKey, Mapping: fields, Audit: trail,
 			MatterType: cfg.Actionstep.MatterType, ClientType: cfg.Actionstep.ClientType, DataCollection: cfg.Actionstep.DataCollection,
 		},
 	})
@@ -140,6 +150,21 @@ func run() error {
 	logger.Info("shutting down; waiting for in-flight activities", zap.Duration("timeout", cfg.ShutdownTimeout))
 	stopAll(workers)
 	logger.Info("worker stopped")
+	return nil
+}
+
+// keepAuditCalls prunes the audit trail's call entries older than
+// AUDIT_CALL_RETENTION_DAYS, now and every hour, in the background.
+func keepAuditCalls(ctx context.Context, cfg config.Worker, store *tokens.Store, logger *zap.Logger) error {
+	if cfg.AuditCallRetentionDays == 0 {
+		return nil
+	}
+	keys, err := audit.DeriveKeys(cfg.Store.EncryptionKey.ID, cfg.Store.EncryptionKey.Key, cfg.Store.OldKeys())
+	if err != nil {
+		return err
+	}
+	keep := time.Duration(cfg.AuditCallRetentionDays) * 24 * time.Hour
+	go audit.Retain(ctx, store.DB(), keys, keep, time.Hour, logger.Named("audit"))
 	return nil
 }
 

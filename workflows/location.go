@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -34,6 +35,22 @@ const (
 // LocationWorkflowID is the owner's workflow id: every trigger of a location reaches
 // the same execution.
 func LocationWorkflowID(locationID string) string { return "location/" + locationID }
+
+// LocationIDOf is the location a workflow acts for, by its id: the owner's, or one of
+// the first releases' workflows of a location; "" for any other workflow (an agency's
+// offboarding, reconciliation, upkeep). The audit trail files calls by it.
+func LocationIDOf(workflowID string) string {
+	prefix, id, ok := strings.Cut(workflowID, "/")
+	if !ok || strings.Contains(id, "/") {
+		return ""
+	}
+	for _, own := range []func(string) string{LocationWorkflowID, OnboardingWorkflowID, SubscriptionWorkflowID, OffboardingWorkflowID} {
+		if own(id) == prefix+"/"+id {
+			return id
+		}
+	}
+	return ""
+}
 
 // OutcomeDuplicate answers an update whose event was handled before; it is not
 // recorded again.

@@ -266,7 +266,7 @@ func (o *owner) load(ctx workflow.Context) error {
 func (o *owner) fromFacts(lf activities.LoadedFacts) {
 	l := lf.Location
 	s := &o.state
-	s.Phase, s.InstalledAt, s.OnboardedAt, s.UninstalledAt = l.Phase, l.InstalledAt, l.OnboardedAt, l.UninstalledAt
+	s.Name, s.Phase, s.InstalledAt, s.OnboardedAt, s.UninstalledAt = l.Name, l.Phase, l.InstalledAt, l.OnboardedAt, l.UninstalledAt
 	if s.Phase == facts.PhaseOnboarding || s.Phase == facts.PhaseOffboarding {
 		// A run ended mid-event and its queue went with it: the event's sender
 		// redelivers, or reconciliation finds what it left undone.

@@ -124,6 +124,7 @@ func (o *owner) confirmInstall(ctx workflow.Context, ref activities.LocationRef,
 		return &r, nil
 	}
 	o.state.Install.Name, o.state.Install.Address = inst.Name, inst.Address
+	o.state.Name = inst.Name
 	return nil, nil
 }
 

@@ -453,3 +453,41 @@ func TestOwnerLateUninstallDoesNotUndoANewerInstall(t *testing.T) {
 	assert.Equal(t, facts.PhaseActive, mid.Phase)
 	assert.Equal(t, []string{"delete-token"}, e.log, "only the newer uninstall deleted the token")
 }
+
+// The owner records the location's name its install read (the console shows it), keeps
+// it through later events, and takes it back from the facts when it starts again.
+func TestOwnerRecordsTheLocationsName(t *testing.T) {
+	e := newOwnerEnv(t)
+	e.send(0, install("i", at(0)), changeAt("c", "s1", at(time.Second)))
+	e.send(time.Minute, uninstallAt("u", at(time.Minute)))
+	st, err := e.run(workflows.LocationInput{})
+	require.NoError(t, err)
+	assert.Equal(t, installed().Name, st.Name)
+	require.NotEmpty(t, e.rows)
+	assert.Equal(t, installed().Name, e.rows[len(e.rows)-1].Name, "the last row recorded names it")
+
+	again := newOwnerEnv(t)
+	again.loaded = activeFacts()
+	again.loaded.Location.Name = "Named Before"
+	again.send(0, uninstallAt("u", at(time.Hour)))
+	st, err = again.run(workflows.LocationInput{})
+	require.NoError(t, err)
+	assert.Equal(t, "Named Before", st.Name)
+}
+
+func TestLocationIDOf(t *testing.T) {
+	for id, want := range map[string]string{
+		workflows.LocationWorkflowID("loc1"):                      "loc1",
+		workflows.OnboardingWorkflowID("loc1"):                    "loc1",
+		workflows.SubscriptionWorkflowID("loc1"):                  "loc1",
+		workflows.OffboardingWorkflowID("loc1"):                   "loc1",
+		workflows.AgencyOffboardingWorkflowID("co1"):              "",
+		workflows.ReconcileWorkflowType + "/scheduled-2026-12-01": "",
+		"location/":    "",
+		"location":     "",
+		"location/a/b": "",
+		"":             "",
+	} {
+		assert.Equal(t, want, workflows.LocationIDOf(id), id)
+	}
+}

@@ -80,6 +80,8 @@ const (
 type LocationState struct {
 	LocationID string `json:"locationId"`
 	CompanyID  string `json:"companyId"`
+	// Name is HighLevel's name of the location, as its last install found it.
+	Name string `json:"name,omitempty"`
 	// Phase is one of facts.Phase*; Step the onboarding step while onboarding.
 	Phase string `json:"phase"`
 	Step  string `json:"step,omitempty"`
@@ -179,6 +181,11 @@ const (
 	attentionWaiting  = "waiting-for-install"
 )
 
+// AttentionReasons are the values of NeedsAttention (and of the facts' attention).
+func AttentionReasons() []string {
+	return []string{attentionParked, attentionRetrying, attentionWaiting}
+}
+
 // attention says why the location needs an operator now, "" when it does not.
 func (s LocationState) attention() string {
 	switch {
@@ -195,7 +202,7 @@ func (s LocationState) attention() string {
 // facts is the row the owner keeps in the store.
 func (s LocationState) facts() facts.Location {
 	return facts.Location{
-		LocationID: s.LocationID, CompanyID: s.CompanyID, Phase: s.Phase, Step: s.Step,
+		LocationID: s.LocationID, CompanyID: s.CompanyID, Name: s.Name, Phase: s.Phase, Step: s.Step,
 		InstalledAt: s.InstalledAt, OnboardedAt: s.OnboardedAt, UninstalledAt: s.UninstalledAt,
 		SubscriptionID: s.Subscription.SubscriptionID, CustomerID: s.Subscription.CustomerID,
 		PlanID: s.Subscription.PlanID, Status: s.Subscription.Status, Paused: s.Subscription.Paused,

@@ -201,3 +201,87 @@ func sandboxSourceText(t *testing.T) string {
 	}
 	return b.String()
 }
+
+// TestComposeMonitoringProfile: Prometheus and Grafana run in the monitoring profile of
+// both compose files, on loopback, with the files under deploy/ that provision them
+// (which exist), and Prometheus scrapes the worker and, with the operator token, the
+// starter's operator listener, and loads the alert rules.
+func TestComposeMonitoringProfile(t *testing.T) {
+	type volumeService struct {
+		Volumes     []string       `yaml:"volumes"`
+		Profiles    []string       `yaml:"profiles"`
+		Environment map[string]any `yaml:"environment"`
+	}
+	for _, file := range []string{"docker-compose.yml", "docker-compose.production.yml"} {
+		t.Run(file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("..", "..", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c struct {
+				Services map[string]volumeService `yaml:"services"`
+			}
+			if err := yaml.Unmarshal(b, &c); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"prometheus", "grafana"} {
+				svc, ok := c.Services[name]
+				if !ok {
+					t.Fatalf("service %s missing", name)
+				}
+				if !slices.Equal(svc.Profiles, []string{"monitoring"}) {
+					t.Errorf("%s runs outside the monitoring profile (%v)", name, svc.Profiles)
+				}
+				for _, v := range svc.Volumes {
+					src, _, _ := strings.Cut(v, ":")
+					if !strings.HasPrefix(src, "./") {
+						continue // a named volume
+					}
+					if _, err := os.Stat(filepath.Join("..", "..", src)); err != nil {
+						t.Errorf("%s mounts %s, which is missing", name, src)
+					}
+				}
+			}
+			if tok, _ := c.Services["prometheus"].Environment["OPERATOR_AUTH_TOKEN"].(string); !strings.Contains(tok, ":?") {
+				t.Error("prometheus does not get the operator token it scrapes the starter with")
+			}
+		})
+	}
+
+	var prom struct {
+		RuleFiles     []string `yaml:"rule_files"`
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			Authorization struct {
+				CredentialsFile string `yaml:"credentials_file"`
+			} `yaml:"authorization"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "prometheus", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &prom); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(prom.RuleFiles, []string{"/etc/prometheus/alerts.yml"}) {
+		t.Errorf("rule files %v", prom.RuleFiles)
+	}
+	targets := map[string]string{}
+	for _, sc := range prom.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			for _, tgt := range st.Targets {
+				targets[tgt] = sc.Authorization.CredentialsFile
+			}
+		}
+	}
+	if _, ok := targets["worker:9090"]; !ok {
+		t.Error("the workers are not scraped")
+	}
+	if targets["starter:8090"] != "/prometheus/operator-token" {
+		t.Errorf("the starter's operator listener is not scraped with the operator token: %v", targets)
+	}
+}

@@ -245,6 +245,10 @@ type Worker struct {
 	// InsecureHTTPHosts may be reached over plain http although not on loopback (the
 	// simulators of the compose demo); every other API URL must be https.
 	InsecureHTTPHosts []string `env:"INSECURE_HTTP_HOSTS" envSeparator:","`
+	// AuditCallRetentionDays: the workers prune the audit trail's call entries older
+	// than this many days, every hour, leaving a signed checkpoint (0 keeps them all).
+	// Every other entry is kept.
+	AuditCallRetentionDays int `env:"AUDIT_CALL_RETENTION_DAYS" envDefault:"90"`
 }
 
 // Starter is the starter process's configuration (HTTP server and CLI commands).
@@ -308,6 +312,12 @@ type Starter struct {
 	// Without either the codec server refuses everyone.
 	CodecOrigins []string `env:"CODEC_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://127.0.0.1:8233,http://localhost:8233"`
 	CodecTokens  Secrets  `env:"CODEC_AUTH_TOKEN"`
+
+	// ConsoleTemporalUI is the Temporal Web UI the location console links each owner
+	// to; ConsoleActionstepMatter a matter's page in Actionstep, {matterId} standing for
+	// its id. Empty: no link.
+	ConsoleTemporalUI       string `env:"CONSOLE_TEMPORAL_UI_URL" envDefault:"http://localhost:8233"`
+	ConsoleActionstepMatter string `env:"CONSOLE_ACTIONSTEP_MATTER_URL" envDefault:"https://go.actionstep.com/mym/asfw/workflow/action/overview/action_id/{matterId}"`
 
 	// ReconcileInterval and UpkeepInterval are the schedules' periods
 	// (`starter schedules apply`).
@@ -706,6 +716,9 @@ func (w Worker) problems() []problem {
 	}
 	if w.ReinstallGrace < 0 {
 		out = append(out, problem{"RECONCILE_REINSTALL_GRACE", "must not be negative"})
+	}
+	if w.AuditCallRetentionDays < 0 {
+		out = append(out, problem{"AUDIT_CALL_RETENTION_DAYS", "must be 0 (keep every call entry) or more"})
 	}
 	return append(out, transportProblems(w.InsecureHTTPHosts, apiURLs(w.HighLevel, w.Actionstep))...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	_ "modernc.org/sqlite" // "sqlite": the leak check and the audit tests read the store behind the programs' backs
 
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
@@ -468,7 +470,47 @@ func (s *stack) checkLogsForTokens() error {
 			return fmt.Errorf("%s log (%s) contains an issued token", p.name, p.logPath)
 		}
 	}
+	trail, err := s.auditText(ctx)
+	if err != nil {
+		return err
+	}
+	if trail == "" {
+		return errors.New("the audit trail is empty: the leak check would prove nothing of it")
+	}
+	if issued.foundIn(trail) {
+		return errors.New("the audit trail (audit_log in the store) contains an issued token")
+	}
 	return nil
+}
+
+// auditText is every column of every audit entry in the stack's store, as stored.
+func (s *stack) auditText(ctx context.Context) (string, error) {
+	db, err := sql.Open("sqlite", s.storePath)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT seq, at, kind, action, location_id, company_id, workflow_id, run_id, attempt, detail, prev_hash, hash FROM audit_log`)
+	if err != nil {
+		return "", fmt.Errorf("read the audit trail: %w", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var cols [12]sql.NullString
+		ptrs := make([]any, len(cols))
+		for i := range cols {
+			ptrs[i] = &cols[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		for _, c := range cols {
+			b.WriteString(c.String + "\x00")
+		}
+		b.WriteString("\n")
+	}
+	return b.String(), rows.Err()
 }
 
 // issuedTokens is every token either sandbox ever issued.

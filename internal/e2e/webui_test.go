@@ -50,7 +50,7 @@ func TestWebUIShowsTheOnboarding(t *testing.T) {
 		}
 	}, 30*time.Second, 200*time.Millisecond)
 
-	b := startBrowser(t, chromium)
+	b := startBrowser(t, chromium, webUIDir())
 	ui := "http://127.0.0.1:" + s.uiPort
 
 	// The list, filtered through the UI's own filter: Add Filter → LocationId → value → Apply.
@@ -152,23 +152,29 @@ const metadataSectionsJS = `JSON.stringify(Object.fromEntries([...document.query
 	return body ? [[h.innerText.trim(), body.innerText]] : [];
 })))`
 
-// chromiumPath is the Chromium the Web UI test drives: scripts/chromium.sh finds it
+// chromiumPath is the Chromium the browser tests drive: scripts/chromium.sh finds it
 // (SAASBRIDGE_CHROMIUM, PATH, Debian's paths) or installs Debian's chromium package.
 func chromiumPath(t *testing.T) string {
+	t.Helper()
+	return toolFromScript(t, "chromium.sh", "Chromium", "Install Debian's chromium package or set SAASBRIDGE_CHROMIUM to a Chromium binary")
+}
+
+// toolFromScript runs one of scripts/ that prints the path of a tool the tests need
+// (installing it when absent, as `make test` does), and returns the path.
+func toolFromScript(t *testing.T, script, what, hint string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(), "scripts", "chromium.sh"))
+	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(), "scripts", script))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("no Chromium for the Web UI test: scripts/chromium.sh failed (%v). Install Debian's chromium package "+
-			"or set SAASBRIDGE_CHROMIUM to a Chromium binary; `make test` runs the script, which installs it.\n%s",
-			err, tail(strings.TrimSpace(stderr.String()), 4000))
+		t.Fatalf("no %s: scripts/%s failed (%v). %s; `make test` runs the script, which installs it.\n%s",
+			what, script, err, hint, tail(strings.TrimSpace(stderr.String()), 4000))
 	}
 	path := strings.TrimSpace(stdout.String())
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("no Chromium for the Web UI test: scripts/chromium.sh printed %q: %v\n%s", path, err, tail(strings.TrimSpace(stderr.String()), 4000))
+		t.Fatalf("no %s: scripts/%s printed %q: %v\n%s", what, script, path, err, tail(strings.TrimSpace(stderr.String()), 4000))
 	}
 	return path
 }
@@ -182,9 +188,9 @@ type browser struct {
 // webUIDir is where the screenshots go (build/ is git-ignored).
 func webUIDir() string { return filepath.Join(repoRoot(), "build", "webui") }
 
-func startBrowser(t *testing.T, chromium string) *browser {
+// startBrowser starts a tab whose screenshots and diagnostics go to dir (emptied first).
+func startBrowser(t *testing.T, chromium, dir string) *browser {
 	t.Helper()
-	dir := webUIDir()
 	// Only this run's screenshots and diagnostics: none left over from the last one.
 	require.NoError(t, os.RemoveAll(dir))
 	require.NoError(t, os.MkdirAll(dir, 0o755))

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/saasbridge/saasbridge/internal/audit"
 )
 
 // Lifecycle phases of a location.
@@ -58,8 +60,11 @@ const (
 
 // Location is one location's row.
 type Location struct {
-	LocationID    string    `json:"locationId"`
-	CompanyID     string    `json:"companyId"`
+	LocationID string `json:"locationId"`
+	CompanyID  string `json:"companyId"`
+	// Name is HighLevel's name of the location, as its install found it. Recording a
+	// location without one keeps the name recorded before.
+	Name          string    `json:"name,omitempty"`
 	Phase         string    `json:"phase"`
 	Step          string    `json:"step,omitempty"`
 	InstalledAt   time.Time `json:"installedAt,omitzero"`
@@ -114,42 +119,105 @@ func New(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
 // grow with whatever a misbehaving server answers.
 const messageLimit = 1000
 
-// Record writes the location's row and, when ev is not nil, the outcome of one event,
+// nameLimit bounds a location's name likewise.
+const nameLimit = 200
+
+// Record writes the location's row and, when ev is not nil, the outcome of one event and
+// its audit entry (internal/audit: the outcome, and the subscription before and after),
 // in one transaction. Recording the same event again replaces its outcome (a parked
-// event re-driven and applied).
+// event re-driven and applied) and adds an entry.
 func (s *Store) Record(ctx context.Context, loc Location, ev *Event) error {
 	if loc.LocationID == "" || loc.CompanyID == "" || loc.Phase == "" {
 		return errors.New("facts: a location needs an id, a company and a phase")
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("facts: record %s: %w", loc.LocationID, err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	now := s.now()
-	if err := upsertLocation(ctx, tx, loc, now); err != nil {
-		return fmt.Errorf("facts: record %s: %w", loc.LocationID, err)
-	}
-	if ev != nil {
-		if err := upsertEvent(ctx, tx, loc.LocationID, *ev, now); err != nil {
-			return fmt.Errorf("facts: record event %s of %s: %w", ev.EventID, loc.LocationID, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if err := s.record(ctx, loc, ev); err != nil {
 		return fmt.Errorf("facts: record %s: %w", loc.LocationID, err)
 	}
 	return nil
 }
 
+func (s *Store) record(ctx context.Context, loc Location, ev *Event) error {
+	tx, err := s.begin(ctx, ev != nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var before Location
+	if ev != nil {
+		// Read under the chain's lock, which every writer of an event takes first.
+		if before, err = currentLocation(ctx, tx, loc.LocationID); err != nil {
+			return err
+		}
+	}
+	now := s.now()
+	if err := upsertLocation(ctx, tx, loc, now); err != nil {
+		return err
+	}
+	if ev != nil {
+		if err := upsertEvent(ctx, tx, loc.LocationID, *ev, now); err != nil {
+			return fmt.Errorf("event %s: %w", ev.EventID, err)
+		}
+		if err := audit.Append(ctx, tx, eventEntry(before, loc, *ev)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// begin starts the transaction of a record; one that appends to the audit trail locks
+// its chain first.
+func (s *Store) begin(ctx context.Context, appends bool) (*sql.Tx, error) {
+	if appends {
+		return audit.Begin(ctx, s.db)
+	}
+	return s.db.BeginTx(ctx, nil)
+}
+
+// currentLocation reads a location's row in tx; a location without one reads as empty.
+func currentLocation(ctx context.Context, tx *sql.Tx, id string) (Location, error) {
+	l, err := scanLocation(tx.QueryRowContext(ctx, `SELECT `+locationColumns+` FROM locations WHERE location_id = $1`, id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Location{}, nil
+	}
+	return l, err
+}
+
+// AuditKind is the audit kind of an event's entry: changes and checks are subscription
+// entries, installs and uninstalls lifecycle ones.
+func AuditKind(eventKind string) string {
+	switch eventKind {
+	case "change", "check":
+		return audit.KindSubscription
+	}
+	return audit.KindLifecycle
+}
+
+// eventEntry is the audit entry of an event's outcome: the subscription before and after
+// it, for every subscription event and for any event that changed it.
+func eventEntry(before, after Location, ev Event) audit.Entry {
+	e := audit.Entry{Kind: AuditKind(ev.Kind), Action: ev.Outcome, LocationID: after.LocationID, CompanyID: after.CompanyID,
+		Detail: audit.Detail{EventID: ev.EventID, EventKind: ev.Kind, Source: ev.Source, OccurredAt: ev.OccurredAt, Message: ev.Message}}
+	from, to := subscriptionOf(before), subscriptionOf(after)
+	if e.Kind == audit.KindSubscription || from != to {
+		e.Detail.From, e.Detail.To = &from, &to
+	}
+	return e
+}
+
+func subscriptionOf(l Location) audit.Subscription {
+	return audit.Subscription{SubscriptionID: l.SubscriptionID, PlanID: l.PlanID, Status: l.Status, Paused: l.Paused}
+}
+
 const locationColumns = `location_id, company_id, phase, step, installed_at, onboarded_at, uninstalled_at,
 	subscription_id, customer_id, plan_id, status, paused, participant_id, matter_id, record_id,
-	attention, parked, last_event_id, last_event_at, updated_at`
+	attention, parked, last_event_id, last_event_at, updated_at, name`
 
 func upsertLocation(ctx context.Context, tx *sql.Tx, l Location, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO locations (`+locationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 		ON CONFLICT (location_id) DO UPDATE SET
+			name = CASE WHEN excluded.name = '' THEN locations.name ELSE excluded.name END,
 			company_id = excluded.company_id, phase = excluded.phase, step = excluded.step,
 			installed_at = excluded.installed_at, onboarded_at = excluded.onboarded_at,
 			uninstalled_at = excluded.uninstalled_at, subscription_id = excluded.subscription_id,
@@ -161,7 +229,7 @@ func upsertLocation(ctx context.Context, tx *sql.Tx, l Location, now time.Time) 
 			updated_at = excluded.updated_at`,
 		l.LocationID, l.CompanyID, l.Phase, l.Step, millis(l.InstalledAt), millis(l.OnboardedAt), millis(l.UninstalledAt),
 		l.SubscriptionID, l.CustomerID, l.PlanID, l.Status, boolInt(l.Paused), l.ParticipantID, l.MatterID, l.RecordID,
-		l.Attention, l.Parked, l.LastEventID, millis(l.LastEventAt), millis(now))
+		l.Attention, l.Parked, l.LastEventID, millis(l.LastEventAt), millis(now), truncate(l.Name, nameLimit))
 	return err
 }
 
@@ -247,7 +315,7 @@ func scanLocation(scan func(...any) error) (Location, error) {
 	)
 	if err := scan(&l.LocationID, &l.CompanyID, &l.Phase, &l.Step, &installed, &onboarded, &uninstalled,
 		&l.SubscriptionID, &l.CustomerID, &l.PlanID, &l.Status, &paused, &l.ParticipantID, &l.MatterID, &l.RecordID,
-		&l.Attention, &l.Parked, &l.LastEventID, &last, &updated); err != nil {
+		&l.Attention, &l.Parked, &l.LastEventID, &last, &updated, &l.Name); err != nil {
 		return Location{}, err
 	}
 	l.InstalledAt, l.OnboardedAt, l.UninstalledAt = fromMillis(installed), fromMillis(onboarded), fromMillis(uninstalled)
@@ -257,8 +325,7 @@ func scanLocation(scan func(...any) error) (Location, error) {
 
 // Events returns a location's recorded events, newest first, at most limit.
 func (s *Store) Events(ctx context.Context, locationID string, limit int) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT event_id, kind, source, occurred_at, outcome, message, recorded_at FROM location_events
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM location_events
 		WHERE location_id = $1 ORDER BY recorded_at DESC, event_id DESC LIMIT $2`, locationID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("facts: read events of %s: %w", locationID, err)
@@ -266,12 +333,10 @@ func (s *Store) Events(ctx context.Context, locationID string, limit int) ([]Eve
 	defer func() { _ = rows.Close() }()
 	var out []Event
 	for rows.Next() {
-		e := Event{LocationID: locationID}
-		var occurred, recorded int64
-		if err := rows.Scan(&e.EventID, &e.Kind, &e.Source, &occurred, &e.Outcome, &e.Message, &recorded); err != nil {
+		e, err := scanEvent(rows.Scan)
+		if err != nil {
 			return nil, fmt.Errorf("facts: read events of %s: %w", locationID, err)
 		}
-		e.OccurredAt, e.RecordedAt = fromMillis(occurred), fromMillis(recorded)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -310,4 +375,227 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// PhasePaused is not a phase of its own: an active location whose billing paused it. The
+// console lists it apart, and List filters on it.
+const PhasePaused = "paused"
+
+// Query selects locations for the console. Zero fields select everything.
+type Query struct {
+	// Phase is a phase, or PhasePaused (active and paused; "active" then means active
+	// and not paused).
+	Phase string
+	// Status is the subscription's billing status.
+	Status    string
+	CompanyID string
+	// Attention selects the locations that need an operator.
+	Attention bool
+	// Search matches a part of the location's id or name, ignoring case.
+	Search        string
+	Offset, Limit int
+}
+
+// Page is one page of locations, and how many the query selects in all.
+type Page struct {
+	Locations []Location
+	Total     int
+}
+
+// List returns a page of the locations the query selects: those that need an operator
+// first, then the most recent events first.
+func (s *Store) List(ctx context.Context, q Query) (Page, error) {
+	where, args := q.where()
+	var p Page
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM locations`+where, args...).Scan(&p.Total); err != nil {
+		return Page{}, fmt.Errorf("facts: list: %w", err)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	n := len(args)
+	locs, err := s.queryLocations(ctx, `SELECT `+locationColumns+` FROM locations`+where+
+		fmt.Sprintf(` ORDER BY attention = '' , last_event_at DESC, location_id LIMIT $%d OFFSET $%d`, n+1, n+2),
+		append(args, limit, max(q.Offset, 0))...)
+	if err != nil {
+		return Page{}, err
+	}
+	p.Locations = locs
+	return p, nil
+}
+
+// where is the query's WHERE clause and its arguments (every value a parameter).
+func (q Query) where() (string, []any) {
+	var conds []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	switch q.Phase {
+	case "":
+	case PhasePaused:
+		conds = append(conds, "phase = "+arg(PhaseActive)+" AND paused <> 0")
+	case PhaseActive:
+		conds = append(conds, "phase = "+arg(PhaseActive)+" AND paused = 0")
+	default:
+		conds = append(conds, "phase = "+arg(q.Phase))
+	}
+	if q.Status != "" {
+		conds = append(conds, "status = "+arg(q.Status))
+	}
+	if q.CompanyID != "" {
+		conds = append(conds, "company_id = "+arg(q.CompanyID))
+	}
+	if q.Attention {
+		conds = append(conds, "attention <> ''")
+	}
+	if s := strings.TrimSpace(q.Search); s != "" {
+		pattern := "%" + likeEscaper.Replace(strings.ToLower(s)) + "%"
+		p := arg(pattern)
+		conds = append(conds, "(lower(location_id) LIKE "+p+" ESCAPE '\\' OR lower(name) LIKE "+p+" ESCAPE '\\')")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Summary counts the locations by what the console shows of them.
+type Summary struct {
+	Total, New, Onboarding, Active, Paused, Offboarding, Uninstalled, Attention int
+	// AttentionBy counts the locations that need an operator by why; ParkedEvents is
+	// how many events are parked in all.
+	AttentionBy  map[string]int
+	ParkedEvents int
+	// Companies and Statuses are the agencies and billing statuses the locations have.
+	Companies, Statuses []string
+}
+
+// Summarize counts every location by phase, and lists their agencies and statuses.
+func (s *Store) Summarize(ctx context.Context) (Summary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT phase, paused <> 0, attention, count(*), coalesce(sum(parked), 0) FROM locations GROUP BY 1, 2, 3`)
+	if err != nil {
+		return Summary{}, fmt.Errorf("facts: summarize: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	sum := Summary{AttentionBy: map[string]int{}}
+	for rows.Next() {
+		var phase, attention string
+		var paused bool
+		var n, parked int
+		if err := rows.Scan(&phase, &paused, &attention, &n, &parked); err != nil {
+			return Summary{}, fmt.Errorf("facts: summarize: %w", err)
+		}
+		sum.add(phase, paused, attention, n)
+		sum.ParkedEvents += parked
+	}
+	if err := rows.Err(); err != nil {
+		return Summary{}, fmt.Errorf("facts: summarize: %w", err)
+	}
+	if sum.Companies, err = s.distinct(ctx, "company_id"); err != nil {
+		return Summary{}, err
+	}
+	if sum.Statuses, err = s.distinct(ctx, "status"); err != nil {
+		return Summary{}, err
+	}
+	return sum, nil
+}
+
+func (sum *Summary) add(phase string, paused bool, attention string, n int) {
+	sum.Total += n
+	if attention != "" {
+		sum.Attention += n
+		sum.AttentionBy[attention] += n
+	}
+	switch {
+	case phase == PhaseActive && paused:
+		sum.Paused += n
+	case phase == PhaseActive:
+		sum.Active += n
+	case phase == PhaseOnboarding:
+		sum.Onboarding += n
+	case phase == PhaseOffboarding:
+		sum.Offboarding += n
+	case phase == PhaseUninstalled:
+		sum.Uninstalled += n
+	default:
+		sum.New += n
+	}
+}
+
+// distinct lists a column's values, but the empty one (column is one of ours).
+func (s *Store) distinct(ctx context.Context, column string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT `+column+` FROM locations WHERE `+column+` <> '' ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("facts: list %s: %w", column, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("facts: list %s: %w", column, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Parked returns the events parked now of the given locations, by location, oldest
+// first.
+func (s *Store) Parked(ctx context.Context, ids []string) (map[string][]Event, error) {
+	out := map[string][]Event{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{OutcomeParked}
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		marks[i] = fmt.Sprintf("$%d", i+2)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+`
+		FROM location_events WHERE outcome = $1 AND location_id IN (`+strings.Join(marks, ", ")+`) ORDER BY recorded_at, event_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("facts: parked events: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		e, err := scanEvent(rows.Scan)
+		if err != nil {
+			return nil, fmt.Errorf("facts: parked events: %w", err)
+		}
+		out[e.LocationID] = append(out[e.LocationID], e)
+	}
+	return out, rows.Err()
+}
+
+const eventColumns = `location_id, event_id, kind, source, occurred_at, outcome, message, recorded_at`
+
+func scanEvent(scan func(...any) error) (Event, error) {
+	var e Event
+	var occurred, recorded int64
+	err := scan(&e.LocationID, &e.EventID, &e.Kind, &e.Source, &occurred, &e.Outcome, &e.Message, &recorded)
+	e.OccurredAt, e.RecordedAt = fromMillis(occurred), fromMillis(recorded)
+	return e, err
+}
+
+// Version changes whenever a location's row is written: the console's live updates
+// poll it.
+func (s *Store) Version(ctx context.Context, locationID string) (string, error) {
+	var n, at int64
+	var err error
+	if locationID == "" {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(updated_at), 0) FROM locations`).Scan(&n, &at)
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(updated_at), 0) FROM locations WHERE location_id = $1`, locationID).Scan(&n, &at)
+	}
+	if err != nil {
+		return "", fmt.Errorf("facts: version: %w", err)
+	}
+	return fmt.Sprintf("%d.%d", n, at), nil
 }

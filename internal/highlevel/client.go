@@ -110,6 +110,8 @@ type Call struct {
 	StatusCode int // 0 when the request failed in transport
 	Duration   time.Duration
 	RateLimit  RateLimit
+	// Context is the request's (see httpapi.Call).
+	Context context.Context
 }
 
 // request is one API call before it is sent.
@@ -189,6 +191,7 @@ func (c *Client) send(ctx context.Context, r request, tok *oauth2.Token) (httpap
 // report passes a call to the observer, with the rate-limit headers of its answer.
 func (c *Client) report(call httpapi.Call, header http.Header) {
 	if c.observe != nil {
-		c.observe(Call{Endpoint: call.Endpoint, StatusCode: call.StatusCode, Duration: call.Duration, RateLimit: parseRateLimit(header)})
+		c.observe(Call{Endpoint: call.Endpoint, StatusCode: call.StatusCode, Duration: call.Duration, RateLimit: parseRateLimit(header),
+			Context: call.Context})
 	}
 }

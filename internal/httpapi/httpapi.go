@@ -7,6 +7,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ type Call struct {
 	Endpoint   string // template, e.g. "GET /participants/{id}"
 	StatusCode int    // 0 when the request failed in transport
 	Duration   time.Duration
+	// Context is the request's: an observer that files calls by who made them (the
+	// audit trail, by the activity's workflow) reads it. Observers must not keep it.
+	Context context.Context
 }
 
 // Response is a fully read answer; its body has been closed.
@@ -42,7 +46,7 @@ type Response struct {
 func Do(hc *http.Client, req *http.Request, api, endpoint string, limit int64, observe func(Call, http.Header)) (Response, error) {
 	report := func(status int, header http.Header, d time.Duration) {
 		if observe != nil {
-			observe(Call{Endpoint: endpoint, StatusCode: status, Duration: d}, header)
+			observe(Call{Endpoint: endpoint, StatusCode: status, Duration: d, Context: req.Context()}, header)
 		}
 	}
 	start := time.Now()
@@ -68,4 +72,14 @@ func Do(hc *http.Client, req *http.Request, api, endpoint string, limit int64, o
 		res.Body, res.Truncated = b[:limit], true
 	}
 	return res, nil
+}
+
+// Tee returns an observer that passes each call to every one of fs, in order (metrics
+// and the audit trail watch the same calls).
+func Tee[C any](fs ...func(C)) func(C) {
+	return func(c C) {
+		for _, f := range fs {
+			f(c)
+		}
+	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
 // Namespace prefixes every project metric.
@@ -93,6 +94,10 @@ type Metrics struct {
 	workflowOutcomes *prometheus.CounterVec
 	sdkMetricErrors  prometheus.Counter
 
+	locationEvents     *prometheus.CounterVec
+	rateLimitRemaining *prometheus.GaugeVec
+	rateLimitMax       *prometheus.GaugeVec
+
 	temporal temporalState
 }
 
@@ -146,6 +151,26 @@ func New(opts ...Option) *Metrics {
 		m.apiRequests, m.apiDuration, m.apiRateLimited,
 		m.tokenRefreshes, m.workflowOutcomes, m.sdkMetricErrors,
 	)
+	m.newStateMetrics()
+	// Known label values start at 0, so that rate() and increase() see a series before
+	// the first event (the alerts compare against them).
+	for _, kind := range []tokens.Kind{tokens.KindHighLevelAgency, tokens.KindHighLevelLocation, tokens.KindActionstep} {
+		for _, outcome := range refreshOutcomes {
+			m.tokenRefreshes.WithLabelValues(string(kind), outcome)
+		}
+	}
+	for _, api := range []string{APIHighLevel, APIActionstep} {
+		m.apiRateLimited.WithLabelValues(api)
+	}
+	for _, source := range []string{"highlevel", "billing"} {
+		m.webhooksReceived.WithLabelValues(source)
+		for _, outcome := range webhookOutcomes {
+			m.webhooksAccepted.WithLabelValues(source, outcome)
+		}
+		for _, reason := range []string{ReasonSignature, ReasonStale, ReasonMalformed, ReasonInvalid} {
+			m.webhooksRejected.WithLabelValues(source, reason)
+		}
+	}
 	return m
 }
 

@@ -29,7 +29,7 @@ type backend struct {
 	fresh func(t *testing.T) string
 	// rawDriver is the database/sql driver name for opening a DSN behind the store's back.
 	rawDriver string
-	// setSchemaVersion is the statement that claims schema version 99.
+	// setSchemaVersion is the statement that records schema version 99 as applied.
 	setSchemaVersion string
 	// dump returns everything the database behind dsn holds, as it is stored.
 	dump func(t *testing.T, dsn string) []byte
@@ -43,14 +43,14 @@ var backends = []backend{
 		name:             "sqlite",
 		fresh:            func(t *testing.T) string { return filepath.Join(t.TempDir(), "tokens.db") },
 		rawDriver:        "sqlite",
-		setSchemaVersion: "PRAGMA user_version = 99",
+		setSchemaVersion: "INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, 1)",
 		dump:             dumpSQLiteFiles,
 	},
 	{
 		name:              "postgres",
 		fresh:             freshPostgresSchema,
 		rawDriver:         "pgx",
-		setSchemaVersion:  "UPDATE credentials_schema_version SET version = 99",
+		setSchemaVersion:  "INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, true)",
 		dump:              dumpPostgresRows,
 		lockPerCredential: true,
 	},

@@ -5,14 +5,14 @@ import (
 	"database/sql"
 	"strings"
 	"time"
+
+	"github.com/saasbridge/saasbridge/internal/schema"
 )
 
 // dialect is what differs between database engines. The store's queries use $N placeholders and
-// INSERT … ON CONFLICT, which SQLite and PostgreSQL both accept, so only opening, the schema and
-// the lock live here.
+// INSERT … ON CONFLICT, which SQLite and PostgreSQL both accept, so only opening and the lock
+// live here; the schema is internal/schema's.
 type dialect interface {
-	// migrate brings the schema up to date. Several processes may call it at once.
-	migrate(ctx context.Context, db *sql.DB) error
 	// beginLocked starts a transaction on conn that holds the cross-process lock for credKey,
 	// waiting at most until ctx is done. Until the transaction ends, no other process can take
 	// the same lock or write the credential's row, so what the holder reads stays current. On
@@ -23,11 +23,11 @@ type dialect interface {
 	isBusy(err error) bool
 }
 
-// openDB picks the dialect from the DSN and opens the database with its schema in place.
-func openDB(ctx context.Context, dsn string, lockTimeout time.Duration) (*sql.DB, dialect, error) {
+// openDB picks the dialect from the DSN and opens the database, which schema.Up then migrates.
+func openDB(ctx context.Context, dsn string, lockTimeout time.Duration) (*sql.DB, dialect, schema.DB, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn, lockTimeout)
+		return openPostgres(dsn, lockTimeout)
 	default:
 		return openSQLite(ctx, dsn, lockTimeout)
 	}

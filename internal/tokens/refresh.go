@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/audit"
 )
 
 // Refresher exchanges the current refresh token for a new pair with one HTTP call. The HighLevel
@@ -152,7 +154,10 @@ func (s *Store) refreshLocked(ctx, waitCtx context.Context, key string, r Refres
 		}
 		info.Version, err = s.write(writeCtx, conn, key, next)
 	} else {
-		err = s.setStatus(writeCtx, conn, key, st, cause.Error())
+		info.Version, err = s.setStatus(writeCtx, conn, key, st, cause.Error())
+	}
+	if err == nil {
+		err = audit.Append(writeCtx, conn, refreshEntry(key, st, cur, next, info.Version, cause))
 	}
 	if err == nil {
 		done = true // commit rolls back by itself when it fails
@@ -174,6 +179,19 @@ func (s *Store) refreshLocked(ctx, waitCtx context.Context, key string, r Refres
 		zap.Time("expiry", next.Expiry))
 	next.RefreshToken = ""
 	return next, nil
+}
+
+// refreshEntry is the audit entry of a refresh's outcome: refreshed, rotated (a new
+// refresh token came with it), suspended or reconnect_needed, with the scrubbed cause.
+func refreshEntry(key string, st Status, cur, next Token, version int64, cause error) audit.Entry {
+	if st != StatusActive {
+		return credentialEntry(key, statusAction(st), version, time.Time{}, cause.Error())
+	}
+	action := audit.ActionRefreshed
+	if next.RefreshToken != cur.RefreshToken {
+		action = audit.ActionRotated
+	}
+	return credentialEntry(key, action, version, next.Expiry, "")
 }
 
 // observe reports a refresh attempt's outcome to the refresh observer, if any.

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/saasbridge/saasbridge/internal/audit"
+	"github.com/saasbridge/saasbridge/internal/schema"
 )
 
 // Store is the credential store. It is safe for concurrent use, and several processes may open
@@ -23,6 +26,9 @@ type Store struct {
 
 	keyID   byte
 	oldKeys map[byte][]byte
+
+	schema    schema.DB
+	noMigrate bool
 
 	onRefresh      func(kind Kind, outcome string)
 	skew           time.Duration
@@ -71,6 +77,10 @@ func WithKeyID(id byte) Option { return func(s *Store) { s.keyID = id } }
 // that no row needs it.
 func WithOldKeys(keys map[byte][]byte) Option { return func(s *Store) { s.oldKeys = keys } }
 
+// WithoutMigrating opens the database as it is, for `starter migrate`: Open otherwise
+// brings its schema up to date (internal/schema).
+func WithoutMigrating() Option { return func(s *Store) { s.noMigrate = true } }
+
 // WithRefreshTimeout bounds one Refresher call, during which the lock is held (default 30 s).
 func WithRefreshTimeout(d time.Duration) Option { return func(s *Store) { s.refreshTimeout = d } }
 
@@ -98,8 +108,14 @@ func Open(ctx context.Context, dsn string, key []byte, opts ...Option) (*Store, 
 	if s.sealer, err = newKeyring(s.keyID, key, s.oldKeys); err != nil {
 		return nil, err
 	}
-	if s.db, s.dialect, err = openDB(ctx, dsn, s.lockTimeout); err != nil {
+	if s.db, s.dialect, s.schema, err = openDB(ctx, dsn, s.lockTimeout); err != nil {
 		return nil, err
+	}
+	if !s.noMigrate {
+		if _, err := schema.Up(ctx, s.schema); err != nil {
+			_ = s.db.Close()
+			return nil, redactPassword(fmt.Errorf("tokens: %w", err), dsn)
+		}
 	}
 	s.bg, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -116,7 +132,14 @@ func (s *Store) Put(ctx context.Context, key string, t Token) error {
 	if t.AccessToken == "" && t.RefreshToken == "" {
 		return s.fail("put", key, errors.New("token has neither an access nor a refresh token"))
 	}
-	version, err := s.write(ctx, s.db, key, t)
+	var version int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if version, err = s.write(ctx, tx, key, t); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, credentialEntry(key, putAction(key), version, t.Expiry, ""))
+	})
 	if err != nil {
 		return s.fail("put", key, err)
 	}
@@ -137,11 +160,22 @@ func (s *Store) Get(ctx context.Context, key string) (Token, Info, error) {
 // Delete removes the credential. Deleting a missing credential is not an error, so that an
 // offboarding step can be retried.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM credentials WHERE cred_key = $1`, key)
+	var deleted bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM credentials WHERE cred_key = $1`, key)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		deleted = true
+		return audit.Append(ctx, tx, credentialEntry(key, audit.ActionDeleted, 0, time.Time{}, ""))
+	})
 	if err != nil {
 		return s.fail("delete", key, err)
 	}
-	if n, _ := res.RowsAffected(); n > 0 {
+	if deleted {
 		s.log.Info("credential deleted", zap.String("key", key))
 	}
 	return nil
@@ -174,7 +208,14 @@ func (s *Store) SetStatus(ctx context.Context, key string, st Status, reason str
 	if !st.valid() {
 		return s.fail("set status", key, fmt.Errorf("unknown status %q", st))
 	}
-	if err := s.setStatus(ctx, s.db, key, st, reason); err != nil {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		version, err := s.setStatus(ctx, tx, key, st, reason)
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, credentialEntry(key, statusAction(st), version, time.Time{}, reason))
+	})
+	if err != nil {
 		return s.fail("set status", key, err)
 	}
 	s.log.Info("credential status set", zap.String("key", key), zap.String("status", string(st)),
@@ -283,20 +324,17 @@ func (s *Store) write(ctx context.Context, c conn, key string, t Token) (int64, 
 	return version, err
 }
 
-func (s *Store) setStatus(ctx context.Context, c conn, key string, st Status, reason string) error {
-	res, err := c.ExecContext(ctx, `
+// setStatus sets a credential's status and returns its new version.
+func (s *Store) setStatus(ctx context.Context, c conn, key string, st Status, reason string) (int64, error) {
+	var version int64
+	err := c.QueryRowContext(ctx, `
 		UPDATE credentials SET status = $2, status_reason = $3, version = version + 1, updated_at = $4
-		WHERE cred_key = $1`,
-		key, string(st), reason, toMillis(time.Now()))
-	if err != nil {
-		return err
+		WHERE cred_key = $1 RETURNING version`,
+		key, string(st), reason, toMillis(time.Now())).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return version, err
 }
 
 // toMillis stores the zero time as 0, so that "never expires" survives the round trip.
@@ -315,5 +353,8 @@ func fromMillis(ms int64) time.Time {
 }
 
 // DB is the store's database, which also holds the location owners' facts
-// (internal/facts); its schema is migrated by Open.
+// (internal/facts) and the audit trail (internal/audit); its schema is migrated by Open.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// Schema is the store's database as internal/schema migrates it.
+func (s *Store) Schema() schema.DB { return s.schema }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Prints the path of promtool, which checks the alert rules (deploy/prometheus/alerts.yml)
+# and the dashboard's queries in internal/e2e/monitoring_test.go, installing Debian's
+# prometheus package (which ships promtool) when there is none.
+#
+# Typical use: export SAASBRIDGE_PROMTOOL=$(scripts/promtool.sh)
+#
+# Only the path goes to stdout; progress and errors go to stderr. Lookup order:
+#   1. SAASBRIDGE_PROMTOOL, if set (it must then name a working promtool);
+#   2. promtool in PATH, then Debian's /usr/bin/promtool;
+#   3. otherwise Debian's prometheus package is installed with apt-get (sudo when not
+#      root), non-interactively, without starting its server. Nothing else is downloaded.
+set -euo pipefail
+
+say() { echo "promtool.sh: $*" >&2; }
+die() {
+  say "$*"
+  exit 1
+}
+
+works() {
+  [[ -n $1 && -x $1 ]] || return 1
+  "$1" --version >/dev/null 2>&1
+}
+
+find_promtool() {
+  local p
+  if [[ -n ${SAASBRIDGE_PROMTOOL:-} ]]; then
+    if works "$SAASBRIDGE_PROMTOOL"; then
+      echo "$SAASBRIDGE_PROMTOOL"
+      return 0
+    fi
+    die "SAASBRIDGE_PROMTOOL=$SAASBRIDGE_PROMTOOL is not a working promtool: fix or unset it"
+  fi
+  for p in "$(command -v promtool || true)" /usr/bin/promtool; do
+    if works "$p"; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+install_promtool() {
+  say "no promtool found: installing Debian's prometheus package (once)"
+  command -v apt-get >/dev/null || die "apt-get not found: install promtool and set SAASBRIDGE_PROMTOOL to its path"
+  local sudo=()
+  if ((EUID != 0)); then
+    command -v sudo >/dev/null || die "not root and no sudo: install Debian's prometheus package (or set SAASBRIDGE_PROMTOOL) and retry"
+    sudo=(sudo -n)
+  fi
+  # RUNLEVEL=1: the package's scripts leave its server stopped (only promtool is wanted).
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2 ||
+    die "apt-get update failed"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold prometheus >&2 ||
+    die "apt-get install prometheus failed"
+}
+
+if find_promtool; then
+  exit 0
+fi
+install_promtool
+find_promtool || die "Debian's prometheus package is installed but no working promtool was found"
