@@ -221,7 +221,8 @@ func TestPublicSurfaceBadInput(t *testing.T) {
 	}
 	s.gw.tc.AssertExpectations(t)
 	scraped := scrapeMetrics(s.metrics)
-	assert.NotContains(t, scraped, `outcome="accepted"`, "no event was accepted")
+	assert.Contains(t, scraped, `saasbridge_webhooks_accepted_total{outcome="accepted",source="highlevel"} 0`, "no HighLevel event was accepted")
+	assert.Contains(t, scraped, `saasbridge_webhooks_accepted_total{outcome="accepted",source="billing"} 0`, "no billing event was accepted")
 	assert.Contains(t, scraped, `saasbridge_webhooks_accepted_total{outcome="foreign",source="highlevel"} 1`, "the foreign event is counted")
 	assert.Contains(t, scraped, `saasbridge_webhooks_rejected_total{reason="timestamp_missing",source="highlevel"} 1`, "a missing timestamp has its own reason")
 	assert.Contains(t, scraped, `saasbridge_webhooks_rejected_total{reason="stale",source="highlevel"} 2`, "and is not counted stale")

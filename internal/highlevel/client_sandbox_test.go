@@ -1280,7 +1280,7 @@ func TestDropAfterCommitIsATransportError(t *testing.T) {
 	require.Equal(t, 1, calls.Count(highlevel.EndpointEnableSaaS, 0), "a POST is not silently retried")
 	obs := e.obs.snapshot()
 	require.Len(t, obs, 1)
-	require.Equal(t, highlevel.Call{Endpoint: highlevel.EndpointEnableSaaS, Duration: obs[0].Duration}, obs[0], "status 0 in transport")
+	require.Equal(t, highlevel.Call{Endpoint: highlevel.EndpointEnableSaaS, Duration: obs[0].Duration, Context: obs[0].Context}, obs[0], "status 0 in transport")
 
 	// Repeating the request shows why callers must read state before retrying.
 	_, err = e.sim.SetFaults(highlevelsim.Faults{})
