@@ -66,6 +66,34 @@ var postgresMigrations = []string{
 		PRIMARY KEY (location_id, event_id)
 	)`,
 	`CREATE INDEX location_events_by_time ON location_events (location_id, recorded_at)`,
+	// What the location's onboarding did about its initial subscription (internal/facts).
+	`ALTER TABLE locations ADD COLUMN initial_plan TEXT NOT NULL DEFAULT ''`,
+	// The gateway's map from a Stripe customer to its location, as HighLevel answered it
+	// (internal/facts, StripeCustomers).
+	`CREATE TABLE stripe_customers (
+		customer_id TEXT    NOT NULL PRIMARY KEY,
+		company_id  TEXT    NOT NULL,
+		location_id TEXT    NOT NULL,
+		updated_at  BIGINT  NOT NULL  -- unix milliseconds
+	)`,
+	// Verified events the gateway could not match to a location, kept for an operator
+	// (internal/facts, Unmatched).
+	`CREATE TABLE unmatched_events (
+		source          TEXT    NOT NULL,
+		event_id        TEXT    NOT NULL,
+		type            TEXT    NOT NULL,
+		customer_id     TEXT    NOT NULL DEFAULT '',
+		subscription_id TEXT    NOT NULL DEFAULT '',
+		reason          TEXT    NOT NULL,
+		detail          TEXT    NOT NULL DEFAULT '', -- the event as the gateway read it (JSON, ids and status only)
+		occurred_at     BIGINT  NOT NULL, -- unix milliseconds
+		received_at     BIGINT  NOT NULL,
+		deliveries      BIGINT  NOT NULL DEFAULT 1,
+		resolved_at     BIGINT  NOT NULL DEFAULT 0,
+		resolution      TEXT    NOT NULL DEFAULT '',
+		PRIMARY KEY (source, event_id)
+	)`,
+	`CREATE INDEX unmatched_events_open ON unmatched_events (resolved_at, received_at)`,
 }
 
 // postgresConnectTimeout applies when the DSN sets no connect_timeout, so that Open against an
