@@ -121,15 +121,21 @@ type world struct {
 	codes       map[string]*authCode
 	access      map[string]*accessToken
 	refresh     map[string]*refreshToken
+	// The agencies' Stripe accounts (stripe.go): subscriptions by id, and the events
+	// sent, by id, for redeliveries.
+	stripeSubs map[string]*StripeSubscription
+	stripeSent map[string]sentStripe
 }
 
 func newWorld() *world {
 	return &world{
-		agencies:  map[string]*Agency{},
-		locations: map[string]*Location{},
-		codes:     map[string]*authCode{},
-		access:    map[string]*accessToken{},
-		refresh:   map[string]*refreshToken{},
+		agencies:   map[string]*Agency{},
+		locations:  map[string]*Location{},
+		codes:      map[string]*authCode{},
+		access:     map[string]*accessToken{},
+		refresh:    map[string]*refreshToken{},
+		stripeSubs: map[string]*StripeSubscription{},
+		stripeSent: map[string]sentStripe{},
 	}
 }
 
