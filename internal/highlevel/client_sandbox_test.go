@@ -759,7 +759,8 @@ func TestSaaSLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		st := e.location(loc0).SaaS
 		require.True(t, strings.HasPrefix(res.CustomerID, "cus_"), res.CustomerID)
-		require.Equal(t, highlevel.EnableSaaSResult{CustomerID: st.CustomerID, OK: true}, *res)
+		// With a plan the sandbox pre-configures a subscription, so a card is on file.
+		require.Equal(t, highlevel.EnableSaaSResult{CustomerID: st.CustomerID, OK: true, PaymentMethodAdded: true}, *res)
 		require.Equal(t, 1, st.EnableCount)
 		customerID = res.CustomerID
 		require.Equal(t, http.StatusCreated, e.lastExchange().Status)
@@ -769,6 +770,7 @@ func TestSaaSLifecycle(t *testing.T) {
 		require.Equal(t, highlevel.Subscription{
 			LocationID: loc0, CompanyID: company, IsSaaSV2: true, SaaSMode: "saasV2", CustomerID: customerID,
 			ProductID: plan.ProductID, PriceID: price.ID, SaaSPlanID: plan.PlanID,
+			SubscriptionID: st.SubscriptionID, SubscriptionStatus: "trialing",
 		}, *s)
 	})
 
