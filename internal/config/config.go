@@ -302,6 +302,14 @@ type Starter struct {
 	// BillingMaxAge is the replay window for a billing event's signature timestamp.
 	BillingMaxAge time.Duration `env:"BILLING_MAX_AGE" envDefault:"5m"`
 
+	// StripeSecrets are the signing secrets (whsec_…) of the agencies' Stripe webhook
+	// endpoints (comma-separated: several agencies' accounts, and an old and a new one
+	// while a secret is rolled). Empty disables POST /webhooks/stripe.
+	StripeSecrets Secrets `env:"STRIPE_WEBHOOK_SECRETS"`
+	// StripeMaxAge is the replay window for a Stripe event's signature timestamp
+	// (Stripe's libraries default to 5 minutes).
+	StripeMaxAge time.Duration `env:"STRIPE_MAX_AGE" envDefault:"5m"`
+
 	// CodecOrigins are the Web UI origins allowed to call the codec server (/codec);
 	// CodecTokens are the bearer tokens it accepts (besides OIDC JWTs), also as the
 	// endpoint's last path segment for a Web UI without OIDC (<operator>/codec/<token>).
@@ -752,6 +760,7 @@ func (s Starter) problems() []problem {
 	}
 	for key, d := range map[string]time.Duration{
 		"STARTER_TEMPORAL_TIMEOUT": s.TemporalCallTimeout, "WEBHOOK_MAX_AGE": s.WebhookMaxAge, "BILLING_MAX_AGE": s.BillingMaxAge,
+		"STRIPE_MAX_AGE": s.StripeMaxAge,
 		"RECONCILE_INTERVAL": s.ReconcileInterval, "UPKEEP_INTERVAL": s.UpkeepInterval,
 	} {
 		if d <= 0 {
