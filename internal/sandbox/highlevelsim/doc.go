@@ -13,6 +13,7 @@
 //	POST   /oauth/token                                         form or JSON; authorization_code → Company token; refresh_token rotates
 //	GET    /oauth/installedLocations                            Company token, scope oauth.readonly
 //	POST   /oauth/locationToken                                 Company token, scope oauth.write; form or JSON
+//	GET    /locations/{locationId}                              Company or Location token, scope locations.readonly; the business profile
 //	DELETE /marketplace/app/{appId}/installations               Company or Location token, scope oauth.write
 //	/saas/… and /saas-api/public-api/…                          the eleven SaaS endpoints, Company token, saas/* scope
 //

@@ -40,6 +40,8 @@ type Location struct {
 	CompanyID   string    `json:"companyId"`
 	Name        string    `json:"name"`
 	Email       string    `json:"email"`
+	Phone       string    `json:"phone,omitempty"`
+	Website     string    `json:"website,omitempty"`
 	Address     string    `json:"address"`
 	Installed   bool      `json:"installed"`
 	InstalledAt time.Time `json:"installedAt,omitzero"`
