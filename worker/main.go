@@ -77,9 +77,9 @@ func run() error {
 		return err
 	}
 
-	fields, err := mapping.FromEnv(cfg.Actionstep.Mapping, cfg.Actionstep.MappingFile)
+	fields, err := mapping.FromEnv(cfg.Actionstep.Template, cfg.Actionstep.Mapping, cfg.Actionstep.MappingFile)
 	if err != nil {
-		return fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
+		return fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_TEMPLATE / ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
 	}
 	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
 		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}), actionstep.WithObserver(m.ActionstepObserver()))
@@ -112,7 +112,8 @@ func run() error {
 	known := facts.New(store.DB())
 	orchestrator := workflows.Orchestrator{Client: c}
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
-		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}},
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve},
+			InitialPlans: initialPlans(fields, cfg.HighLevel)},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
 		reconcile: &activities.Reconciler{Orchestrator: orchestrator, Facts: known, ReinstallGrace: cfg.ReinstallGrace},
 		facts:     &activities.Facts{Store: known, Tokens: store},
@@ -244,4 +245,14 @@ func stopAll(ws []worker.Worker) {
 		wg.Go(w.Stop)
 	}
 	wg.Wait()
+}
+
+// initialPlans are the rules choosing a new location's initial plan: the mapping's,
+// then HIGHLEVEL_DEFAULT_PLAN_ID for every other location.
+func initialPlans(m mapping.Mapping, h config.HighLevel) []mapping.PlanRule {
+	rules := m.PlanRules()
+	if h.DefaultPlanID != "" {
+		rules = append(rules, mapping.PlanRule{PlanID: h.DefaultPlanID, PriceID: h.DefaultPriceID, Source: "HIGHLEVEL_DEFAULT_PLAN_ID"})
+	}
+	return rules
 }
