@@ -775,7 +775,7 @@ func (s Starter) problems() []problem {
 	}
 	for key, d := range map[string]time.Duration{
 		"STARTER_TEMPORAL_TIMEOUT": s.TemporalCallTimeout, "WEBHOOK_MAX_AGE": s.WebhookMaxAge, "BILLING_MAX_AGE": s.BillingMaxAge,
-		"STRIPE_MAX_AGE": s.StripeMaxAge,
+		"STRIPE_MAX_AGE":     s.StripeMaxAge,
 		"RECONCILE_INTERVAL": s.ReconcileInterval, "UPKEEP_INTERVAL": s.UpkeepInterval,
 	} {
 		if d <= 0 {
