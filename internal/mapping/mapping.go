@@ -133,6 +133,15 @@ func (m Mapping) DataFields() []string {
 	return out
 }
 
+// ParticipantFields lists the participant attributes the mapping writes, sorted.
+func (m Mapping) ParticipantFields() []string {
+	out := make([]string, len(m.participant))
+	for i, e := range m.participant {
+		out[i] = e.key
+	}
+	return out
+}
+
 // DataTemplate is the template of data field name; ok is false when the mapping does not
 // write that field.
 func (m Mapping) DataTemplate(name string) (t Template, ok bool) {

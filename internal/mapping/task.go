@@ -46,6 +46,20 @@ func (m Mapping) Task(v Values) (Task, bool) {
 	return t, true
 }
 
+// TaskSpec is the mapping's first task as written; ok is false when it has none.
+func (m Mapping) TaskSpec() (spec TaskSpec, ok bool) {
+	if m.task == nil {
+		return TaskSpec{}, false
+	}
+	return *m.task, true
+}
+
+// Name is the task's name template as written.
+func (t TaskSpec) Name() string { return t.name.String() }
+
+// DueInDays is when the task is due, in days after the matter opens.
+func (t TaskSpec) DueInDays() int { return t.dueInDays }
+
 // MarshalJSON writes the task in the form the mapping reads.
 func (t TaskSpec) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
