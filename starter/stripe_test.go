@@ -241,11 +241,16 @@ func TestStripeEventsThatMatchNoLocationAreKept(t *testing.T) {
 	open, err := f.known.UnmatchedEvents(t.Context(), false, 10)
 	require.NoError(t, err)
 	require.Len(t, open, 2)
-	assert.Contains(t, open[0].Reason, "pays for 2 locations")
-	assert.Contains(t, open[1].Reason, "no location of the agencies saasbridge serves has Stripe customer "+stripeCustomer)
-	assert.Contains(t, open[1].Reason, "not connected, so not asked: NotConnected00000001")
+	byID := map[string]facts.UnmatchedEvent{}
+	for _, u := range open {
+		byID[u.EventID] = u
+	}
+	resumed, deleted := byID["evt_1QFixtureSubResumed0001"], byID["evt_1QFixtureSubDeleted0001"]
+	assert.Contains(t, resumed.Reason, "pays for 2 locations")
+	assert.Contains(t, deleted.Reason, "no location of the agencies saasbridge serves has Stripe customer "+stripeCustomer)
+	assert.Contains(t, deleted.Reason, "not connected, so not asked: NotConnected00000001")
 	var detail stripeevent.Change
-	require.NoError(t, json.Unmarshal(open[1].Detail, &detail))
+	require.NoError(t, json.Unmarshal(deleted.Detail, &detail))
 	assert.Equal(t, "canceled", detail.Status, "enough is kept to re-drive it")
 
 	f.lookupErr = errors.New("highlevel GET /saas/locations: 503 Service Unavailable")
