@@ -59,8 +59,10 @@ func (e stripeEvent) body(t testing.TB) []byte {
 		if e.product != "" {
 			price["product"] = e.product
 		}
-	} else {
-		obj["parent"].(map[string]any)["subscription_details"] = map[string]any{"subscription": e.sub, "metadata": meta}
+	} else if parent, ok := obj["parent"].(map[string]any); ok { // an invoice, API 2025-03-31 and later
+		parent["subscription_details"] = map[string]any{"subscription": e.sub, "metadata": meta}
+	} else { // an invoice of an earlier API version
+		obj["subscription"], obj["subscription_details"] = e.sub, map[string]any{"metadata": meta}
 	}
 	b, err := json.Marshal(ev)
 	require.NoError(t, err)
