@@ -273,7 +273,10 @@ func (a *audit) send(e plannedEvent) (ok, retry bool, err error) {
 		return ok, code == http.StatusServiceUnavailable, fmt.Errorf("billing answered %d", code)
 	case "stripe":
 		body := a.stripeEvent(e).body(a.t)
-		code := a.s.postStripe(a.ctx, a.t, body, stripeevent.Sign(body, time.Now(), a.s.stripeSecrets[1]))
+		code, err := a.s.sendStripe(a.ctx, body, stripeevent.Sign(body, time.Now(), a.s.stripeSecrets[1]))
+		if err != nil {
+			return false, true, err // no answer: Stripe sends it again
+		}
 		return code == http.StatusOK, code == http.StatusServiceUnavailable, fmt.Errorf("stripe answered %d", code)
 	case "operator-change", "operator-check":
 		ev := workflows.LocationEvent{EventID: e.id, Kind: workflows.EventChange, Source: "operator command", OccurredAt: when,
