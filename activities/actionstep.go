@@ -103,10 +103,13 @@ type Location struct {
 	Name       string `json:"name,omitempty"`
 	Address    string `json:"address,omitempty"`
 	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Website    string `json:"website,omitempty"`
 }
 
 func (l Location) mapping() mapping.Location {
-	return mapping.Location{ID: l.LocationID, CompanyID: l.CompanyID, Name: l.Name, Address: l.Address, Email: l.Email}
+	return mapping.Location{ID: l.LocationID, CompanyID: l.CompanyID, Name: l.Name, Address: l.Address, Email: l.Email,
+		Phone: l.Phone, Website: l.Website}
 }
 
 // Found is the answer of a lookup by our own key.

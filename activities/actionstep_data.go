@@ -11,7 +11,6 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/audit"
-	"github.com/saasbridge/saasbridge/internal/mapping"
 )
 
 // RecordRef names the matter's record of the data collection.
@@ -71,10 +70,7 @@ type DataWrite struct {
 // missing (404) it updates the ones that exist and creates the others (POST). It sets
 // state, so a retry is harmless.
 func (a *Actionstep) WriteSubscriptionData(ctx context.Context, in DataWrite) error {
-	s := in.Subscription
-	data := a.Mapping.Data(mapping.NewValues(in.Location.mapping(),
-		mapping.Subscription{ID: s.SubscriptionID, CustomerID: s.CustomerID, PlanID: s.PlanID, PlanTitle: s.PlanTitle, Status: s.Status, Paused: s.Paused},
-		mapping.Event{ID: s.EventID, Source: s.EventSource, OccurredAt: s.ChangedAt}))
+	data := a.Mapping.Data(in.Subscription.values(in.Location))
 	if len(data) == 0 {
 		return nil
 	}

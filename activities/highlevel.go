@@ -14,6 +14,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -27,6 +28,10 @@ type HighLevel struct {
 	Budget *Budget
 	// RateLimits is told each agency answer's rate-limit headers (metrics; nil: nobody).
 	RateLimits func(companyID string, rl highlevel.RateLimit)
+	// InitialPlans choose a new location's initial plan when its install carries none
+	// (the mapping's initialPlan rules, then HIGHLEVEL_DEFAULT_PLAN_ID); first match
+	// wins.
+	InitialPlans []mapping.PlanRule
 	// Now is the clock used to turn expires_in into an expiry (tests fake it).
 	Now func() time.Time
 }

@@ -44,6 +44,8 @@ ensure HIGHLEVEL_CLIENT_SECRET "$(cat /proc/sys/kernel/random/uuid)"
 ensure HIGHLEVEL_COMPANY_ID "$(rand_alnum 20)"
 ensure STORE_ENCRYPTION_KEY "$(head -c 32 /dev/urandom | base64)"
 ensure BILLING_WEBHOOK_SECRETS "$(rand_alnum 32)"
+# The demo agency's Stripe account (the sandbox) signs its events with this endpoint secret.
+ensure STRIPE_WEBHOOK_SECRETS "whsec_$(rand_alnum 32)"
 ensure ACTIONSTEP_CLIENT_ID "saasbridge-$(rand_hex 8)"
 ensure ACTIONSTEP_CLIENT_SECRET "$(rand_alnum 32)"
 ensure ACTIONSTEP_ORG_KEY demolaw
@@ -121,6 +123,7 @@ SANDBOX_ADDR=127.0.0.1:$SANDBOX_PORT \
 SANDBOX_HIGHLEVEL_CLIENT_ID=$HIGHLEVEL_CLIENT_ID SANDBOX_HIGHLEVEL_CLIENT_SECRET=$HIGHLEVEL_CLIENT_SECRET \
 SANDBOX_AUTO_CONSENT=true SANDBOX_REQUIRE_PKCE=true SANDBOX_SEED_AGENCY_ID=$HIGHLEVEL_COMPANY_ID SANDBOX_SEED_LOCATIONS=$DEMO_LOCATIONS \
 SANDBOX_WEBHOOK_URL=http://127.0.0.1:$STARTER_PORT/webhooks/highlevel SANDBOX_WEBHOOK_RETRY_INTERVAL=30s SANDBOX_WEBHOOK_RSA_BITS=2048 \
+SANDBOX_STRIPE_WEBHOOK_URL=http://127.0.0.1:$STARTER_PORT/webhooks/stripe SANDBOX_STRIPE_WEBHOOK_SECRETS=$STRIPE_WEBHOOK_SECRETS \
 SANDBOX_ACTIONSTEP_ADDR=127.0.0.1:$ACTIONSTEP_PORT SANDBOX_ACTIONSTEP_CLIENT_ID=$ACTIONSTEP_CLIENT_ID \
 SANDBOX_ACTIONSTEP_CLIENT_SECRET=$ACTIONSTEP_CLIENT_SECRET SANDBOX_ACTIONSTEP_SEED_ORG=$ACTIONSTEP_ORG_KEY \
   "$bin/sandbox" >"$dev/sandbox.log" 2>&1 &
@@ -160,7 +163,7 @@ cat <<MSG
 
   saasbridge is running.
     Temporal Web UI   http://127.0.0.1:$TEMPORAL_UI_PORT   (payloads decoded by the starter's codec server)
-    starter, public   http://127.0.0.1:$STARTER_PORT   (webhooks, billing events, OAuth callbacks)
+    starter, public   http://127.0.0.1:$STARTER_PORT   (webhooks, Stripe and billing events, OAuth callbacks)
     starter, operator http://127.0.0.1:$OPERATOR_PORT   (connect: /oauth/highlevel/start, /oauth/actionstep/start; /metrics, /readyz, /codec)
     location console  http://127.0.0.1:$OPERATOR_PORT/console   (every location, parked events, audit timelines)
     worker probes     http://$WORKER_HTTP_ADDR   (/metrics, /readyz)
@@ -171,6 +174,8 @@ cat <<MSG
     make onboard LOCATION=$first
   Or let the sandbox send HighLevel's webhooks (signed, to the starter):
     curl -X POST localhost:$SANDBOX_PORT/_sandbox/webhooks/bulk-install -d '{"companyId":"$HIGHLEVEL_COMPANY_ID","count":5}'
+  and the agency's Stripe events (Stripe-signed, to the starter), e.g. once $first is onboarded:
+    curl -X POST localhost:$SANDBOX_PORT/_sandbox/stripe/send -d '{"type":"customer.subscription.paused","locationId":"$first"}'
 
   Decode a history with the CLI:
     bin/temporal workflow show -w <id> --codec-endpoint http://127.0.0.1:$OPERATOR_PORT/codec --codec-auth "Bearer \$CODEC_AUTH_TOKEN"

@@ -22,21 +22,26 @@ import (
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/metrics"
+	"github.com/saasbridge/saasbridge/internal/stripeevent"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
-// gateway turns HighLevel webhooks and billing events into workflow starts and
-// signals. It answers fast and loses nothing: an event is acknowledged only after
+// gateway turns HighLevel webhooks, Stripe events and billing events into workflow
+// starts and signals. It answers fast and loses nothing: an event is acknowledged only after
 // Temporal has it, and when Temporal cannot be reached HighLevel is told 429, the one
 // answer it redelivers on.
 type gateway struct {
-	temporal        client.Client
-	verifier        *highlevel.WebhookVerifier
-	appID           string
-	companies       allowlist // the agencies served; see foreign
-	billingSecrets  [][]byte
-	billingMaxAge   time.Duration
+	temporal       client.Client
+	verifier       *highlevel.WebhookVerifier
+	appID          string
+	companies      allowlist // the agencies served; see foreign
+	billingSecrets [][]byte
+	billingMaxAge  time.Duration
+	// stripeVerifier and stripeLocations serve POST /webhooks/stripe (stripe.go); nil
+	// without STRIPE_WEBHOOK_SECRETS.
+	stripeVerifier  *stripeevent.Verifier
+	stripeLocations *stripeLocator
 	maxBody         int64
 	temporalTimeout time.Duration
 	// companyOf finds the company of a location for billing events, which name only
@@ -68,6 +73,9 @@ func (g *gateway) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webhooks/highlevel", g.highLevel)
 	if len(g.billingSecrets) > 0 {
 		mux.HandleFunc("POST /events/subscription-changed", g.billing)
+	}
+	if g.stripeVerifier != nil {
+		mux.HandleFunc("POST /webhooks/stripe", g.stripe)
 	}
 }
 
@@ -282,7 +290,7 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	company, err := g.companyOf(ctx, ev.LocationID)
 	if err != nil {
-		g.unavailable(w, log, err)
+		g.unavailable(w, sourceBilling, log, err)
 		return
 	}
 	if company == "" {
@@ -295,7 +303,7 @@ func (g *gateway) billing(w http.ResponseWriter, r *http.Request) {
 		SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID, PlanID: ev.PlanID, Status: ev.Status, OccurredAt: ev.OccurredAt,
 	})
 	if err != nil {
-		g.unavailable(w, log, err)
+		g.unavailable(w, sourceBilling, log, err)
 		return
 	}
 	g.seen.Add(key)
@@ -315,10 +323,11 @@ func (g *gateway) verifyBilling(h http.Header, body []byte) error {
 	return nil
 }
 
-// unavailable answers a billing event that could not be handed to Temporal.
-func (g *gateway) unavailable(w http.ResponseWriter, log *zap.Logger, err error) {
-	log.Warn("could not hand the billing event to Temporal", zap.Error(err))
-	g.metrics.WebhookRejected(sourceBilling, metrics.ReasonUnavailable)
+// unavailable answers an event (billing, Stripe) that could not be handed on: its
+// sender retries a 503.
+func (g *gateway) unavailable(w http.ResponseWriter, source string, log *zap.Logger, err error) {
+	log.Warn("could not hand the event on; its sender retries", zap.String("source", source), zap.Error(err))
+	g.metrics.WebhookRejected(source, metrics.ReasonUnavailable)
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	writeJSON(w, http.StatusServiceUnavailable, reply{Error: "temporarily unable to accept events; retry"})
 }

@@ -1,5 +1,5 @@
 // Command starter turns the outside world into workflow starts: it serves webhooks,
-// billing events and the OAuth "connect" flow, and offers operator commands.
+// Stripe and billing events and the OAuth "connect" flow, and offers operator commands.
 //
 //	starter serve                                  HTTP server (public and operator listeners)
 //	starter onboard --location ID [--plan ID] ...  start (or join) one onboarding
@@ -26,7 +26,7 @@ import (
 const usage = `usage: starter <command> [flags]
 
 commands:
-  serve     serve webhooks, billing events and the OAuth callbacks (public listener),
+  serve     serve webhooks, Stripe and billing events and the OAuth callbacks (public listener),
             and the codec server, metrics, readiness and connect pages (operator listener)
   onboard   send an install to a location's owner (onboards it unless it is)
   subscription-changed
@@ -51,6 +51,10 @@ commands:
             check the connected Actionstep organisation and create the data
             collection fields the mapping needs
   doctor    check a running deployment, item by item, with a fix for each failure
+  templates [show NAME]
+            list the shipped Actionstep mapping templates (ACTIONSTEP_TEMPLATE), or print one
+  stripe unmatched|redrive|discard
+            list the Stripe events no location matched, send one to its location, or drop it
 
 Run "starter <command> -h" for a command's flags. Settings come from the environment
 (see .env.example).
@@ -102,6 +106,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return setup(ctx, args[1:], stdout, stderr)
 	case "doctor":
 		return doctor(ctx, args[1:], stdout, stderr)
+	case "templates":
+		return templates(args[1:], stdout, stderr)
+	case "stripe":
+		return stripeCmd(ctx, args[1:], stdout, stderr)
 	case "search-attributes":
 		for _, name := range slices.Sorted(maps.Keys(workflows.SearchAttributes())) {
 			fmt.Fprintf(stdout, "%s=%s\n", name, workflows.SearchAttributes()[name])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"container/list"
+	"slices"
 	"sync"
 	"time"
 )
@@ -28,9 +29,9 @@ type seenEntry struct {
 // dedupeTTL is how long an accepted event id must be remembered: as long as the same
 // signed event can still pass the replay window. An event dated maxAge in the future is
 // accepted, and stays fresh until maxAge after its date, so 2×maxAge after it was first
-// accepted; the longer of the webhook and billing windows covers both sources.
-func dedupeTTL(webhookMaxAge, billingMaxAge time.Duration) time.Duration {
-	return 2 * max(webhookMaxAge, billingMaxAge)
+// accepted; the longest of the sources' windows covers them all.
+func dedupeTTL(maxAges ...time.Duration) time.Duration {
+	return 2 * slices.Max(maxAges)
 }
 
 func newSeenCache(ttl time.Duration, max int) *seenCache {

@@ -16,6 +16,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
@@ -24,6 +25,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/operatorauth"
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
+	"github.com/saasbridge/saasbridge/internal/stripeevent"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
@@ -32,7 +34,7 @@ import (
 // serve runs the starter's two listeners (docs/security.md):
 //
 //   - public (STARTER_LISTEN_ADDR), what the internet must reach: HighLevel's webhooks,
-//     the billing events, the OAuth begin and callback pages, nothing else;
+//     Stripe's and the billing events, the OAuth begin and callback pages, nothing else;
 //   - operator (STARTER_OPERATOR_ADDR, loopback by default): the codec server, /metrics,
 //     /healthz, /readyz and the connect start pages. Bound beyond loopback it needs
 //     operator authentication, or the starter refuses to start.
@@ -162,7 +164,7 @@ func buildHandlers(ctx context.Context, cfg config.Starter, d deps, logger *zap.
 	if err != nil {
 		return nil, nil, err
 	}
-	gw, err := buildGateway(cfg, d, logger)
+	gw, err := buildGateway(cfg, d, hl, logger)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -181,7 +183,7 @@ func buildHandlers(ctx context.Context, cfg config.Starter, d deps, logger *zap.
 }
 
 // buildGateway builds the webhook gateway.
-func buildGateway(cfg config.Starter, d deps, logger *zap.Logger) (*gateway, error) {
+func buildGateway(cfg config.Starter, d deps, hl *highlevel.Client, logger *zap.Logger) (*gateway, error) {
 	var opts []highlevel.WebhookOption
 	if cfg.WebhookLegacyRSA {
 		opts = append(opts, highlevel.WithLegacyRSA())
@@ -193,14 +195,41 @@ func buildGateway(cfg config.Starter, d deps, logger *zap.Logger) (*gateway, err
 	if len(cfg.BillingSecrets) == 0 {
 		logger.Info("billing events disabled: BILLING_WEBHOOK_SECRETS is empty")
 	}
-	return &gateway{
+	known := facts.New(d.store.DB())
+	g := &gateway{
 		temporal: d.temporal, verifier: verifier, appID: cfg.HighLevel.AppID(), companies: newAllowlist(cfg.Companies()),
 		billingSecrets: cfg.BillingSecrets, billingMaxAge: cfg.BillingMaxAge,
 		maxBody: cfg.WebhookMaxBodyBytes, temporalTimeout: cfg.TemporalCallTimeout,
-		companyOf: companyFromStore(facts.New(d.store.DB()), d.store, cfg.DefaultCompany()),
-		seen:      newSeenCache(dedupeTTL(cfg.WebhookMaxAge, cfg.BillingMaxAge), 1_000_000),
+		companyOf: companyFromStore(known, d.store, cfg.DefaultCompany()),
+		seen:      newSeenCache(dedupeTTL(cfg.WebhookMaxAge, cfg.BillingMaxAge, cfg.StripeMaxAge), 1_000_000),
 		logger:    logger.Named("gateway"), now: time.Now, metrics: d.metrics,
-	}, nil
+	}
+	if len(cfg.StripeSecrets) == 0 {
+		logger.Info("Stripe events disabled: STRIPE_WEBHOOK_SECRETS is empty")
+		return g, nil
+	}
+	if g.stripeVerifier, err = stripeevent.NewVerifier(secretStrings(cfg.StripeSecrets), cfg.StripeMaxAge, time.Now); err != nil {
+		return nil, fmt.Errorf("STRIPE_WEBHOOK_SECRETS: %w", err)
+	}
+	g.stripeLocations = newStripeLocator(known, g.companyOf, cfg.Companies(), agencyLookup(hl, d.store))
+	return g, nil
+}
+
+func secretStrings(ss config.Secrets) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// agencyLookup asks HighLevel, as the company's agency, for its locations with a
+// Stripe customer or subscription.
+func agencyLookup(hl *highlevel.Client, store *tokens.Store) func(ctx context.Context, companyID, customerID, subscriptionID string) ([]string, error) {
+	return func(ctx context.Context, companyID, customerID, subscriptionID string) ([]string, error) {
+		api := hl.As(credentials.HighLevelSource(store, hl, tokens.KeyHighLevelAgency(companyID)))
+		return api.LocationsByStripe(ctx, highlevel.LocationsByStripeQuery{CompanyID: companyID, CustomerID: customerID, SubscriptionID: subscriptionID})
+	}
 }
 
 // publicMux is everything the internet may reach; anything else is 404.

@@ -125,9 +125,9 @@ type actionstepOrg struct {
 // openActionstep opens the token store and binds a client to the organisation's stored
 // credential.
 func openActionstep(ctx context.Context, cfg config.Starter) (*actionstepOrg, error) {
-	fields, err := mapping.FromEnv(cfg.Actionstep.Mapping, cfg.Actionstep.MappingFile)
+	fields, err := mapping.FromEnv(cfg.Actionstep.Template, cfg.Actionstep.Mapping, cfg.Actionstep.MappingFile)
 	if err != nil {
-		return nil, fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
+		return nil, fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_TEMPLATE / ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
 	}
 	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
 	if err != nil {

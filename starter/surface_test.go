@@ -25,6 +25,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
+	"github.com/saasbridge/saasbridge/internal/stripeevent"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
@@ -47,6 +48,13 @@ func newSurface(t *testing.T, cfg config.Starter) *surface {
 	t.Helper()
 	s := &surface{gw: newGateway(t), conn: newConnectFixture(t, fixtureOpts{}), metrics: metrics.New()}
 	s.gw.gw.metrics = s.metrics
+	v, err := stripeevent.NewVerifier([]string{stripeSecret}, 5*time.Minute, time.Now)
+	require.NoError(t, err)
+	s.gw.gw.stripeVerifier = v
+	s.gw.gw.stripeLocations = &stripeLocator{companyOf: func(context.Context, string) (string, error) {
+		t.Error("a bad Stripe event reached the locator")
+		return "", nil
+	}}
 	keys, err := payloadcodec.ParseKeys("k1:"+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)), "")
 	require.NoError(t, err)
 	d := deps{metrics: s.metrics, store: s.conn.store, temporal: s.gw.tc, keys: keys}
@@ -161,6 +169,43 @@ func billingRows() []badInput {
 	}
 }
 
+// stripeRows are the bad inputs of POST /webhooks/stripe. The mock Temporal client
+// and a locator that fails the test keep any of them from reaching an owner.
+func (s *surface) stripeRows(t *testing.T) []badInput {
+	good := stripeBody(t, "customer.subscription.updated", gwLocation)
+	unknownType := stripeBody(t, "customer.created", "")
+	now := time.Now()
+	signed := func(body []byte, at time.Time, secret string) http.Header {
+		return http.Header{"Content-Type": {"application/json"}, stripeevent.SignatureHeader: {stripeevent.Sign(body, at, secret)}}
+	}
+	post := func(body []byte, h http.Header) func(*testing.T, string) *http.Request {
+		return func(t *testing.T, base string) *http.Request {
+			return request(t, http.MethodPost, base+"/webhooks/stripe", body, h)
+		}
+	}
+	oneByte := bytes.Clone(good)
+	oneByte[bytes.Index(oneByte, []byte(`"status":"active"`))+10] = 'A'
+	twice := signed(good, now, stripeSecret)
+	twice[stripeevent.SignatureHeader] = append(twice[stripeevent.SignatureHeader], stripeevent.Sign(good, now, stripeSecret))
+	huge := signed(good, now, stripeSecret)
+	huge["X-Padding"] = []string{strings.Repeat("p", 2*maxHeaderBytes)}
+	big := append(bytes.Repeat([]byte(" "), 5000), good...)
+	const ep = "POST /webhooks/stripe"
+	return []badInput{
+		{ep, "missing signature", post(good, http.Header{"Content-Type": {"application/json"}}), 401, "header missing"},
+		{ep, "wrong secret", post(good, signed(good, now, "whsec_notours0123456789abcdefghijklmn")), 401, "signature invalid"},
+		{ep, "stale timestamp", post(good, signed(good, now.Add(-10*time.Minute), stripeSecret)), 401, "replay window"},
+		{ep, "future timestamp", post(good, signed(good, now.Add(10*time.Minute), stripeSecret)), 401, "replay window"},
+		{ep, "body changed by one byte", post(oneByte, signed(good, now, stripeSecret)), 401, "signature invalid"},
+		{ep, "malformed JSON, signed", post([]byte(`{`), signed([]byte(`{`), now, stripeSecret)), 400, "malformed"},
+		{ep, "oversize body", post(big, signed(big, now, stripeSecret)), 413, "larger than"},
+		{ep, "wrong content type", post(good, http.Header{"Content-Type": {"text/plain"}, stripeevent.SignatureHeader: signed(good, now, stripeSecret)[stripeevent.SignatureHeader]}), 415, "application/json"},
+		{ep, "duplicate signature headers", post(good, twice), 401, "send one"},
+		{ep, "huge headers", post(good, huge), 431, ""},
+		{ep, "signed event of a type not handled", post(unknownType, signed(unknownType, now, stripeSecret)), 200, `"status":"ignored"`},
+	}
+}
+
 // oauthRows are the bad inputs of the OAuth begin and callback pages: the state plays
 // the signature's part, its expiry the timestamp's.
 func (s *surface) oauthRows(provider string) []badInput {
@@ -203,6 +248,7 @@ func (s *surface) oauthRows(provider string) []badInput {
 func TestPublicSurfaceBadInput(t *testing.T) {
 	s := newSurface(t, config.Starter{CodecTokens: [][]byte{[]byte(codecToken)}})
 	rows := append(s.webhookRows(), billingRows()...)
+	rows = append(rows, s.stripeRows(t)...)
 	rows = append(rows, s.oauthRows("highlevel")...)
 	rows = append(rows, s.oauthRows("actionstep")...)
 	statuses := map[int]int{}

@@ -86,9 +86,9 @@ func run() error {
 		return err
 	}
 
-	fields, err := mapping.FromEnv(cfg.Actionstep.Mapping, cfg.Actionstep.MappingFile)
+	fields, err := mapping.FromEnv(cfg.Actionstep.Template, cfg.Actionstep.Mapping, cfg.Actionstep.MappingFile)
 	if err != nil {
-		return fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
+		return fmt.Errorf("invalid Actionstep field mapping (ACTIONSTEP_TEMPLATE / ACTIONSTEP_MAPPING / ACTIONSTEP_MAPPING_FILE): %w", err)
 	}
 	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
 		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}),
@@ -122,7 +122,8 @@ func run() error {
 	known := facts.New(store.DB())
 	orchestrator := workflows.Orchestrator{Client: c}
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
-		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve}, RateLimits: m.HighLevelRateLimit},
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve},
+			RateLimits: m.HighLevelRateLimit, InitialPlans: initialPlans(fields, cfg.HighLevel)},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
 		reconcile: &activities.Reconciler{Orchestrator: orchestrator, Facts: known, ReinstallGrace: cfg.ReinstallGrace},
 		facts:     &activities.Facts{Store: known, Tokens: store, Concluded: m.LocationEvent},
@@ -269,4 +270,14 @@ func stopAll(ws []worker.Worker) {
 		wg.Go(w.Stop)
 	}
 	wg.Wait()
+}
+
+// initialPlans are the rules choosing a new location's initial plan: the mapping's,
+// then HIGHLEVEL_DEFAULT_PLAN_ID for every other location.
+func initialPlans(m mapping.Mapping, h config.HighLevel) []mapping.PlanRule {
+	rules := m.PlanRules()
+	if h.DefaultPlanID != "" {
+		rules = append(rules, mapping.PlanRule{PlanID: h.DefaultPlanID, PriceID: h.DefaultPriceID, Source: "HIGHLEVEL_DEFAULT_PLAN_ID"})
+	}
+	return rules
 }

@@ -83,6 +83,7 @@ type ActionstepRecord struct {
 	ParticipantID string `json:"participantId,omitempty"`
 	MatterID      string `json:"matterId,omitempty"`
 	RecordID      string `json:"recordId,omitempty"`
+	TaskID        string `json:"taskId,omitempty"`
 }
 
 // actionstepSync runs the Actionstep steps of the flows. Every step is one activity,
@@ -94,6 +95,8 @@ type actionstepSync struct {
 	// clientCreated: this run created the client, so it already holds the location's
 	// details.
 	clientCreated bool
+	// subscription is what the matter's first task may render (actionstep_task.go).
+	subscription activities.SubscriptionData
 }
 
 func (s *actionstepSync) resolve(ctx workflow.Context) error {
@@ -182,7 +185,7 @@ func outcomeUnknown(err error) bool {
 }
 
 // provision finds or creates the client, its subscription matter (reopened if it was
-// closed) and the matter's data record.
+// closed), the matter's data record and, when the mapping asks for one, its first task.
 func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location) error {
 	if err := s.resolve(ctx); err != nil {
 		return err
@@ -237,7 +240,10 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 			return f, err
 		})
 	s.record.RecordID = record.ID
-	return err
+	if err != nil || workflow.GetVersion(ctx, firstTaskChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return err
+	}
+	return s.firstTask(ctx, loc)
 }
 
 // refreshClientChange gates refreshing the client participant from the location's

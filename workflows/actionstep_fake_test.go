@@ -33,9 +33,12 @@ type fakeActionstep struct {
 	notes   []activities.Note
 	writes  []activities.DataWrite
 	updates []activities.ClientUpdate // UpdateClient calls
-	lose    map[string]int            // activity name → answers still to lose
-	crash   map[string]int            // activity name → applied creates whose worker then dies
-	creates map[string]int            // activity name → creates applied
+	// taskWanted: the mapping asks for a first task; tasks holds them, matter → id.
+	taskWanted bool
+	tasks      map[string]string
+	lose       map[string]int // activity name → answers still to lose
+	crash      map[string]int // activity name → applied creates whose worker then dies
+	creates    map[string]int // activity name → creates applied
 }
 
 type fakeMatter struct {
@@ -44,7 +47,7 @@ type fakeMatter struct {
 
 func newFakeActionstep() *fakeActionstep {
 	return &fakeActionstep{clients: map[string]string{}, matters: map[string]*fakeMatter{}, records: map[string]string{},
-		lose: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}}
+		tasks: map[string]string{}, lose: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}}
 }
 
 func (f *fakeActionstep) id(prefix string) string {
@@ -125,6 +128,17 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 		defer f.mu.Unlock()
 		f.records[in.MatterID] = f.id("r")
 		return f.records[in.MatterID], f.applied("CreateRecord")
+	})
+	env.OnActivity(as.FindFirstTask, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.FirstTaskRef) (activities.FirstTask, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return activities.FirstTask{Wanted: f.taskWanted, ID: f.tasks[in.MatterID]}, nil
+	})
+	env.OnActivity(as.CreateFirstTask, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.FirstTaskRef) (string, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.tasks[in.MatterID] = f.id("t")
+		return f.tasks[in.MatterID], f.applied("CreateFirstTask")
 	})
 	env.OnActivity(as.WriteSubscriptionData, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.DataWrite) error {
 		f.mu.Lock()

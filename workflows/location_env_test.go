@@ -32,6 +32,13 @@ type ownerEnv struct {
 	installed bool
 	sub       activities.Subscription
 	token     string // what RefreshLocationToken answers
+	// plans are the agency's plans by id; initialPlan is what InitialPlan answers (no
+	// default plan when zero).
+	plans       map[string]activities.ResolvedPlan
+	initialPlan activities.ResolvedPlan
+	// subPlans is the plan of a subscription's price in Stripe, which HighLevel takes
+	// when it is attached ("plan_<sub>" when absent).
+	subPlans map[string]string
 	// log lists effects in order: "mint", "enable", "update sub_x", "pause", "resume",
 	// "delete-token".
 	log []string
@@ -45,7 +52,11 @@ type ownerEnv struct {
 }
 
 func newOwnerEnv(t *testing.T) *ownerEnv {
-	e := &ownerEnv{testEnv: newEnv(t), t: t, installed: true, token: activities.TokenActive, fail: map[string][]error{}}
+	e := &ownerEnv{testEnv: newEnv(t), t: t, installed: true, token: activities.TokenActive, fail: map[string][]error{},
+		plans: map[string]activities.ResolvedPlan{
+			"plan_starter": {PlanID: "plan_starter", PriceID: "price_starter", Title: "Starter", TrialDays: 14},
+			"plan_growth":  {PlanID: "plan_growth", PriceID: "price_growth", Title: "Growth", TrialDays: 14},
+		}}
 	e.RegisterActivity(&activities.Credentials{})
 	e.RegisterActivity(&activities.Facts{})
 	e.RegisterActivity(&activities.Owners{})
@@ -84,14 +95,45 @@ func (e *ownerEnv) mockHighLevel() {
 	e.OnActivity(hl.MintLocationToken, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.LocationToken, error) {
 		return activities.LocationToken{}, e.effect("MintLocationToken", "mint", func() { e.token = activities.TokenActive })
 	})
-	e.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(func(context.Context, activities.EnableSaaSInput) (activities.EnableSaaSOutcome, error) {
-		already := e.sub.Enabled
-		err := e.effect("EnableSaaS", "enable", func() { e.sub.Enabled, e.sub.SaaSMode, e.sub.SubscriptionStatus = true, "saasV2", "active" })
-		return activities.EnableSaaSOutcome{AlreadyEnabled: already}, err
+	e.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EnableSaaSInput) (activities.EnableSaaSOutcome, error) {
+		if e.sub.Enabled { // HighLevel refuses; the call is made all the same
+			return activities.EnableSaaSOutcome{AlreadyEnabled: true}, e.effect("EnableSaaS", "enable", func() {})
+		}
+		what := "enable"
+		if in.PlanID != "" {
+			what = "enable " + in.PlanID
+		}
+		err := e.effect("EnableSaaS", what, func() {
+			e.sub.Enabled, e.sub.SaaSMode, e.sub.SubscriptionStatus = true, "saasV2", "active"
+			if in.PlanID != "" { // pre-configured: a trialing subscription on the plan
+				e.sub.PlanID, e.sub.PriceID, e.sub.SubscriptionID, e.sub.SubscriptionStatus = in.PlanID, in.PriceID, "sub_pre", "trialing"
+			}
+		})
+		return activities.EnableSaaSOutcome{}, err
+	})
+	e.OnActivity(hl.GetLocationProfile, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.LocationProfile, error) {
+		return activities.LocationProfile{Name: "Acme Dental", Address: "1 Main St", Email: "ops@acme.example", Phone: "+61 2 9000 0000"}, e.failure("GetLocationProfile")
+	})
+	e.OnActivity(hl.InitialPlan, mock.Anything, mock.Anything).Return(func(context.Context, activities.InitialPlanQuery) (activities.ResolvedPlan, error) {
+		return e.initialPlan, e.failure("InitialPlan")
+	})
+	e.OnActivity(hl.ResolvePlan, mock.Anything, mock.Anything).Return(func(_ context.Context, q activities.PlanQuery) (activities.ResolvedPlan, error) {
+		if err := e.failure("ResolvePlan"); err != nil {
+			return activities.ResolvedPlan{}, err
+		}
+		for _, p := range e.plans {
+			if p.PlanID == q.PlanID || (q.PlanID == "" && p.PriceID == q.PriceID) {
+				return p, nil
+			}
+		}
+		return activities.ResolvedPlan{}, temporal.NewNonRetryableApplicationError("plan "+q.PlanID+" is not one of agency "+q.CompanyID+"'s SaaS plans", activities.ErrTypePlanUnknown, nil)
 	})
 	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSubscriptionInput) error {
 		return e.effect("UpdateSaaSSubscription", "update "+in.SubscriptionID, func() {
 			e.sub.SubscriptionID, e.sub.CustomerID, e.sub.PlanID = in.SubscriptionID, in.CustomerID, "plan_"+in.SubscriptionID
+			if p, ok := e.subPlans[in.SubscriptionID]; ok {
+				e.sub.PlanID = p
+			}
 		})
 	})
 	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.Subscription, error) {

@@ -59,14 +59,22 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 	ref := o.ref()
 	p := o.state.Install
 	var sub activities.Subscription
+	withPlan := workflow.GetVersion(ctx, onboardingPlanChange, workflow.DefaultVersion, 1) == 1
 	steps := []onboardStep{
 		{StepConfirmInstall, func() (*result, error) { return o.confirmInstall(ctx, ref, back) }},
 		{StepMintLocationToken, func() (*result, error) { return nil, o.mintLocationToken(ctx, ref) }},
-		{StepEnableSaaS, func() (*result, error) { return nil, o.enableSaaS(ctx, ev) }},
-		{StepUpdateSubscription, func() (*result, error) { return nil, o.attachSubscription(ctx, ev) }},
-		{StepVerify, func() (*result, error) { return nil, o.verifyOnboarding(ctx, ev, &sub) }},
-		{StepActionstep, func() (*result, error) { return nil, o.recordInActionstep(ctx, ev) }},
 	}
+	if withPlan {
+		steps = append(steps,
+			onboardStep{StepReadProfile, func() (*result, error) { return nil, o.readProfile(ctx) }},
+			onboardStep{StepChoosePlan, func() (*result, error) { return nil, o.chooseInitialPlan(ctx, ev) }})
+	}
+	steps = append(steps,
+		onboardStep{StepEnableSaaS, func() (*result, error) { return nil, o.enableSaaS(ctx, ev, withPlan) }},
+		onboardStep{StepUpdateSubscription, func() (*result, error) { return nil, o.attachSubscription(ctx, ev) }},
+		onboardStep{StepVerify, func() (*result, error) { return nil, o.verifyOnboarding(ctx, ev, withPlan, &sub) }},
+		onboardStep{StepActionstep, func() (*result, error) { return nil, o.recordInActionstep(ctx, ev, withPlan) }},
+	)
 	for _, step := range steps {
 		if slices.Contains(p.Done, step.name) {
 			continue
@@ -78,8 +86,14 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 		}
 		p.Done = append(p.Done, step.name)
 	}
+	if !withPlan {
+		o.onboarded(ctx, ev)
+		return applied, nil
+	}
+	summary := initialPlanSummary(p, ev, o.state.Subscription, workflow.Now(ctx))
 	o.onboarded(ctx, ev)
-	return applied, nil
+	o.state.InitialPlan = summary
+	return result{outcome: facts.OutcomeApplied, message: "initial subscription: " + summary}, nil
 }
 
 func deref(r *result) result {
@@ -144,12 +158,16 @@ func (o *owner) mintLocationToken(ctx workflow.Context, ref activities.LocationR
 	return err
 }
 
-// enableSaaS enables SaaS mode. "Already enabled" is not trusted until verify reads it
-// back.
-func (o *owner) enableSaaS(ctx workflow.Context, ev LocationEvent) error {
+// enableSaaS enables SaaS mode, pre-configuring the subscription on the chosen plan
+// (withPlan; the install's plan as given before onboardingPlanChange). "Already
+// enabled" is not trusted until verify reads it back.
+func (o *owner) enableSaaS(ctx workflow.Context, ev LocationEvent, withPlan bool) error {
+	in := activities.EnableSaaSInput{LocationRef: o.ref(), PlanID: ev.PlanID, PriceID: ev.PriceID}
+	if withPlan {
+		in.PlanID, in.PriceID = o.state.Install.Plan.PlanID, o.state.Install.Plan.PriceID
+	}
 	var enabled activities.EnableSaaSOutcome
-	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: enable SaaS"), hl.EnableSaaS,
-		activities.EnableSaaSInput{LocationRef: o.ref(), PlanID: ev.PlanID, PriceID: ev.PriceID}).Get(ctx, &enabled); err != nil {
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: enable SaaS"), hl.EnableSaaS, in).Get(ctx, &enabled); err != nil {
 		return err
 	}
 	o.state.Install.AlreadyEnabled = enabled.AlreadyEnabled
@@ -167,7 +185,7 @@ func (o *owner) attachSubscription(ctx workflow.Context, ev LocationEvent) error
 
 // verifyOnboarding reads the SaaS state and the install back and compares them with
 // what the install asked for.
-func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, sub *activities.Subscription) error {
+func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, withPlan bool, sub *activities.Subscription) error {
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"), hl.GetSaaSSubscription, o.ref()).Get(ctx, sub); err != nil {
 		return err
 	}
@@ -176,6 +194,9 @@ func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, sub *ac
 		return err
 	}
 	in := OnboardingInput{PlanID: ev.PlanID, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}
+	if withPlan {
+		in.PlanID = o.state.Install.expectedPlan()
+	}
 	if problems := verifyOnboarding(in, *sub, inst); len(problems) > 0 {
 		return temporal.NewNonRetryableApplicationError("verification failed: "+strings.Join(problems, "; "), ErrTypeVerificationFailed, nil)
 	}
@@ -185,20 +206,25 @@ func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, sub *ac
 
 // recordInActionstep finds or creates the client, its matter and record, writes the
 // subscription and notes the onboarding (the note's marker is the install's event id).
-func (o *owner) recordInActionstep(ctx workflow.Context, ev LocationEvent) error {
+func (o *owner) recordInActionstep(ctx workflow.Context, ev LocationEvent, withPlan bool) error {
+	in := o.state.Install
 	loc := activities.Location{LocationID: o.state.LocationID, CompanyID: o.state.CompanyID,
-		Name: o.state.Install.Name, Address: o.state.Install.Address}
+		Name: in.Name, Address: in.Address, Email: in.Email, Phone: in.Phone, Website: in.Website}
+	s := o.state.Subscription
+	data := activities.SubscriptionData{SubscriptionID: s.SubscriptionID, CustomerID: s.CustomerID, PlanID: s.PlanID,
+		Status: s.Status, Paused: s.Paused, EventID: ev.EventID, EventSource: ev.Source, ChangedAt: ev.OccurredAt}
 	sync := o.actionstep()
+	sync.subscription = data
 	if err := sync.provision(ctx, loc); err != nil {
 		o.keepActionstep(sync)
 		return err
 	}
 	o.keepActionstep(sync)
-	s := o.state.Subscription
-	data := activities.SubscriptionData{SubscriptionID: s.SubscriptionID, CustomerID: s.CustomerID, PlanID: s.PlanID,
-		Status: s.Status, Paused: s.Paused, EventID: ev.EventID, EventSource: ev.Source, ChangedAt: ev.OccurredAt}
 	note := onboardingNote(OnboardingResult{SaaSMode: s.SaaSMode, PlanID: s.PlanID, SubscriptionID: s.SubscriptionID,
-		SubscriptionStatus: s.Status, AlreadyEnabled: o.state.Install.AlreadyEnabled})
+		SubscriptionStatus: s.Status, AlreadyEnabled: in.AlreadyEnabled})
+	if withPlan {
+		note += " Initial subscription: " + initialPlanSummary(in, ev, s, workflow.Now(ctx)) + "."
+	}
 	return sync.write(ctx, loc, data, note)
 }
 

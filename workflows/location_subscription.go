@@ -44,13 +44,21 @@ func (o *owner) change(ctx workflow.Context, ev LocationEvent) (result, error) {
 		return outcome(facts.OutcomeSuperseded, fmt.Sprintf("older than the change applied at %s", stamp(o.latestFieldAt()))), nil
 	}
 	prev := o.state.Subscription
+	var plan *activities.ResolvedPlan
+	if subNewer && (ev.PlanID != "" || ev.PriceID != "") && workflow.GetVersion(ctx, planIDsChange, workflow.DefaultVersion, 1) == 1 {
+		p, err := o.resolvePlan(ctx, ev)
+		if err != nil {
+			return result{}, err
+		}
+		plan = &p
+	}
 	if subNewer {
 		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"), hl.UpdateSaaSSubscription,
 			activities.UpdateSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil); err != nil {
 			return result{}, err
 		}
 	}
-	if err := o.readSubscription(ctx); err != nil {
+	if err := o.readSubscription(ctx, plan); err != nil {
 		return result{}, err
 	}
 	if statusNewer {
@@ -72,13 +80,16 @@ func (o *owner) change(ctx workflow.Context, ev LocationEvent) (result, error) {
 	} else if statusKnown {
 		r.message = "its status is older than the one applied: only the subscription was applied"
 	}
+	if diff := planDifference(plan, o.state.Subscription); diff != "" {
+		r.message = strings.TrimPrefix(r.message+"; "+diff, "; ")
+	}
 	return r, nil
 }
 
 // check re-reads HighLevel's state and records it (a LocationUpdate, drift).
 func (o *owner) check(ctx workflow.Context, ev LocationEvent) (result, error) {
 	prev := o.state.Subscription
-	if err := o.readSubscription(ctx); err != nil {
+	if err := o.readSubscription(ctx, nil); err != nil {
 		return result{}, err
 	}
 	return applied, o.syncAfter(ctx, ev, prev)
@@ -107,14 +118,18 @@ func (o *owner) latestFieldAt() time.Time {
 }
 
 // readSubscription syncs the state from HighLevel: it, not the event, is the truth. A
-// changed plan's title is read too.
-func (o *owner) readSubscription(ctx workflow.Context) error {
+// changed plan's title is read too, unless it is the plan the event's was checked as
+// (known).
+func (o *owner) readSubscription(ctx workflow.Context, known *activities.ResolvedPlan) error {
 	var sub activities.Subscription
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"), hl.GetSaaSSubscription, o.ref()).Get(ctx, &sub); err != nil {
 		return err
 	}
 	title := o.state.Subscription.PlanTitle
-	if sub.PlanID != "" && sub.PlanID != o.state.Subscription.PlanID {
+	switch {
+	case known != nil && sub.PlanID == known.PlanID:
+		title = known.Title
+	case sub.PlanID != "" && sub.PlanID != o.state.Subscription.PlanID:
 		var plan activities.Plan
 		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS plan "+sub.PlanID), hl.GetSaaSPlan,
 			activities.PlanRef{CompanyID: o.state.CompanyID, PlanID: sub.PlanID}).Get(ctx, &plan); err != nil {
@@ -156,7 +171,10 @@ func (o *owner) syncAfter(ctx workflow.Context, ev LocationEvent, prev Subscript
 	}
 	o.state.TokenStatus = status
 	loc := activities.Location{LocationID: o.state.LocationID, CompanyID: o.state.CompanyID}
+	s := o.state.Subscription
 	sync := o.actionstep()
+	sync.subscription = activities.SubscriptionData{SubscriptionID: s.SubscriptionID, CustomerID: s.CustomerID, PlanID: s.PlanID, PlanTitle: s.PlanTitle,
+		Status: s.Status, Paused: s.Paused, EventID: ev.EventID, EventSource: ev.Source, ChangedAt: ev.OccurredAt}
 	// The location's details are read when the records may have to be made, and on a
 	// check (a LocationUpdate): the client participant is refreshed from them.
 	if sync.record.RecordID == "" || ev.Kind == EventCheck {
@@ -174,10 +192,7 @@ func (o *owner) syncAfter(ctx workflow.Context, ev LocationEvent, prev Subscript
 			return err
 		}
 	}
-	s := o.state.Subscription
-	data := activities.SubscriptionData{SubscriptionID: s.SubscriptionID, CustomerID: s.CustomerID, PlanID: s.PlanID, PlanTitle: s.PlanTitle,
-		Status: s.Status, Paused: s.Paused, EventID: ev.EventID, EventSource: ev.Source, ChangedAt: ev.OccurredAt}
-	return sync.write(ctx, loc, data, subscriptionNote(ev.Kind, ev.Source, prev, s))
+	return sync.write(ctx, loc, sync.subscription, subscriptionNote(ev.Kind, ev.Source, prev, o.state.Subscription))
 }
 
 func subscriptionFacts(sub activities.Subscription, planTitle string) SubscriptionFacts {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/saasbridge/saasbridge/activities"
 	"github.com/saasbridge/saasbridge/internal/facts"
 )
 
@@ -98,6 +99,8 @@ type LocationState struct {
 	FieldAt map[string]time.Time `json:"fieldAt,omitempty"`
 	// TokenStatus is the location token's state (activities.Token*).
 	TokenStatus string `json:"tokenStatus,omitempty"`
+	// InitialPlan says what the last onboarding did about the initial subscription.
+	InitialPlan string `json:"initialPlan,omitempty"`
 
 	ActionstepSetup  ActionstepSetup  `json:"actionstepSetup,omitzero"`
 	ActionstepRecord ActionstepRecord `json:"actionstepRecord,omitzero"`
@@ -135,6 +138,12 @@ type installProgress struct {
 	AlreadyEnabled bool     `json:"alreadyEnabled,omitempty"`
 	Name           string   `json:"name,omitempty"`
 	Address        string   `json:"address,omitempty"`
+	// The business contact read from the location's profile.
+	Email   string `json:"email,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+	Website string `json:"website,omitempty"`
+	// Plan is the initial subscription's plan, when one was chosen.
+	Plan activities.ResolvedPlan `json:"plan,omitzero"`
 }
 
 // ParkedEvent is an event whose step failed for good, with the API's message.
@@ -208,7 +217,7 @@ func (s LocationState) facts() facts.Location {
 		PlanID: s.Subscription.PlanID, Status: s.Subscription.Status, Paused: s.Subscription.Paused,
 		ParticipantID: s.ActionstepRecord.ParticipantID, MatterID: s.ActionstepRecord.MatterID,
 		RecordID: s.ActionstepRecord.RecordID, Attention: s.attention(), Parked: len(s.Parked),
-		LastEventID: s.LastEvent.EventID, LastEventAt: s.LastEvent.At,
+		LastEventID: s.LastEvent.EventID, LastEventAt: s.LastEvent.At, InitialPlan: s.InitialPlan,
 	}
 }
 

@@ -287,7 +287,7 @@ var sandboxCovered = []string{
 	"ListDataCollectionRecords", "GetDataCollectionRecord", "CreateDataCollectionRecord",
 	"ListDataCollectionRecordValues", "GetDataCollectionRecordValue", "CreateDataCollectionRecordValue",
 	"UpdateDataCollectionRecordValue", "UpdateDataCollectionRecordValues",
-	"CreateFileNote", "ListFileNotes", "CreateContactNote",
+	"CreateFileNote", "ListFileNotes", "CreateContactNote", "CreateTask", "ListTasks",
 }
 
 func TestSandboxCoversEveryMethod(t *testing.T) {

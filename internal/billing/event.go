@@ -85,11 +85,11 @@ type field struct {
 }
 
 var fields = []field{
-	{"eventId", true, checkID, func(e *Event, s string) { e.EventID = s }},
-	{"locationId", true, checkID, func(e *Event, s string) { e.LocationID = s }},
-	{"subscriptionId", true, checkID, func(e *Event, s string) { e.SubscriptionID = s }},
-	{"customerId", true, checkID, func(e *Event, s string) { e.CustomerID = s }},
-	{"planId", true, checkID, func(e *Event, s string) { e.PlanID = s }},
+	{"eventId", true, CheckID, func(e *Event, s string) { e.EventID = s }},
+	{"locationId", true, CheckID, func(e *Event, s string) { e.LocationID = s }},
+	{"subscriptionId", true, CheckID, func(e *Event, s string) { e.SubscriptionID = s }},
+	{"customerId", true, CheckID, func(e *Event, s string) { e.CustomerID = s }},
+	{"planId", true, CheckID, func(e *Event, s string) { e.PlanID = s }},
 	{"status", false, checkStatus, func(e *Event, s string) { e.Status = s }},
 	{"occurredAt", true, checkTime, func(e *Event, s string) { e.OccurredAt, _ = parseTime(s) }},
 }
@@ -239,7 +239,9 @@ func plainNameRune(r rune) bool {
 	}
 }
 
-func checkID(s string) string {
+// CheckID says why s cannot be an id ("" when it can): ids from outside become workflow
+// ids, search attributes and log fields, so they are bounded and printable.
+func CheckID(s string) string {
 	switch {
 	case s == "":
 		return "must not be empty"

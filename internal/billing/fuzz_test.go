@@ -120,7 +120,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, id := range []string{e.EventID, e.LocationID, e.SubscriptionID, e.CustomerID, e.PlanID} {
-			if checkID(id) != "" {
+			if CheckID(id) != "" {
 				t.Fatalf("accepted bad id %q", id)
 			}
 		}

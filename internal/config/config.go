@@ -51,6 +51,11 @@ type HighLevel struct {
 	// Scopes requested at consent: only what the flows use (least privilege).
 	Scopes         []string      `env:"HIGHLEVEL_SCOPES" envSeparator:" " envDefault:"oauth.readonly oauth.write saas/company.read saas/company.write saas/location.read saas/location.write locations.readonly"`
 	RequestTimeout time.Duration `env:"HIGHLEVEL_REQUEST_TIMEOUT" envDefault:"20s"`
+	// DefaultPlanID (and DefaultPriceID) is the SaaS plan a new location's onboarding
+	// sets up when its install carries no plan or subscription and no initialPlan rule
+	// of the mapping applies; empty sets up none.
+	DefaultPlanID  string `env:"HIGHLEVEL_DEFAULT_PLAN_ID"`
+	DefaultPriceID string `env:"HIGHLEVEL_DEFAULT_PRICE_ID"`
 }
 
 // AppID is the marketplace app id: HighLevel client ids are "<appId>-<suffix>".
@@ -67,7 +72,7 @@ type Actionstep struct {
 	ClientID     string `env:"ACTIONSTEP_CLIENT_ID,required,notEmpty"`
 	ClientSecret string `env:"ACTIONSTEP_CLIENT_SECRET,required,notEmpty"`
 	// Scopes: one per resource the flows touch (least privilege), space-separated.
-	Scopes []string `env:"ACTIONSTEP_SCOPES" envSeparator:" " envDefault:"participants participanttypes participantdefaulttypes actiontypes actions actioncreate actionparticipants datacollections datacollectionfields datacollectionrecords datacollectionrecordvalues filenotes contactnotes users"`
+	Scopes []string `env:"ACTIONSTEP_SCOPES" envSeparator:" " envDefault:"participants participanttypes participantdefaulttypes actiontypes actions actioncreate actionparticipants datacollections datacollectionfields datacollectionrecords datacollectionrecordvalues filenotes contactnotes tasks users"`
 	// OrgKey is the organisation connected through /oauth/actionstep/start; its token
 	// is the one the worker uses.
 	OrgKey string `env:"ACTIONSTEP_ORG_KEY,required,notEmpty"`
@@ -77,8 +82,10 @@ type Actionstep struct {
 	MatterType     string `env:"ACTIONSTEP_MATTER_TYPE" envDefault:"SaaS Subscription"`
 	ClientType     string `env:"ACTIONSTEP_CLIENT_TYPE" envDefault:"Client"`
 	DataCollection string `env:"ACTIONSTEP_DATA_COLLECTION" envDefault:"saas_subscription"`
-	// Mapping (inline JSON) or MappingFile (a path) maps HighLevel fields onto
-	// Actionstep's; neither means the built-in default.
+	// Template is the shipped mapping template (name or name@version, `starter
+	// templates` lists them); Mapping (inline JSON) or MappingFile (a path) is laid
+	// over it, or replaces the default template when there is none.
+	Template    string        `env:"ACTIONSTEP_TEMPLATE"`
 	Mapping     string        `env:"ACTIONSTEP_MAPPING"`
 	MappingFile string        `env:"ACTIONSTEP_MAPPING_FILE"`
 	CallTimeout time.Duration `env:"ACTIONSTEP_REQUEST_TIMEOUT" envDefault:"20s"`
@@ -305,6 +312,14 @@ type Starter struct {
 	BillingSecrets Secrets `env:"BILLING_WEBHOOK_SECRETS"`
 	// BillingMaxAge is the replay window for a billing event's signature timestamp.
 	BillingMaxAge time.Duration `env:"BILLING_MAX_AGE" envDefault:"5m"`
+
+	// StripeSecrets are the signing secrets (whsec_…) of the agencies' Stripe webhook
+	// endpoints (comma-separated: several agencies' accounts, and an old and a new one
+	// while a secret is rolled). Empty disables POST /webhooks/stripe.
+	StripeSecrets Secrets `env:"STRIPE_WEBHOOK_SECRETS"`
+	// StripeMaxAge is the replay window for a Stripe event's signature timestamp
+	// (Stripe's libraries default to 5 minutes).
+	StripeMaxAge time.Duration `env:"STRIPE_MAX_AGE" envDefault:"5m"`
 
 	// CodecOrigins are the Web UI origins allowed to call the codec server (/codec);
 	// CodecTokens are the bearer tokens it accepts (besides OIDC JWTs), also as the
@@ -624,6 +639,14 @@ func (h HighLevel) problems() []problem {
 	if len(h.Scopes) == 0 {
 		out = append(out, problem{"HIGHLEVEL_SCOPES", "must list at least one scope"})
 	}
+	for key, id := range map[string]string{"HIGHLEVEL_DEFAULT_PLAN_ID": h.DefaultPlanID, "HIGHLEVEL_DEFAULT_PRICE_ID": h.DefaultPriceID} {
+		if len(id) > 128 || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			out = append(out, problem{key, "must be an id: at most 128 characters without spaces or control characters"})
+		}
+	}
+	if h.DefaultPriceID != "" && h.DefaultPlanID == "" {
+		out = append(out, problem{"HIGHLEVEL_DEFAULT_PRICE_ID", "needs HIGHLEVEL_DEFAULT_PLAN_ID (a price of that plan)"})
+	}
 	return out
 }
 
@@ -765,6 +788,7 @@ func (s Starter) problems() []problem {
 	}
 	for key, d := range map[string]time.Duration{
 		"STARTER_TEMPORAL_TIMEOUT": s.TemporalCallTimeout, "WEBHOOK_MAX_AGE": s.WebhookMaxAge, "BILLING_MAX_AGE": s.BillingMaxAge,
+		"STRIPE_MAX_AGE":     s.StripeMaxAge,
 		"RECONCILE_INTERVAL": s.ReconcileInterval, "UPKEEP_INTERVAL": s.UpkeepInterval,
 	} {
 		if d <= 0 {

@@ -151,9 +151,10 @@ func TestThreeSubscriptionChangesInActionstep(t *testing.T) {
 	s.mustOnboard(ctx, t, loc)
 
 	at := time.Now().UTC()
+	plan := s.plans(ctx, t, s.companyID)[0].PlanID // a plan the agency has: the owner checks
 	for i, status := range []string{"active", "unpaid", "active"} {
 		code := s.postBilling(ctx, t, map[string]any{"eventId": fmt.Sprintf("as-%d", i), "locationId": loc,
-			"subscriptionId": fmt.Sprintf("sub_as_%d", i), "customerId": "cus_" + loc, "planId": "plan",
+			"subscriptionId": fmt.Sprintf("sub_as_%d", i), "customerId": "cus_" + loc, "planId": plan,
 			"status": status, "occurredAt": at.Add(time.Duration(i) * time.Second).Format(time.RFC3339)})
 		require.Equal(t, http.StatusAccepted, code)
 	}

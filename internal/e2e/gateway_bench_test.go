@@ -14,13 +14,18 @@ import (
 	"time"
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/stripeevent"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
-// BenchmarkWebhookGateway measures the starter's webhook endpoint against the real dev
-// server, side by side with the ceiling: a bare SDK client doing the same
-// SignalWithStarts to distinct workflows. Both run with the same concurrency, in
-// alternating rounds, with the workers stopped so only the start path is measured.
+// BenchmarkWebhookGateway measures the starter's webhook endpoints (HighLevel's and
+// Stripe's) against the real dev server, side by side with the ceiling: a bare SDK
+// client doing the same SignalWithStarts to distinct workflows. All run with the same
+// concurrency, in alternating rounds, with the workers stopped so only the start path
+// is measured. The Stripe events are customer.subscription.updated naming their
+// location in the subscription's metadata, signed with the endpoint's current secret
+// (two secrets configured, as during a rotation): verification, parsing, the
+// location's company from the store, the signal.
 // `make bench` prints the table and writes it to build/bench-gateway.md.
 func BenchmarkWebhookGateway(b *testing.B) {
 	s := need(b)
@@ -36,27 +41,33 @@ func BenchmarkWebhookGateway(b *testing.B) {
 	}
 	s.workers = nil
 
-	var raw, gw []sample
+	var raw, gw, st []sample
 	for b.Loop() {
 		for r := range rounds {
 			raw = append(raw, s.loadRaw(ctx, b, perRound, concurrency, fmt.Sprintf("raw%d", r)))
 			gw = append(gw, s.loadGateway(ctx, b, perRound, concurrency, fmt.Sprintf("gw%d", r)))
+			st = append(st, s.loadStripe(ctx, b, perRound, concurrency, fmt.Sprintf("st%d", r)))
 		}
 	}
-	rawSum, gwSum := summarize(raw), summarize(gw)
+	rawSum, gwSum, stSum := summarize(raw), summarize(gw), summarize(st)
 	report := fmt.Sprintf(`| path (concurrency %d, %d × %d requests) | accepted/s | p50 | p99 | errors |
 |---|---|---|---|---|
 | bare SDK SignalWithStart (ceiling) | %.0f | %s | %s | %d |
 | POST /webhooks/highlevel (LocationUpdate → SignalWithStart) | %.0f | %s | %s | %d |
 | gateway / ceiling | %.1f%% of the rate | | %.2f× the p99 | |
+| POST /webhooks/stripe (customer.subscription.updated, location in metadata, 2 secrets → SignalWithStart) | %.0f | %s | %s | %d |
+| Stripe / ceiling | %.1f%% of the rate | | %.2f× the p99 | |
 `, concurrency, rounds, perRound,
 		rawSum.rate, rawSum.p50, rawSum.p99, rawSum.errors,
 		gwSum.rate, gwSum.p50, gwSum.p99, gwSum.errors,
-		100*gwSum.rate/rawSum.rate, float64(gwSum.p99)/float64(rawSum.p99))
+		100*gwSum.rate/rawSum.rate, float64(gwSum.p99)/float64(rawSum.p99),
+		stSum.rate, stSum.p50, stSum.p99, stSum.errors,
+		100*stSum.rate/rawSum.rate, float64(stSum.p99)/float64(rawSum.p99))
 	fmt.Print(report)
 	_ = os.MkdirAll(filepath.Join(repoRoot(), "build"), 0o755)
 	_ = os.WriteFile(filepath.Join(repoRoot(), "build", "bench-gateway.md"), []byte(report), 0o644)
 	b.ReportMetric(gwSum.rate, "webhooks/s")
+	b.ReportMetric(stSum.rate, "stripe-events/s")
 	b.ReportMetric(rawSum.rate, "raw-signals/s")
 	b.ReportMetric(float64(gwSum.p99.Microseconds())/1000, "webhook-p99-ms")
 	b.ReportMetric(float64(rawSum.p99.Microseconds())/1000, "raw-p99-ms")
@@ -148,6 +159,27 @@ func (s *stack) loadGateway(ctx context.Context, b *testing.B, n, concurrency in
 			return err
 		}
 		if status != http.StatusOK {
+			return fmt.Errorf("status %d", status)
+		}
+		return nil
+	})
+}
+
+// loadStripe sends n Stripe events, each about a location of its own, prepared and
+// signed up front as loadGateway's are.
+func (s *stack) loadStripe(ctx context.Context, b *testing.B, n, concurrency int, prefix string) sample {
+	price := s.plans(ctx, b, s.companyID)[0].Prices[0].ID
+	bodies := make([][]byte, n)
+	sigs := make([]string, n)
+	now := time.Now()
+	for i := range n {
+		loc := benchLocation("bench"+prefix, i)
+		bodies[i] = stripeEvent{fixture: stripeevent.TypeSubscriptionUpdated, id: fmt.Sprintf("evt_1Bench%s%d", prefix, i), created: now,
+			customer: "cus_" + loc, sub: "sub_" + loc, status: "active", location: loc, price: price}.body(b)
+		sigs[i] = stripeevent.Sign(bodies[i], now, s.stripeSecrets[1])
+	}
+	return drive(n, concurrency, func(i int) error {
+		if status := s.postStripe(ctx, b, bodies[i], sigs[i]); status != http.StatusOK {
 			return fmt.Errorf("status %d", status)
 		}
 		return nil

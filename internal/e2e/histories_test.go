@@ -24,14 +24,16 @@ import (
 // fixtureRelease names the workflow code the recorded histories come from. Bump it
 // when a workflow changes shape, run make histories, and commit the new files next to
 // the old ones: old histories must keep replaying (v1: before Actionstep; v2: with it;
-// v3: the location owner).
-const fixtureRelease = "v3"
+// v3: the location owner; v4: the initial subscription, plan ids honoured and the
+// matter's first task).
+const fixtureRelease = "v4"
 
 // TestRecordHistories writes real histories, from this dev server, into
 // workflows/testdata for the replay tests: every workflow, and the owner's branches
 // (onboarding, changes, duplicates, superseded, parked and re-driven, deferred,
 // find→create rounds, a retry round after an outage longer than a step's budget,
-// continue-as-new, uninstall, a restart from the facts and a re-install), agency
+// continue-as-new, uninstall, a restart from the facts and a re-install, an onboarding
+// on a default plan with a template's first task and plan-checked changes), agency
 // offboarding in batches, reconciliation and credential upkeep.
 func TestRecordHistories(t *testing.T) {
 	s := need(t)
@@ -41,11 +43,12 @@ func TestRecordHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	r := &recorder{s: s, t: t, ctx: ctx, out: filepath.Join(repoRoot(), "workflows", "testdata")}
-	locs := s.addLocations(ctx, t, 4)
+	locs := s.addLocations(ctx, t, 5)
 	r.lifecycle(locs[0])
 	r.roundsAndRetries(locs[1])
 	r.continueAsNew(locs[2])
 	r.reinstall(locs[3])
+	r.plans(locs[4])
 	r.agency()
 	r.schedules()
 }
@@ -159,6 +162,29 @@ func (r *recorder) reinstall(loc string) {
 	require.NoError(r.t, err)
 	r.event(loc, workflows.LocationEvent{EventID: "u2", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at.Add(2 * time.Minute)})
 	r.saveClosed("location_reinstall", workflows.LocationWorkflowID(loc))
+}
+
+// plans: with a worker on the lead-to-client template and a default plan, an
+// onboarding sets up the initial subscription and the matter's first task; a change
+// naming another of the agency's plans is checked and applied, one naming a plan the
+// agency does not have is parked (then discarded); the uninstall.
+func (r *recorder) plans(loc string) {
+	plans := r.s.plans(r.ctx, r.t, r.s.companyID)
+	r.s.restartWorkers(r.t, 1, "ACTIONSTEP_TEMPLATE=lead-to-client@1", "HIGHLEVEL_DEFAULT_PLAN_ID="+plans[0].PlanID)
+	defer r.s.restartWorkers(r.t, 1)
+	r.s.mustOnboard(r.ctx, r.t, loc)
+	at := time.Now().UTC()
+	next := change("plan", "sub_plan", "active", at.Add(time.Second))
+	next.PlanID = plans[1].PlanID
+	unknown := change("unknown-plan", "sub_unknown", "", at.Add(2*time.Second))
+	unknown.PriceID = "price_1NotTheAgencys"
+	r.event(loc, next)
+	r.event(loc, unknown)
+	r.s.waitOwner(r.ctx, r.t, loc, func(st workflows.LocationState) bool { return len(st.Parked) == 1 })
+	_, err := workflows.ResolveParked(r.ctx, r.s.temporal, loc, "unknown-plan", true)
+	require.NoError(r.t, err)
+	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at.Add(time.Minute)})
+	r.saveClosed("location_plans", workflows.LocationWorkflowID(loc))
 }
 
 // agency: an agency of two onboarded locations and one it only holds a token of,

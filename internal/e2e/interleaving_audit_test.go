@@ -80,7 +80,7 @@ func (a *audit) truthOf(loc string) truth {
 		}
 	}
 	for _, e := range a.accepted {
-		if e.loc != loc || e.at <= tr.lastUninstall || (e.kind != "billing" && e.kind != "operator-change") {
+		if e.loc != loc || e.at <= tr.lastUninstall || !slices.Contains([]string{"billing", "stripe", "operator-change"}, e.kind) {
 			continue
 		}
 		if tr.newestSub == nil || e.at > tr.newestSub.at {

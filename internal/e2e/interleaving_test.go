@@ -19,12 +19,13 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
+	"github.com/saasbridge/saasbridge/internal/stripeevent"
 	"github.com/saasbridge/saasbridge/workflows"
 )
 
 // TestInterleavingAudit sends every location a random, seeded life (installs, a
-// LocationCreate beside the INSTALL, LocationUpdates, billing changes delivered
-// shuffled, late and twice, operator commands, uninstalls, late events after them and
+// LocationCreate beside the INSTALL, LocationUpdates, billing changes and Stripe
+// events delivered shuffled, late and twice, operator commands, uninstalls, late events after them and
 // re-installs), interleaved across locations through the real gateway, while HighLevel
 // and Actionstep go down for longer than a step's budget, a worker is killed with
 // SIGKILL and the dev server restarts. Then it audits the end state against the seed's
@@ -70,7 +71,7 @@ const auditStepBudget = 6 * time.Second
 // again at redeliver when that is set.
 type plannedEvent struct {
 	loc       string
-	kind      string // INSTALL, LocationCreate, LocationUpdate, UNINSTALL, billing, operator-change, operator-check
+	kind      string // INSTALL, LocationCreate, LocationUpdate, UNINSTALL, billing, stripe, operator-change, operator-check
 	id        string
 	at        time.Duration
 	deliver   time.Duration
@@ -87,6 +88,8 @@ func (e plannedEvent) eventID() string {
 	switch e.kind {
 	case "billing":
 		return "billing/" + e.id
+	case "stripe":
+		return "stripe/" + e.id
 	case "operator-change", "operator-check":
 		return e.id
 	}
@@ -105,11 +108,15 @@ type audit struct {
 	// accepted are the events the gateway (or Temporal) took, by event id.
 	accepted map[string]plannedEvent
 	faults   []string
+	// plan is a SaaS plan of the stack's agency: the owner checks an event's plan (or
+	// Stripe price) against the agency's plans and parks one it does not have.
+	saasPlan highlevelsim.SaaSPlan
 }
 
 func newAudit(ctx context.Context, t *testing.T, s *stack, seed uint64, n int) *audit {
 	a := &audit{ctx: ctx, t: t, s: s, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), accepted: map[string]plannedEvent{}}
 	require.NoError(t, s.admin.ResetCalls(ctx))
+	a.saasPlan = s.plans(ctx, t, s.companyID)[0]
 	a.locs = s.addLocations(ctx, t, n)
 	for _, loc := range a.locs {
 		a.plan = append(a.plan, a.life(loc)...)
@@ -118,8 +125,8 @@ func newAudit(ctx context.Context, t *testing.T, s *stack, seed uint64, n int) *
 }
 
 // life draws one location's events: an install (and often a LocationCreate), billing
-// changes, LocationUpdates, operator commands, maybe an uninstall with a late change
-// after it and a re-install.
+// changes and Stripe events, LocationUpdates, operator commands, maybe an uninstall
+// with a late change after it and a re-install.
 func (a *audit) life(loc string) []plannedEvent {
 	r := a.rng
 	at := time.Duration(r.IntN(8000)) * time.Millisecond
@@ -134,12 +141,24 @@ func (a *audit) life(loc string) []plannedEvent {
 	}
 	statuses := []string{"active", "active", "trialing", "past_due", "unpaid", "paused", "canceled"}
 	change := func(kind string) {
-		add(kind, step(), func(e *plannedEvent) {
+		when := step()
+		if kind == "stripe" {
+			// Stripe's created is in whole seconds: the event happens on one, after the
+			// location's earlier events, so the newest change stays well defined.
+			when = (when/time.Second + 1) * time.Second
+			at = when
+		}
+		add(kind, when, func(e *plannedEvent) {
 			e.sub, e.status = fmt.Sprintf("sub_%s_%d", loc, len(evs)), statuses[r.IntN(len(statuses))]
+			if kind == "stripe" {
+				e.id = fmt.Sprintf("evt_1Audit%s%d", loc, len(evs))
+			}
 		})
 	}
+	// a subscription change comes from the generic billing endpoint or from Stripe.
+	billingOrStripe := func() string { return []string{"billing", "stripe"}[r.IntN(2)] }
 	if r.IntN(5) == 0 { // a change made just before the install
-		change("billing")
+		change(billingOrStripe())
 	}
 	add("INSTALL", step(), nil)
 	if r.IntN(2) == 0 {
@@ -152,7 +171,7 @@ func (a *audit) life(loc string) []plannedEvent {
 		case 1:
 			change("operator-change")
 		default:
-			change("billing")
+			change(billingOrStripe())
 		}
 	}
 	if r.IntN(8) == 0 {
@@ -168,7 +187,7 @@ func (a *audit) life(loc string) []plannedEvent {
 		}
 		if r.IntN(2) == 0 {
 			add("INSTALL", step(), func(e *plannedEvent) { e.world = "install" })
-			change("billing")
+			change(billingOrStripe())
 		}
 	}
 	for i := range evs {
@@ -190,7 +209,8 @@ func (a *audit) life(loc string) []plannedEvent {
 // delivery at its own (in parallel, each retried until accepted, as HighLevel and a
 // billing system do on 429 and 503), and the faults in between.
 func (a *audit) run() {
-	a.base = time.Now().UTC()
+	// On a whole second, so that a Stripe event's created (seconds) is its occurredAt.
+	a.base = time.Now().UTC().Truncate(time.Second)
 	var actions []timed
 	for _, e := range a.plan {
 		if e.world != "" {
@@ -220,7 +240,8 @@ func (a *audit) world(e plannedEvent) {
 }
 
 // deliver sends one event until it is accepted, as its sender would: again after a
-// refusal that asks for it (429, 503, Temporal unreachable); a rejection is a failure.
+// refusal that asks for it (429, 503, Temporal unreachable; Stripe retries any non-2xx,
+// the audit only these); a rejection is a failure.
 func (a *audit) deliver(e plannedEvent) {
 	for attempt := 0; ; attempt++ {
 		ok, retry, err := a.send(e)
@@ -247,12 +268,19 @@ func (a *audit) send(e plannedEvent) (ok, retry bool, err error) {
 	switch e.kind {
 	case "billing":
 		code, err := a.s.sendBilling(a.ctx, map[string]any{"eventId": e.id, "locationId": e.loc, "subscriptionId": e.sub,
-			"customerId": "cus_" + e.loc, "planId": "plan_audit", "status": e.status, "occurredAt": when.Format(time.RFC3339Nano)})
+			"customerId": "cus_" + e.loc, "planId": a.saasPlan.PlanID, "status": e.status, "occurredAt": when.Format(time.RFC3339Nano)})
 		if err != nil {
 			return false, true, err // no answer: the billing system sends it again
 		}
 		ok = code == http.StatusAccepted || code == http.StatusOK
 		return ok, code == http.StatusServiceUnavailable, fmt.Errorf("billing answered %d", code)
+	case "stripe":
+		body := a.stripeEvent(e).body(a.t)
+		code, err := a.s.sendStripe(a.ctx, body, stripeevent.Sign(body, time.Now(), a.s.stripeSecrets[1]))
+		if err != nil {
+			return false, true, err // no answer: Stripe sends it again
+		}
+		return code == http.StatusOK, code == http.StatusServiceUnavailable, fmt.Errorf("stripe answered %d", code)
 	case "operator-change", "operator-check":
 		ev := workflows.LocationEvent{EventID: e.id, Kind: workflows.EventChange, Source: "operator command", OccurredAt: when,
 			SubscriptionID: e.sub, CustomerID: "cus_" + e.loc, Status: e.status}
@@ -270,6 +298,27 @@ func (a *audit) send(e plannedEvent) (ok, retry bool, err error) {
 		return false, true, err
 	}
 	return a.delivered(sent.WebhookID)
+}
+
+// stripeEvent is a Stripe event saying what a planned change says: a subscription
+// event on the agency's plan's price, or an invoice event, by status.
+func (a *audit) stripeEvent(e plannedEvent) stripeEvent {
+	se := stripeEvent{id: e.id, created: a.occurredAt(e), customer: "cus_" + e.loc, sub: e.sub, status: e.status, location: e.loc,
+		price: a.saasPlan.Prices[0].ID}
+	switch e.status {
+	case "canceled":
+		se.fixture = stripeevent.TypeSubscriptionDeleted
+	case "paused":
+		se.fixture = stripeevent.TypeSubscriptionPaused
+	case "past_due":
+		se.fixture = stripeevent.TypeInvoicePaymentFail
+	case "active":
+		// a paid invoice (no price: no plan to check) as often as an updated subscription
+		se.fixture = []string{stripeevent.TypeInvoicePaid, stripeevent.TypeSubscriptionUpdated}[len(e.id)%2]
+	default:
+		se.fixture = stripeevent.TypeSubscriptionUpdated
+	}
+	return se
 }
 
 // companyFor: a location UNINSTALL names only the location, as HighLevel's does.
@@ -364,7 +413,12 @@ func (a *audit) report(wall time.Duration) {
 		}
 	}
 	line := fmt.Sprintf("| %d | %d | %d | %s | %v |", len(a.locs), unique, deliveries, strings.Join(a.faults, "; "), wall.Round(time.Second))
-	a.t.Logf("interleaving audit: locations %d, events %d (deliveries %d), faults: %s, wall %v", len(a.locs), unique, deliveries, strings.Join(a.faults, "; "), wall.Round(time.Second))
+	kinds := map[string]int{}
+	for _, e := range a.accepted {
+		kinds[e.kind]++
+	}
+	a.t.Logf("interleaving audit: locations %d, events %d %v (deliveries %d), faults: %s, wall %v", len(a.locs), unique, kinds, deliveries,
+		strings.Join(a.faults, "; "), wall.Round(time.Second))
 	path := filepath.Join(repoRoot(), "build", "interleaving-audit.md")
 	_ = os.MkdirAll(filepath.Dir(path), 0o755)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)

@@ -86,6 +86,9 @@ type stack struct {
 	testEd25519PEM    string
 	testEd25519Key    ed25519.PrivateKey
 	billingSecret     string
+	// stripeSecrets are the Stripe endpoint's signing secrets the starter accepts: an
+	// old one still listed (a rotation) and the current one, which the sandbox signs with.
+	stripeSecrets []string
 }
 
 // the shared stack of this package's tests; nil under -short.
@@ -147,6 +150,7 @@ func startStack() (*stack, error) {
 		clientSecret:  randHex(16),
 		storeKey:      base64.StdEncoding.EncodeToString(randBytes(32)),
 		billingSecret: randHex(16),
+		stripeSecrets: []string{"whsec_old" + randHex(16), "whsec_" + randHex(16)},
 		asClientID:    "saasbridge-" + randHex(4),
 		asSecret:      randHex(16),
 		orgKey:        "e2eorg" + randHex(3),
@@ -201,6 +205,8 @@ func startStack() (*stack, error) {
 		"SANDBOX_ACTIONSTEP_CLIENT_ID=" + s.asClientID,
 		"SANDBOX_ACTIONSTEP_CLIENT_SECRET=" + s.asSecret,
 		"SANDBOX_ACTIONSTEP_SEED_ORG=" + s.orgKey,
+		"SANDBOX_STRIPE_WEBHOOK_URL=" + s.starterURL + "/webhooks/stripe",
+		"SANDBOX_STRIPE_WEBHOOK_SECRETS=" + s.stripeSecrets[1],
 	})
 	if err != nil {
 		return s, err
@@ -248,6 +254,12 @@ func startStack() (*stack, error) {
 		URL: s.starterURL + "/webhooks/highlevel", RetryInterval: highlevelsim.Duration(500 * time.Millisecond), MaxRetries: &retries,
 	}); err != nil {
 		return s, fmt.Errorf("configure sandbox webhooks: %w", err)
+	}
+	// So does the agencies' Stripe account, retrying anything but a 2xx quickly.
+	if _, err := s.admin.SetStripeConfig(ctx, highlevelsim.StripeConfig{
+		URL: s.starterURL + "/webhooks/stripe", Secrets: s.stripeSecrets[1:], RetryInterval: highlevelsim.Duration(500 * time.Millisecond), MaxRetries: &retries,
+	}); err != nil {
+		return s, fmt.Errorf("configure the sandbox's Stripe: %w", err)
 	}
 	if err := s.startWorker(ctx); err != nil {
 		return s, err
@@ -354,6 +366,7 @@ func (s *stack) env() []string {
 		"HIGHLEVEL_WEBHOOK_ED25519_PUBLIC_KEYS=" + s.sandboxEd25519PEM + s.testEd25519PEM,
 		"HIGHLEVEL_WEBHOOK_RSA_PUBLIC_KEYS=" + s.sandboxRSAPEM,
 		"BILLING_WEBHOOK_SECRETS=" + s.billingSecret,
+		"STRIPE_WEBHOOK_SECRETS=" + strings.Join(s.stripeSecrets, ","),
 		"PAYLOAD_ENCRYPTION_KEYS=" + fixturePayloadKeys(),
 		"CODEC_ALLOWED_ORIGINS=http://127.0.0.1:" + s.uiPort,
 		"CODEC_AUTH_TOKEN=" + s.codecToken,
@@ -523,7 +536,8 @@ func (s *stack) issuedTokens(ctx context.Context) (*tokenSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newTokenSet(slices.Concat(hl.All(), as.AccessTokens, as.RefreshTokens)), nil
+	// The stack's own secrets must not show either.
+	return newTokenSet(slices.Concat(hl.All(), as.AccessTokens, as.RefreshTokens, s.stripeSecrets, []string{s.billingSecret})), nil
 }
 
 // fixturePayloadKeys are the payload keys of the e2e stack. They are fixed (and

@@ -85,6 +85,9 @@ type Location struct {
 	Parked      int       `json:"parked,omitempty"`
 	LastEventID string    `json:"lastEventId,omitempty"`
 	LastEventAt time.Time `json:"lastEventAt,omitzero"`
+	// InitialPlan says what the onboarding did about the initial subscription: the
+	// plan it set up and where that came from, or why it set up none.
+	InitialPlan string    `json:"initialPlan,omitempty"`
 	UpdatedAt   time.Time `json:"updatedAt,omitzero"`
 }
 
@@ -210,12 +213,12 @@ func subscriptionOf(l Location) audit.Subscription {
 
 const locationColumns = `location_id, company_id, phase, step, installed_at, onboarded_at, uninstalled_at,
 	subscription_id, customer_id, plan_id, status, paused, participant_id, matter_id, record_id,
-	attention, parked, last_event_id, last_event_at, updated_at, name`
+	attention, parked, last_event_id, last_event_at, updated_at, name, initial_plan`
 
 func upsertLocation(ctx context.Context, tx *sql.Tx, l Location, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO locations (`+locationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 		ON CONFLICT (location_id) DO UPDATE SET
 			name = CASE WHEN excluded.name = '' THEN locations.name ELSE excluded.name END,
 			company_id = excluded.company_id, phase = excluded.phase, step = excluded.step,
@@ -226,10 +229,11 @@ func upsertLocation(ctx context.Context, tx *sql.Tx, l Location, now time.Time) 
 			matter_id = excluded.matter_id, record_id = excluded.record_id,
 			attention = excluded.attention, parked = excluded.parked,
 			last_event_id = excluded.last_event_id, last_event_at = excluded.last_event_at,
-			updated_at = excluded.updated_at`,
+			initial_plan = excluded.initial_plan, updated_at = excluded.updated_at`,
 		l.LocationID, l.CompanyID, l.Phase, l.Step, millis(l.InstalledAt), millis(l.OnboardedAt), millis(l.UninstalledAt),
 		l.SubscriptionID, l.CustomerID, l.PlanID, l.Status, boolInt(l.Paused), l.ParticipantID, l.MatterID, l.RecordID,
-		l.Attention, l.Parked, l.LastEventID, millis(l.LastEventAt), millis(now), truncate(l.Name, nameLimit))
+		l.Attention, l.Parked, l.LastEventID, millis(l.LastEventAt), millis(now), truncate(l.Name, nameLimit),
+		truncate(l.InitialPlan, messageLimit))
 	return err
 }
 
@@ -315,7 +319,7 @@ func scanLocation(scan func(...any) error) (Location, error) {
 	)
 	if err := scan(&l.LocationID, &l.CompanyID, &l.Phase, &l.Step, &installed, &onboarded, &uninstalled,
 		&l.SubscriptionID, &l.CustomerID, &l.PlanID, &l.Status, &paused, &l.ParticipantID, &l.MatterID, &l.RecordID,
-		&l.Attention, &l.Parked, &l.LastEventID, &last, &updated, &l.Name); err != nil {
+		&l.Attention, &l.Parked, &l.LastEventID, &last, &updated, &l.Name, &l.InitialPlan); err != nil {
 		return Location{}, err
 	}
 	l.InstalledAt, l.OnboardedAt, l.UninstalledAt = fromMillis(installed), fromMillis(onboarded), fromMillis(uninstalled)

@@ -33,7 +33,8 @@ func TestRecordAndReadBack(t *testing.T) {
 		loc := facts.Location{LocationID: "loc1", CompanyID: "co1", Phase: facts.PhaseActive, Step: "done",
 			InstalledAt: at, OnboardedAt: at.Add(time.Second), SubscriptionID: "sub_1", CustomerID: "cus_1",
 			PlanID: "plan", Status: "paused", Paused: true, ParticipantID: "1", MatterID: "2", RecordID: "3",
-			Attention: "parked", Parked: 1, LastEventID: "e1", LastEventAt: at}
+			Attention: "parked", Parked: 1, LastEventID: "e1", LastEventAt: at,
+			InitialPlan: "plan p (Pro), price pr: HIGHLEVEL_DEFAULT_PLAN_ID"}
 		ev := facts.Event{EventID: "e1", Kind: "change", Source: "billing", OccurredAt: at, Outcome: facts.OutcomeParked, Message: "400: no"}
 		require.NoError(t, s.Record(t.Context(), loc, &ev))
 

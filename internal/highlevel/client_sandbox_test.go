@@ -610,6 +610,31 @@ func TestLocationToken(t *testing.T) {
 	})
 }
 
+// GetLocation reads the business profile with the agency's token, or the location's
+// own; another company's location is refused.
+func TestGetLocation(t *testing.T) {
+	e := newEnv(t, highlevelsim.AgencySpec{Locations: []highlevelsim.LocationSpec{
+		{Name: "Harbor & Vale Legal", Email: "office@harborvale.example", Phone: "+1 212 555 0100", Website: "https://harborvale.example", Address: "10 W 13th St"}, {},
+	}})
+	ctx := t.Context()
+	loc := e.locs[0].ID
+	got, err := e.client.GetLocation(ctx, loc)
+	require.NoError(t, err)
+	require.Equal(t, highlevel.Location{ID: loc, CompanyID: e.agency.ID, Name: "Harbor & Vale Legal", Email: "office@harborvale.example",
+		Phone: "+1 212 555 0100", Website: "https://harborvale.example", Address: "10 W 13th St"}, *got)
+	require.Equal(t, versionOAuth, e.lastExchange().Version)
+
+	lt, err := e.client.LocationToken(ctx, e.agency.ID, loc)
+	require.NoError(t, err)
+	own, err := e.as(lt.AccessToken).GetLocation(ctx, loc)
+	require.NoError(t, err)
+	require.Equal(t, got, own)
+	_, err = e.as(lt.AccessToken).GetLocation(ctx, e.locs[1].ID)
+	_ = e.requireAPIError(err, highlevel.EndpointGetLocation, http.StatusForbidden, "The token does not have access to this location.")
+	_, err = e.client.GetLocation(ctx, e.otherAgency().Locations[0].ID)
+	_ = e.requireAPIError(err, highlevel.EndpointGetLocation, http.StatusForbidden, "The token does not have access to this location.")
+}
+
 func TestUninstall(t *testing.T) {
 	e := newEnv(t, highlevelsim.AgencySpec{LocationCount: 3})
 	ctx := t.Context()
@@ -759,7 +784,8 @@ func TestSaaSLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		st := e.location(loc0).SaaS
 		require.True(t, strings.HasPrefix(res.CustomerID, "cus_"), res.CustomerID)
-		require.Equal(t, highlevel.EnableSaaSResult{CustomerID: st.CustomerID, OK: true}, *res)
+		// With a plan the sandbox pre-configures a subscription, so a card is on file.
+		require.Equal(t, highlevel.EnableSaaSResult{CustomerID: st.CustomerID, OK: true, PaymentMethodAdded: true}, *res)
 		require.Equal(t, 1, st.EnableCount)
 		customerID = res.CustomerID
 		require.Equal(t, http.StatusCreated, e.lastExchange().Status)
@@ -769,6 +795,7 @@ func TestSaaSLifecycle(t *testing.T) {
 		require.Equal(t, highlevel.Subscription{
 			LocationID: loc0, CompanyID: company, IsSaaSV2: true, SaaSMode: "saasV2", CustomerID: customerID,
 			ProductID: plan.ProductID, PriceID: price.ID, SaaSPlanID: plan.PlanID,
+			SubscriptionID: st.SubscriptionID, SubscriptionStatus: "trialing",
 		}, *s)
 	})
 
@@ -1054,6 +1081,10 @@ func (e *env) everyEndpoint() []endpointCall {
 		}},
 		{highlevel.EndpointLocationToken, versionOAuth, http.StatusOK, func(ctx context.Context, c *highlevel.Client) error {
 			_, err := c.LocationToken(ctx, company, loc)
+			return err
+		}},
+		{highlevel.EndpointGetLocation, versionOAuth, http.StatusOK, func(ctx context.Context, c *highlevel.Client) error {
+			_, err := c.GetLocation(ctx, loc)
 			return err
 		}},
 		{highlevel.EndpointAgencyPlans, versionSaaS, http.StatusOK, func(ctx context.Context, c *highlevel.Client) error {

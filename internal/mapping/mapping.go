@@ -2,10 +2,14 @@
 // data to Actionstep fields: which participant attributes and which matter data-collection
 // fields the worker writes, and from what.
 //
-// A mapping is JSON with two optional sections, each an object of templates:
+// A mapping is JSON with optional sections: participant and data, each an object of
+// templates, the first task of a new matter, and the rules choosing a new location's
+// initial plan:
 //
 //	{"participant": {"companyName": "{{location.name}}", "email": "{{location.email}}"},
-//	 "data": {"plan": "{{subscription.planTitle}} ({{subscription.planId}})"}}
+//	 "data": {"plan": "{{subscription.planTitle}} ({{subscription.planId}})"},
+//	 "task": {"name": "Welcome call with {{location.name}}", "dueInDays": 2},
+//	 "initialPlan": [{"when": {"location.companyId": "…"}, "planId": "…", "priceId": "…"}]}
 //
 // participant keys are Actionstep participant attributes (ParticipantAttributes lists them;
 // the worker itself sets isCompany and importExternalReference, and companyName must be
@@ -14,8 +18,9 @@
 // checks that when the value is written. A template is literal text with {{source}}
 // placeholders naming one of Sources (see Template).
 //
-// Parse, Load and FromEnv report every bad entry at once, each by its JSON path, in an
-// *Error. A Mapping is immutable and safe for concurrent use.
+// Shipped templates (Presets) are such mappings; FromEnv lays a custom one over the
+// template chosen. Parse, Load and FromEnv report every bad entry at once, each by its
+// JSON path, in an *Error. A Mapping is immutable and safe for concurrent use.
 package mapping
 
 import (
@@ -38,22 +43,17 @@ const MaxBytes = 64 << 10
 // MaxDataFieldName is the longest data-collection field name accepted.
 const MaxDataFieldName = 50
 
-// DefaultJSON is the mapping Default returns. Its data fields are those of the collection
-// "saas_subscription" that the Actionstep simulator seeds (plan, status, subscription_id,
-// last_change).
-const DefaultJSON = `{
-  "participant": {
-    "companyName": "{{location.name}}",
-    "physicalAddressLine1": "{{location.address}}",
-    "email": "{{location.email}}"
-  },
-  "data": {
-    "plan": "{{subscription.planTitle}} ({{subscription.planId}})",
-    "status": "{{subscription.status}}",
-    "subscription_id": "{{subscription.id}}",
-    "last_change": "{{event.occurredAt}}"
-  }
-}`
+// DefaultJSON is the mapping Default returns: the template standard@1
+// (templates/standard@1.json). Its data fields are those of the collection
+// "saas_subscription" that the Actionstep simulator seeds (plan, status,
+// subscription_id, last_change).
+var DefaultJSON = func() string {
+	b, err := json.Marshal(defaultMapping)
+	if err != nil {
+		panic("mapping: " + err.Error())
+	}
+	return string(b)
+}()
 
 // ErrInlineAndFile is returned by FromEnv when both an inline mapping and a mapping file
 // are configured.
@@ -64,6 +64,10 @@ var ErrInlineAndFile = errors.New("mapping: set either an inline mapping or a ma
 type Mapping struct {
 	participant []entry // sorted by key
 	data        []entry // sorted by key
+	// task is the first task of a new subscription matter (nil: none).
+	task *TaskSpec
+	// plans choose a new location's initial subscription, first match wins.
+	plans []PlanRule
 }
 
 type entry struct {
@@ -81,14 +85,14 @@ func (e entry) value(v Values) (string, bool) {
 }
 
 var defaultMapping = func() Mapping {
-	m, err := Parse([]byte(DefaultJSON))
+	p, err := LookupPreset(DefaultPreset)
 	if err != nil {
-		panic("mapping: DefaultJSON is invalid: " + err.Error())
+		panic(err.Error())
 	}
-	return m
+	return p.Mapping
 }()
 
-// Default is the built-in mapping (DefaultJSON).
+// Default is the built-in mapping: the template DefaultPreset.
 func Default() Mapping { return defaultMapping }
 
 // Participant renders the participant attributes. An attribute whose template has nothing
@@ -129,6 +133,15 @@ func (m Mapping) DataFields() []string {
 	return out
 }
 
+// ParticipantFields lists the participant attributes the mapping writes, sorted.
+func (m Mapping) ParticipantFields() []string {
+	out := make([]string, len(m.participant))
+	for i, e := range m.participant {
+		out[i] = e.key
+	}
+	return out
+}
+
 // DataTemplate is the template of data field name; ok is false when the mapping does not
 // write that field.
 func (m Mapping) DataTemplate(name string) (t Template, ok bool) {
@@ -146,7 +159,9 @@ func (m Mapping) MarshalJSON() ([]byte, error) {
 	doc := struct {
 		Participant map[string]string `json:"participant,omitempty"`
 		Data        map[string]string `json:"data,omitempty"`
-	}{templates(m.participant), templates(m.data)}
+		Task        *TaskSpec         `json:"task,omitempty"`
+		InitialPlan []PlanRule        `json:"initialPlan,omitempty"`
+	}{templates(m.participant), templates(m.data), m.task, m.plans}
 	return json.Marshal(doc)
 }
 
@@ -200,6 +215,12 @@ func (e *Error) Error() string {
 
 // Parse reads and validates a mapping. Every failure is an *Error.
 func Parse(b []byte) (Mapping, error) {
+	return parse(b, true)
+}
+
+// parse reads a mapping; a mapping laid over a template (Extend) need not map
+// companyName, the template does.
+func parse(b []byte, needCompanyName bool) (Mapping, error) {
 	if len(b) > MaxBytes {
 		return Mapping{}, &Error{[]Problem{{Message: fmt.Sprintf("larger than %d bytes", MaxBytes)}}}
 	}
@@ -222,37 +243,51 @@ func Parse(b []byte) (Mapping, error) {
 		seen  = map[string]bool{}
 	)
 	for _, mem := range top {
-		path := keyPath("", mem.key)
 		if seen[mem.key] {
-			probs = append(probs, Problem{path, "duplicate key"})
+			probs = append(probs, Problem{keyPath("", mem.key), "duplicate key"})
 			continue
 		}
 		seen[mem.key] = true
-		var p []Problem
-		switch mem.key {
-		case "participant":
-			m.participant, p = parseSection("participant", mem.raw, checkParticipantKey)
-			if !slices.ContainsFunc(m.participant, func(e entry) bool { return e.key == "companyName" }) &&
-				!slices.ContainsFunc(p, func(p Problem) bool { return p.Path == "participant" || p.Path == "participant.companyName" }) {
-				p = append(p, missingCompanyName)
-			}
-		case "data":
-			m.data, p = parseSection("data", mem.raw, checkDataKey)
-		default:
-			p = []Problem{{path, `unknown key (a mapping has "participant" and "data")`}}
+		p := m.parseMember(mem)
+		if mem.key == "participant" && needCompanyName && !slices.ContainsFunc(m.participant, func(e entry) bool { return e.key == "companyName" }) &&
+			!slices.ContainsFunc(p, func(p Problem) bool { return p.Path == "participant" || p.Path == "participant.companyName" }) {
+			p = append(p, missingCompanyName)
 		}
 		probs = append(probs, p...)
 	}
-	if !seen["participant"] {
+	if needCompanyName && !seen["participant"] {
 		probs = append(probs, missingCompanyName)
 	}
 	if len(probs) > 0 {
 		return Mapping{}, &Error{probs}
 	}
+	m.indexParticipant()
+	return m, nil
+}
+
+// parseMember reads one top-level member into m.
+func (m *Mapping) parseMember(mem member) []Problem {
+	var p []Problem
+	switch mem.key {
+	case "participant":
+		m.participant, p = parseSection("participant", mem.raw, checkParticipantKey)
+	case "data":
+		m.data, p = parseSection("data", mem.raw, checkDataKey)
+	case "task":
+		m.task, p = parseTask(mem.raw)
+	case "initialPlan":
+		m.plans, p = parsePlanRules(mem.raw)
+	default:
+		p = []Problem{{keyPath("", mem.key), `unknown key (a mapping has "participant", "data", "task" and "initialPlan")`}}
+	}
+	return p
+}
+
+// indexParticipant resolves each participant entry to its struct field.
+func (m *Mapping) indexParticipant() {
 	for i, e := range m.participant {
 		m.participant[i].field = participantAttrs.index[e.key]
 	}
-	return m, nil
 }
 
 var missingCompanyName = Problem{"participant.companyName", "required: the worker creates company participants, and Actionstep needs their companyName"}
@@ -370,6 +405,10 @@ func members(raw []byte) ([]member, bool) {
 
 // Load reads and validates a mapping file.
 func Load(path string) (Mapping, error) {
+	return load(path, true)
+}
+
+func load(path string, needCompanyName bool) (Mapping, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Mapping{}, fmt.Errorf("mapping: %w", err)
@@ -379,26 +418,46 @@ func Load(path string) (Mapping, error) {
 	if err != nil {
 		return Mapping{}, fmt.Errorf("mapping: %w", err)
 	}
-	m, err := Parse(b)
+	m, err := parse(b, needCompanyName)
 	if err != nil {
 		return Mapping{}, fmt.Errorf("mapping file %s: %w", path, err)
 	}
 	return m, nil
 }
 
-// FromEnv chooses the mapping from configuration: inline JSON, or a file, or Default when
-// neither is set (blank counts as unset). Both set is ErrInlineAndFile, not a silent
-// precedence: one of them would be ignored. Errors name no environment variable; the
-// caller knows which it read.
-func FromEnv(inlineJSON, filePath string) (Mapping, error) {
+// FromEnv chooses the mapping from configuration: a template (name or name@version,
+// see Presets), and a custom mapping as inline JSON or a file, laid over the template
+// when there is one (Extend); Default when none is set (blank counts as unset). An
+// inline mapping and a file together are ErrInlineAndFile, not a silent precedence:
+// one of them would be ignored. Errors name no environment variable; the caller knows
+// which it read.
+func FromEnv(template, inlineJSON, filePath string) (Mapping, error) {
 	inline, file := strings.TrimSpace(inlineJSON) != "", strings.TrimSpace(filePath) != ""
-	switch {
-	case inline && file:
+	if inline && file {
 		return Mapping{}, ErrInlineAndFile
-	case inline:
-		return Parse([]byte(inlineJSON))
-	case file:
-		return Load(strings.TrimSpace(filePath))
 	}
-	return Default(), nil
+	base, extending := Default(), strings.TrimSpace(template) != ""
+	if extending {
+		p, err := LookupPreset(template)
+		if err != nil {
+			return Mapping{}, err
+		}
+		base = p.Mapping
+	}
+	var (
+		custom Mapping
+		err    error
+	)
+	switch {
+	case inline:
+		custom, err = parse([]byte(inlineJSON), !extending)
+	case file:
+		custom, err = load(strings.TrimSpace(filePath), !extending)
+	default:
+		return base, nil
+	}
+	if err != nil || !extending {
+		return custom, err
+	}
+	return Extend(base, custom), nil
 }

@@ -140,7 +140,7 @@ func TestParseRejects(t *testing.T) {
 
 		// the document
 		{"unknown top-level key", `{` + company + `,"participants":{}}`,
-			[]problem{{"participants", `unknown key (a mapping has "participant" and "data")`}}},
+			[]problem{{"participants", `unknown key (a mapping has "participant", "data", "task" and "initialPlan")`}}},
 		{"odd top-level key is quoted", `{` + company + `,"":{}}`,
 			[]problem{{`[""]`, "unknown key"}}},
 		{"duplicate section", `{` + company + `,` + company + `}`,
@@ -255,7 +255,8 @@ var occurred = time.Date(2026, 5, 28, 22, 26, 40, 500_000_000, time.FixedZone("C
 
 func values() mapping.Values {
 	return mapping.NewValues(
-		mapping.Location{ID: "loc_1", CompanyID: "co_1", Name: "Acme Dental", Address: "1 Campbell Pde", Email: "ops@acme.example"},
+		mapping.Location{ID: "loc_1", CompanyID: "co_1", Name: "Acme Dental", Address: "1 Campbell Pde", Email: "ops@acme.example",
+			Phone: "+61 2 9000 0000", Website: "https://acme.example"},
 		mapping.Subscription{ID: "sub_1", CustomerID: "cus_1", PlanID: "plan_pro", PlanTitle: "Pro", Status: "active", Paused: true},
 		mapping.Event{ID: "evt_1", Source: "billing", OccurredAt: occurred},
 	)
@@ -265,7 +266,7 @@ func TestNewValues(t *testing.T) {
 	assert.Equal(t, mapping.Values{
 		"location.id": "loc_1", "location.companyId": "co_1", "location.name": "Acme Dental",
 		"location.address": "1 Campbell Pde", "location.email": "ops@acme.example",
-		"subscription.id": "sub_1", "subscription.customerId": "cus_1", "subscription.planId": "plan_pro",
+		"location.phone": "+61 2 9000 0000", "location.website": "https://acme.example", "subscription.id": "sub_1", "subscription.customerId": "cus_1", "subscription.planId": "plan_pro",
 		"subscription.planTitle": "Pro", "subscription.status": "active", "subscription.paused": "true",
 		"event.id": "evt_1", "event.source": "billing", "event.occurredAt": "2026-05-28T20:26:40Z",
 	}, values())
@@ -431,7 +432,7 @@ func TestFromEnv(t *testing.T) {
 		{"both is an error, not a silent choice", inline, path, nil, mapping.ErrInlineAndFile},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := mapping.FromEnv(tc.inline, tc.file)
+			m, err := mapping.FromEnv("", tc.inline, tc.file)
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				return
@@ -442,15 +443,15 @@ func TestFromEnv(t *testing.T) {
 	}
 
 	t.Run("invalid inline", func(t *testing.T) {
-		_, err := mapping.FromEnv(`{"data":{}}`, "")
+		_, err := mapping.FromEnv("", `{"data":{}}`, "")
 		requireProblems(t, err, problem{"participant.companyName", "required"})
 	})
 	t.Run("missing file", func(t *testing.T) {
-		_, err := mapping.FromEnv("", filepath.Join(t.TempDir(), "nope.json"))
+		_, err := mapping.FromEnv("", "", filepath.Join(t.TempDir(), "nope.json"))
 		assert.ErrorIs(t, err, os.ErrNotExist)
 	})
 	t.Run("error type", func(t *testing.T) {
-		_, err := mapping.FromEnv("{", "")
+		_, err := mapping.FromEnv("", "{", "")
 		var e *mapping.Error
 		assert.True(t, errors.As(err, &e))
 	})

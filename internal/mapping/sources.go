@@ -13,6 +13,8 @@ const (
 	SourceLocationName      = "location.name"           // the location's business name
 	SourceLocationAddress   = "location.address"        // the location's street address
 	SourceLocationEmail     = "location.email"          // the location's contact email
+	SourceLocationPhone     = "location.phone"          // the location's business phone
+	SourceLocationWebsite   = "location.website"        // the location's website
 	SourceSubscriptionID    = "subscription.id"         // billing subscription id
 	SourceCustomerID        = "subscription.customerId" // billing customer id
 	SourcePlanID            = "subscription.planId"     // plan id, e.g. "plan_pro"
@@ -27,7 +29,7 @@ const (
 // sources lists every source in documentation order.
 var sources = []string{
 	SourceLocationID, SourceLocationCompanyID, SourceLocationName, SourceLocationAddress, SourceLocationEmail,
-	SourceSubscriptionID, SourceCustomerID, SourcePlanID, SourcePlanTitle, SourceStatus, SourcePaused,
+	SourceLocationPhone, SourceLocationWebsite, SourceSubscriptionID, SourceCustomerID, SourcePlanID, SourcePlanTitle, SourceStatus, SourcePaused,
 	SourceEventID, SourceEventSource, SourceEventOccurredAt,
 }
 
@@ -53,6 +55,8 @@ type Location struct {
 	Name      string
 	Address   string
 	Email     string
+	Phone     string
+	Website   string
 }
 
 // Subscription is what a mapping can use of a location's SaaS subscription.
@@ -85,6 +89,8 @@ func NewValues(loc Location, sub Subscription, ev Event) Values {
 		SourceLocationName:      loc.Name,
 		SourceLocationAddress:   loc.Address,
 		SourceLocationEmail:     loc.Email,
+		SourceLocationPhone:     loc.Phone,
+		SourceLocationWebsite:   loc.Website,
 		SourceSubscriptionID:    sub.ID,
 		SourceCustomerID:        sub.CustomerID,
 		SourcePlanID:            sub.PlanID,

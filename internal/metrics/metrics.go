@@ -56,6 +56,10 @@ const (
 	// WebhookOutcomeForeign is a verified event for a company outside the allowlist:
 	// acknowledged so that HighLevel stops redelivering, and otherwise ignored.
 	WebhookOutcomeForeign = "foreign"
+	// WebhookOutcomeUnmatched is a verified event no location matched (a Stripe
+	// customer no served location has): kept for an operator (`starter stripe
+	// unmatched`), not handed to any owner.
+	WebhookOutcomeUnmatched = "unmatched"
 )
 
 // Outcomes of a token refresh (the outcome label of saasbridge_token_refreshes_total).
@@ -210,8 +214,8 @@ func (m *Metrics) WebhookVerified(source, scheme string) {
 	m.webhooksVerified.WithLabelValues(label(source), label(scheme)).Inc()
 }
 
-// WebhookAccepted counts a webhook request answered 2xx: accepted, duplicate, ignored or
-// foreign.
+// WebhookAccepted counts a webhook request answered 2xx: accepted, duplicate, ignored,
+// foreign or unmatched.
 func (m *Metrics) WebhookAccepted(source, outcome string) {
 	if m == nil {
 		return
@@ -273,7 +277,7 @@ func StatusClass(status int) string {
 }
 
 var (
-	webhookOutcomes = []string{WebhookOutcomeAccepted, WebhookOutcomeDuplicate, WebhookOutcomeIgnored, WebhookOutcomeForeign}
+	webhookOutcomes = []string{WebhookOutcomeAccepted, WebhookOutcomeDuplicate, WebhookOutcomeIgnored, WebhookOutcomeForeign, WebhookOutcomeUnmatched}
 	refreshOutcomes = []string{RefreshOK, RefreshSuspended, RefreshReconnectNeeded, RefreshError}
 )
 

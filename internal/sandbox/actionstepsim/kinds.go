@@ -8,7 +8,7 @@ func newKinds() map[string]*kind {
 		participantsKind(), participantTypesKind(), defaultTypesKind(), actionTypesKind(),
 		actionsKind(), actionCreateKind(), actionParticipantsKind(),
 		dataCollectionsKind(), dataFieldsKind(), dataRecordsKind(), dataValuesKind(),
-		fileNotesKind(), contactNotesKind(), usersKind(), resthooksKind(),
+		fileNotesKind(), contactNotesKind(), tasksKind(), usersKind(), resthooksKind(),
 	} {
 		kinds[k.name] = k
 	}

@@ -32,7 +32,7 @@ const (
 // id gets a 404 or 400 instead of a lucky hit.
 var idBase = map[string]int{
 	kParticipants: 10, kParticipantTypes: 27, kActionTypes: 40, kActions: 1000,
-	kDataCollections: 148, kDataRecords: 6000, kFileNotes: 21000, kContactNotes: 500,
+	kDataCollections: 148, kDataRecords: 6000, kFileNotes: 21000, kContactNotes: 500, kTasks: 9280,
 	kUsers: 2, kResthooks: 1,
 }
 

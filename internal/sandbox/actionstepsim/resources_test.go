@@ -412,3 +412,29 @@ func TestUsersCurrent(t *testing.T) {
 	h.api(tok, http.MethodGet, "rest/users", nil).requireStatus(t, 200)
 	assert.Equal(t, 1, h.s.Calls().Count("GET /rest/users/current", 200))
 }
+
+func TestTasks(t *testing.T) {
+	h := newHarness(t, Options{})
+	tok := h.login()
+	m := h.matter(tok, "Acme matter", h.company(tok, "Acme", "loc_1")["id"])
+	user := strconv.Itoa(h.org.UserParticipantID)
+	task := h.create(tok, kTasks, map[string]any{"name": "Welcome call", "status": "Incomplete", "dueTimestamp": "2026-03-03T09:00:00Z",
+		"description": "Confirm the engagement", "links": map[string]any{"action": id(m["id"]), "assignee": user}})
+	assert.Equal(t, "Normal", task["priority"], "the API's default")
+	assert.Equal(t, "2026-03-03T19:00:00+10:00", task["dueTimestamp"])
+	for name, body := range map[string]map[string]any{
+		"no name":      {"status": "Incomplete", "dueTimestamp": "2026-03-03T09:00:00Z", "links": map[string]any{"action": id(m["id"]), "assignee": user}},
+		"no due date":  {"name": "x", "status": "Incomplete", "links": map[string]any{"action": id(m["id"]), "assignee": user}},
+		"no assignee":  {"name": "x", "status": "Incomplete", "dueTimestamp": "2026-03-03T09:00:00Z", "links": map[string]any{"action": id(m["id"])}},
+		"bad priority": {"name": "x", "status": "Incomplete", "priority": "Urgent", "dueTimestamp": "2026-03-03T09:00:00Z", "links": map[string]any{"action": id(m["id"]), "assignee": user}},
+		"no matter":    {"name": "x", "status": "Incomplete", "dueTimestamp": "2026-03-03T09:00:00Z", "links": map[string]any{"action": "5", "assignee": user}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h.api(tok, http.MethodPost, "rest/tasks", map[string]any{"tasks": body}).requireError(t, 400, codeInvalidRequest)
+		})
+	}
+	listed := h.api(tok, http.MethodGet, "rest/tasks?action="+id(m["id"]), nil).requireStatus(t, 200).doc(t)
+	assert.Equal(t, task["id"], obj(t, listed["tasks"])["id"])
+	assert.Equal(t, []Task{{ID: int(task["id"].(float64)), ActionID: int(m["id"].(float64)), AssigneeID: h.org.UserParticipantID, Name: "Welcome call",
+		Description: "Confirm the engagement", Status: "Incomplete", Priority: "Normal", DueTimestamp: "2026-03-03T19:00:00+10:00"}}, h.orgState().Tasks)
+}

@@ -31,6 +31,7 @@ type OrgState struct {
 	DataValues     []DataValue    `json:"dataValues"`
 	FileNotes      []FileNote     `json:"fileNotes"`
 	ContactNotes   []ContactNote  `json:"contactNotes"`
+	Tasks          []Task         `json:"tasks"`
 	Resthooks      []Resthook     `json:"resthooks"`
 	HookDeliveries []HookDelivery `json:"hookDeliveries"`
 	// DuplicateExternalReferences lists importExternalReference values
@@ -49,6 +50,9 @@ type Participant struct {
 	FirstName               string `json:"firstName,omitempty"`
 	LastName                string `json:"lastName,omitempty"`
 	Email                   string `json:"email,omitempty"`
+	Phone1Number            string `json:"phone1Number,omitempty"`
+	Website                 string `json:"website,omitempty"`
+	PhysicalAddressLine1    string `json:"physicalAddressLine1,omitempty"`
 	ImportExternalReference string `json:"importExternalReference,omitempty"`
 	CreatedTimestamp        string `json:"createdTimestamp"`
 	ModifiedTimestamp       string `json:"modifiedTimestamp"`
@@ -112,6 +116,18 @@ type DataValue struct {
 	ModifiedAt       time.Time `json:"modifiedAt"`
 }
 
+// Task is a task on a matter.
+type Task struct {
+	ID           int    `json:"id"`
+	ActionID     int    `json:"actionId"`
+	AssigneeID   int    `json:"assigneeId"`
+	Name         string `json:"name"`
+	Description  string `json:"description,omitempty"`
+	Status       string `json:"status"`
+	Priority     string `json:"priority"`
+	DueTimestamp string `json:"dueTimestamp"`
+}
+
 // FileNote is a note on a matter.
 type FileNote struct {
 	ID               int    `json:"id"`
@@ -171,6 +187,7 @@ func (o *org) state() OrgState {
 		DataRecords:             convert(o.tables[kDataRecords], dataRecordState),
 		FileNotes:               convert(o.tables[kFileNotes], fileNoteState),
 		ContactNotes:            convert(o.tables[kContactNotes], contactNoteState),
+		Tasks:                   convert(o.tables[kTasks], taskState),
 		Resthooks:               convert(o.tables[kResthooks], resthookState),
 		Participants:            convert(o.tables[kParticipants], participantState),
 		Actions:                 convert(o.tables[kActions], actionState),
@@ -214,7 +231,8 @@ func participantState(r *record) Participant {
 	return Participant{
 		ID: r.id.(int), DisplayName: r.str("displayName"), IsCompany: r.str("isCompany") == "T",
 		CompanyName: r.str("companyName"), FirstName: r.str("firstName"), LastName: r.str("lastName"),
-		Email: r.str("email"), ImportExternalReference: r.str("importExternalReference"),
+		Email: r.str("email"), Phone1Number: r.str("phone1Number"), Website: r.str("website"),
+		PhysicalAddressLine1: r.str("physicalAddressLine1"), ImportExternalReference: r.str("importExternalReference"),
 		CreatedTimestamp: r.str("createdTimestamp"), ModifiedTimestamp: r.str("modifiedTimestamp"),
 	}
 }
@@ -245,6 +263,11 @@ func actionParticipantState(r *record) ActionParticipant {
 
 func dataRecordState(r *record) DataRecord {
 	return DataRecord{ID: r.id.(int), ActionID: r.linkID("action"), DataCollectionID: r.linkID("dataCollection")}
+}
+
+func taskState(r *record) Task {
+	return Task{ID: r.id.(int), ActionID: r.linkID("action"), AssigneeID: r.linkID("assignee"), Name: r.str("name"),
+		Description: r.str("description"), Status: r.str("status"), Priority: r.str("priority"), DueTimestamp: r.str("dueTimestamp")}
 }
 
 func fileNoteState(r *record) FileNote {

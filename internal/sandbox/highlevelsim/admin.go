@@ -76,6 +76,12 @@ func (s *Server) adminRoutes() *http.ServeMux {
 		s.ResetWebhookDeliveries()
 		return nil, nil
 	})
+	a.Handle("GET /_sandbox/stripe/config", http.StatusOK, func(*http.Request) (any, error) { return s.StripeConfig(), nil })
+	a.Handle("PUT /_sandbox/stripe/config", http.StatusOK, simkit.WithBody(s.SetStripeConfig))
+	a.Handle("POST /_sandbox/stripe/send", http.StatusAccepted, simkit.WithBody(s.SendStripeEvent))
+	a.Handle("GET /_sandbox/stripe/subscriptions", http.StatusOK, func(*http.Request) (any, error) {
+		return map[string][]StripeSubscription{"subscriptions": s.StripeSubscriptions()}, nil
+	})
 	a.Mux.HandleFunc("/", notFound)
 	return a.Mux
 }

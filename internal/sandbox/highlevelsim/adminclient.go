@@ -108,6 +108,30 @@ func (c *AdminClient) ResetCalls(ctx context.Context) error {
 	return c.kit().Do(ctx, http.MethodDelete, "/_sandbox/calls", nil, nil)
 }
 
+// StripeConfig returns the Stripe webhook endpoint's configuration.
+func (c *AdminClient) StripeConfig(ctx context.Context) (StripeConfig, error) {
+	return simkit.Fetch[StripeConfig](ctx, c.kit(), http.MethodGet, "/_sandbox/stripe/config", nil)
+}
+
+// SetStripeConfig replaces the Stripe webhook endpoint's configuration.
+func (c *AdminClient) SetStripeConfig(ctx context.Context, cfg StripeConfig) (StripeConfig, error) {
+	return simkit.Fetch[StripeConfig](ctx, c.kit(), http.MethodPut, "/_sandbox/stripe/config", cfg)
+}
+
+// SendStripeEvent changes a subscription of an agency's Stripe account and delivers
+// the event (or re-delivers one sent before).
+func (c *AdminClient) SendStripeEvent(ctx context.Context, req StripeSendRequest) (SentStripeEvent, error) {
+	return simkit.Fetch[SentStripeEvent](ctx, c.kit(), http.MethodPost, "/_sandbox/stripe/send", req)
+}
+
+// StripeSubscriptions lists the subscriptions of the agencies' Stripe accounts.
+func (c *AdminClient) StripeSubscriptions(ctx context.Context) ([]StripeSubscription, error) {
+	out, err := simkit.Fetch[struct {
+		Subscriptions []StripeSubscription `json:"subscriptions"`
+	}](ctx, c.kit(), http.MethodGet, "/_sandbox/stripe/subscriptions", nil)
+	return out.Subscriptions, err
+}
+
 // WebhookKeys returns the PEM public keys that verify webhook signatures.
 func (c *AdminClient) WebhookKeys(ctx context.Context) (WebhookKeys, error) {
 	return simkit.Fetch[WebhookKeys](ctx, c.kit(), http.MethodGet, "/_sandbox/webhooks/keys", nil)

@@ -13,6 +13,7 @@
 //	POST   /oauth/token                                         form or JSON; authorization_code → Company token; refresh_token rotates
 //	GET    /oauth/installedLocations                            Company token, scope oauth.readonly
 //	POST   /oauth/locationToken                                 Company token, scope oauth.write; form or JSON
+//	GET    /locations/{locationId}                              Company or Location token, scope locations.readonly; the business profile
 //	DELETE /marketplace/app/{appId}/installations               Company or Location token, scope oauth.write
 //	/saas/… and /saas-api/public-api/…                          the eleven SaaS endpoints, Company token, saas/* scope
 //
@@ -67,6 +68,25 @@
 // Without a URL automatic events are skipped silently, while send and
 // bulk-install answer 409. The consent page emits nothing.
 //
+// # Stripe
+//
+// An agency in SaaS mode bills its locations through its own Stripe account, which
+// HighLevel follows. The simulator keeps those accounts' subscriptions (stripe.go):
+// update-saas-subscription attaches a subscription Stripe knows with its status, price
+// and the agency plan of that price (one of another customer is refused, 400); one
+// Stripe does not know is attached as given, active, plan unchanged. enable-saas and
+// bulk-enable-saas with a saasPlanId pre-configure a subscription on the plan's price,
+// trialing for the plan's trial period. POST /_sandbox/stripe/send changes a
+// subscription as Stripe would (a change older than the subscription's last is
+// recorded in the event but not applied), brings the locations it is attached to in
+// line (the agency's own pause keeps their status "paused") and delivers the event,
+// shaped like Stripe's (API 2025-08-27.basil unless apiVersion says; invoices of
+// versions before 2025-03-31 name their subscription at the top level), to the
+// configured endpoint with Stripe-Signature: t=<seconds>,v1=<hex HMAC-SHA256 of
+// "t.body"> per secret, signed afresh on every attempt. Every answer but a 2xx is
+// retried after retryInterval, up to maxRetries times; deliveries appear in the
+// webhook delivery log under the event id.
+//
 // # Admin API
 //
 // JSON in and out, no authentication. Errors are {"statusCode":N,"message":"…"}.
@@ -105,6 +125,13 @@
 //	GET    /_sandbox/webhooks/deliveries → WebhookReport{total, byOutcome, deliveries[{webhookId, type, locationId?,
 //	                                  companyId?, url, body, attempts[{time, status?, error?}], outcome}]}
 //	DELETE /_sandbox/webhooks/deliveries → 204
+//	GET    /_sandbox/stripe/config    → StripeConfig{url, secrets[], retryInterval, maxRetries, timeout}
+//	PUT    /_sandbox/stripe/config    StripeConfig (a url needs a secret; omitted = 1m, 6, 10s) → StripeConfig
+//	POST   /_sandbox/stripe/send      StripeSendRequest{type, eventId?, locationId? | companyId, customerId?, subscriptionId?,
+//	                                  status?, planId? | priceId?, metadata?, created?, apiVersion?}
+//	                                  → 202 SentStripeEvent{eventId, subscriptionId, customerId, body, redelivery?, subscription?};
+//	                                  an eventId sent before re-sends its exact bytes and changes nothing
+//	GET    /_sandbox/stripe/subscriptions → {"subscriptions":[StripeSubscription]}
 //
 // Outcomes: pending, delivered (2xx), gave_up (429 to every attempt),
 // rejected (any other status), transport_error (timeout, refused, reset),
@@ -114,5 +141,6 @@
 //
 // Locations have 20-character ids; agencies get two SaaS plans each and
 // the Pro plan "agency_monthly_497" unless told otherwise. Tokens look like
-// "hlsim_at_…" and "hlsim_rt_…" so leak tests can search for them.
+// "hlsim_at_…" and "hlsim_rt_…" so leak tests can search for them. Plan prices
+// and products are Stripe ids ("price_1…", "prod_…").
 package highlevelsim

@@ -28,16 +28,22 @@ var (
 	}
 )
 
-// demoLocation returns a realistic, distinct name, email and one-line
-// address for the i-th generated location.
-func demoLocation(i int) (name, email, address string) {
-	name = demoNames[i%len(demoNames)]
+// demoContact is a generated location's business contact.
+type demoContact struct{ name, email, phone, website, address string }
+
+// demoLocation returns a realistic, distinct business contact for the i-th
+// generated location (phone numbers in the 555-01xx range kept for fiction).
+func demoLocation(i int) demoContact {
+	name := demoNames[i%len(demoNames)]
 	if round := i / len(demoNames); round > 0 {
 		name = fmt.Sprintf("%s %d", name, round+1)
 	}
 	c := demoCities[i%len(demoCities)]
-	address = fmt.Sprintf("%d %s, %s, %s %s, USA", 10+(i*37)%890, demoStreets[i%len(demoStreets)], c.city, c.state, c.zip)
-	return name, "office@" + slugify(name) + ".example.com", address
+	return demoContact{
+		name: name, email: "office@" + slugify(name) + ".example.com",
+		phone: fmt.Sprintf("+1 %03d 555 01%02d", 200+(i*53)%700, i%100), website: "https://www." + slugify(name) + ".example.com",
+		address: fmt.Sprintf("%d %s, %s, %s %s, USA", 10+(i*37)%890, demoStreets[i%len(demoStreets)], c.city, c.state, c.zip),
+	}
 }
 
 // slugify keeps the ASCII letters and digits of name, lower-cased, for

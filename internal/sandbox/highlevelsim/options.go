@@ -44,6 +44,9 @@ type Options struct {
 	// keys across restarts.
 	WebhookEd25519Key ed25519.PrivateKey
 	WebhookRSAKey     *rsa.PrivateKey
+	// Stripe is where the agencies' Stripe accounts send their events, and the
+	// secrets they sign them with; the zero value sends none (see StripeConfig).
+	Stripe StripeConfig
 	// Now is the clock for token expiry, rate limiting and webhook
 	// timestamps; default time.Now. Injected latency and webhook retry
 	// intervals always use the real clock.

@@ -56,11 +56,12 @@ func seedPlans(companyID string, now time.Time) []SaaSPlan {
 			PlanID: newObjectID(), CompanyID: companyID, Title: title, Description: desc,
 			SaaSProducts: products, AddOns: addOns, PlanLevel: level, TrialPeriod: 14,
 			UserLimit: users, ContactLimit: contacts,
+			// Prices and products are the agency's Stripe objects.
 			Prices: []PlanPrice{
-				{ID: newObjectID(), BillingInterval: "month", Active: true, Amount: monthly, Currency: "USD", Symbol: "$"},
-				{ID: newObjectID(), BillingInterval: "year", Active: true, Amount: monthly * 10, Currency: "USD", Symbol: "$"},
+				{ID: newStripeID("price_1"), BillingInterval: "month", Active: true, Amount: monthly, Currency: "USD", Symbol: "$"},
+				{ID: newStripeID("price_1"), BillingInterval: "year", Active: true, Amount: monthly * 10, Currency: "USD", Symbol: "$"},
 			},
-			CategoryID: newObjectID(), SnapshotID: newResourceID(), ProductID: newObjectID(),
+			CategoryID: newObjectID(), SnapshotID: newResourceID(), ProductID: newStripeID("prod_"),
 			IsSaaSV2: true, CreatedAt: ts, UpdatedAt: ts,
 		}
 	}

@@ -47,6 +47,10 @@ func (s *Server) apiRoutes() *http.ServeMux {
 		v3Removed: true, success: http.StatusOK, handle: s.locationToken,
 	})
 	add(&endpoint{
+		pattern: "GET /locations/{locationId}", userTypes: []string{userCompany, userLocation}, scopes: []string{"locations.readonly"},
+		success: http.StatusOK, handle: s.getLocation,
+	})
+	add(&endpoint{
 		pattern: "DELETE /marketplace/app/{appId}/installations", userTypes: []string{userCompany, userLocation},
 		scopes: []string{"oauth.write"}, success: http.StatusOK, handle: s.uninstall,
 	})

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The SaaS API (reference §4). Every handler is mounted at /saas/* and at
@@ -162,6 +163,15 @@ func (s *Server) updateSubscription(c *apiCall) (any, error) {
 	if !l.SaaS.enabled() {
 		return nil, errBadRequest("SaaS is not enabled for this location") // simulator choice
 	}
+	if sub, ok := s.w.stripeSubs[subscriptionID]; ok && sub.CompanyID == l.CompanyID {
+		// HighLevel reads the subscription from the agency's Stripe account.
+		if sub.CustomerID != customerID {
+			return nil, errBadRequest("The subscription belongs to another Stripe customer") // simulator choice
+		}
+		l.SaaS.SubscriptionID = subscriptionID
+		l.followStripe(s.w.agencies[l.CompanyID], sub)
+		return "success", nil
+	}
 	l.SaaS.SubscriptionID, l.SaaS.CustomerID = subscriptionID, customerID
 	l.SaaS.SubscriptionStatus = "active"
 	if l.SaaS.Paused {
@@ -223,10 +233,34 @@ func (s *Server) enableSaaS(c *apiCall) (any, error) {
 		return nil, err
 	}
 	l.enableSaaS(e)
+	if e.planID != "" && l.SaaS.SubscriptionID == "" {
+		s.preconfigureSubscription(a, l, e)
+	}
 	var resp enableSaaSResponse
 	resp.Data.CustomerID, resp.Data.OK = l.SaaS.CustomerID, true
 	resp.Data.PaymentMethodAdded = l.SaaS.SubscriptionID != "" // a subscription implies a card on file
 	return resp, nil
+}
+
+// preconfigureSubscription is enable-saas's "pre-configuring saas subscription": a
+// subscription in the agency's Stripe account on the plan's price (the request's, else
+// the plan's first), trialing for the plan's trial period (active without one), and
+// attached to the location. Simulator choice: HighLevel documents the fields, not
+// what it makes of them.
+func (s *Server) preconfigureSubscription(a *Agency, l *Location, e saasEnable) {
+	p, _ := a.plan(e.planID) // resolvePlan checked it
+	now := s.now().UTC().Truncate(time.Second)
+	sub := &StripeSubscription{ID: newStripeID("sub_1"), CompanyID: a.ID, CustomerID: l.SaaS.CustomerID, Status: "active",
+		PriceID: e.priceID, ProductID: p.ProductID, Created: now, ChangedAt: now}
+	if sub.PriceID == "" && len(p.Prices) > 0 {
+		sub.PriceID = p.Prices[0].ID
+	}
+	if p.TrialPeriod > 0 {
+		sub.Status, sub.TrialEnd = "trialing", now.AddDate(0, 0, p.TrialPeriod)
+	}
+	s.w.stripeSubs[sub.ID] = sub
+	l.SaaS.SubscriptionID = sub.ID
+	l.followStripe(a, sub)
 }
 
 // bulkDisableSaaS serves POST bulk-disable-saas/{companyId}. All locations
@@ -301,6 +335,9 @@ func (s *Server) bulkEnableSaaS(c *apiCall) (any, error) {
 	for _, l := range locs {
 		if !l.SaaS.enabled() {
 			l.enableSaaS(e)
+			if l.SaaS.SubscriptionID == "" {
+				s.preconfigureSubscription(a, l, e)
+			}
 		}
 	}
 	return bulkEnableSaaSResponse{Success: true, Message: "Bulk enable SaaS operation completed successfully"}, nil

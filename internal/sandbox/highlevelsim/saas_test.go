@@ -50,10 +50,14 @@ func TestSaaSEndpointsOnBothPathFamilies(t *testing.T) {
 			assert.True(t, enabled.Data.OK)
 			require.NotNil(t, enabled.Data.PaymentMethodAdded)
 			saas := h.location(l0).SaaS
+			// With a plan, the subscription is pre-configured: trialing for the plan's trial.
+			assert.Regexp(t, `^sub_1[A-Za-z0-9]{14}$`, saas.SubscriptionID)
 			assert.Equal(t, SaaSState{
 				SaaSMode: "saasV2", IsSaaSV2: true, CustomerID: enabled.Data.CustomerID, PriceID: plan.Prices[0].ID,
 				SaaSPlanID: plan.PlanID, ProductID: plan.ProductID, ProviderLocationID: l2, EnableCount: 1,
+				SubscriptionID: saas.SubscriptionID, SubscriptionStatus: "trialing",
 			}, saas)
+			assert.True(t, enabled.Data.PaymentMethodAdded != nil && *enabled.Data.PaymentMethodAdded)
 
 			// enabling again changes nothing
 			before := h.location(l0)

@@ -32,6 +32,8 @@ type LocationSpec struct {
 	ID      string `json:"id,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Email   string `json:"email,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+	Website string `json:"website,omitempty"`
 	Address string `json:"address,omitempty"`
 	// Installed (app installed at the location) defaults to true.
 	Installed *bool `json:"installed,omitempty"`
@@ -176,13 +178,15 @@ func (s *Server) addLocationsLocked(a *Agency, specs []LocationSpec, n int) []Lo
 	now := s.now()
 	out := make([]Location, 0, len(specs))
 	for _, sp := range specs {
-		name, email, address := demoLocation(len(s.w.locations))
+		demo := demoLocation(len(s.w.locations))
 		l := &Location{
 			ID:        cmp.Or(sp.ID, newResourceID()),
 			CompanyID: a.ID,
-			Name:      cmp.Or(sp.Name, name),
-			Email:     cmp.Or(sp.Email, email),
-			Address:   cmp.Or(sp.Address, address),
+			Name:      cmp.Or(sp.Name, demo.name),
+			Email:     cmp.Or(sp.Email, demo.email),
+			Phone:     cmp.Or(sp.Phone, demo.phone),
+			Website:   cmp.Or(sp.Website, demo.website),
+			Address:   cmp.Or(sp.Address, demo.address),
 			Active:    sp.Active == nil || *sp.Active,
 			SaaS:      SaaSState{SaaSMode: SaaSModeNotActivated},
 		}

@@ -31,6 +31,8 @@ type Server struct {
 	faults  *simkit.FaultInjector[Rule]
 	calls   *simkit.CallLog
 	hooks   *webhooks
+	// stripeCfg is the agencies' Stripe webhook endpoint (stripe.go); s.mu guards it.
+	stripeCfg StripeConfig
 
 	api   *http.ServeMux
 	admin *http.ServeMux
@@ -79,6 +81,9 @@ func New(opts Options) *Server {
 		panic("highlevelsim: " + err.Error())
 	}
 	if s.hooks, err = newWebhooks(opts, s.now, s.log); err != nil {
+		panic("highlevelsim: " + err.Error())
+	}
+	if s.stripeCfg, err = opts.Stripe.normalized(); err != nil {
 		panic("highlevelsim: " + err.Error())
 	}
 	s.api = s.apiRoutes()

@@ -40,6 +40,8 @@ type Location struct {
 	CompanyID   string    `json:"companyId"`
 	Name        string    `json:"name"`
 	Email       string    `json:"email"`
+	Phone       string    `json:"phone,omitempty"`
+	Website     string    `json:"website,omitempty"`
 	Address     string    `json:"address"`
 	Installed   bool      `json:"installed"`
 	InstalledAt time.Time `json:"installedAt,omitzero"`
@@ -121,15 +123,21 @@ type world struct {
 	codes       map[string]*authCode
 	access      map[string]*accessToken
 	refresh     map[string]*refreshToken
+	// The agencies' Stripe accounts (stripe.go): subscriptions by id, and the events
+	// sent, by id, for redeliveries.
+	stripeSubs map[string]*StripeSubscription
+	stripeSent map[string]sentStripe
 }
 
 func newWorld() *world {
 	return &world{
-		agencies:  map[string]*Agency{},
-		locations: map[string]*Location{},
-		codes:     map[string]*authCode{},
-		access:    map[string]*accessToken{},
-		refresh:   map[string]*refreshToken{},
+		agencies:   map[string]*Agency{},
+		locations:  map[string]*Location{},
+		codes:      map[string]*authCode{},
+		access:     map[string]*accessToken{},
+		refresh:    map[string]*refreshToken{},
+		stripeSubs: map[string]*StripeSubscription{},
+		stripeSent: map[string]sentStripe{},
 	}
 }
 

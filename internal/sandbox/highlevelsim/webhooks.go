@@ -42,8 +42,9 @@ const (
 	OutcomePending = "pending"
 	// OutcomeDelivered: the receiver answered 2xx.
 	OutcomeDelivered = "delivered"
-	// OutcomeGaveUp: the receiver answered 429 to the first attempt and to
-	// every one of MaxRetries redeliveries.
+	// OutcomeGaveUp: the receiver answered 429 (any non-2xx, for Stripe
+	// events) to the first attempt and to every one of MaxRetries
+	// redeliveries.
 	OutcomeGaveUp = "gave_up"
 	// OutcomeRejected: the receiver answered a final status, anything but
 	// 2xx and 429 (3xx included: redirects are not followed).
@@ -191,6 +192,12 @@ type delivery struct {
 	locationID string
 	body       []byte
 	cfg        WebhookConfig // normalised, as in force at emission
+	// signEach, when set, signs every attempt afresh (a Stripe signature carries the
+	// attempt's time); without it the HighLevel signatures are made once.
+	signEach func(body []byte) http.Header
+	// retryAny retries every answer but a 2xx, as Stripe does; HighLevel retries only
+	// a 429.
+	retryAny bool
 
 	attempts []WebhookAttempt
 	outcome  string
@@ -364,6 +371,9 @@ func (h *webhooks) deliver(d *delivery) {
 		return
 	}
 	for attempt := 0; ; attempt++ {
+		if d.signEach != nil {
+			header = d.signEach(d.body)
+		}
 		status, err := h.post(d, header)
 		if err != nil && h.ctx.Err() != nil {
 			h.record(d, WebhookAttempt{Time: h.now(), Error: "cancelled: sandbox closed"})
@@ -382,7 +392,7 @@ func (h *webhooks) deliver(d *delivery) {
 		case status >= 200 && status < 300:
 			h.finish(d, OutcomeDelivered)
 			return
-		case status != http.StatusTooManyRequests:
+		case status != http.StatusTooManyRequests && !d.retryAny:
 			h.finish(d, OutcomeRejected)
 			return
 		case attempt >= *d.cfg.MaxRetries:
@@ -399,6 +409,9 @@ func (h *webhooks) deliver(d *delivery) {
 // sign computes the configured signatures over the exact body bytes.
 func (h *webhooks) sign(d *delivery) (http.Header, error) {
 	header := http.Header{"Content-Type": {"application/json"}}
+	if d.signEach != nil {
+		return header, nil
+	}
 	if *d.cfg.SignEd25519 {
 		header.Set(SignatureHeader, base64.StdEncoding.EncodeToString(ed25519.Sign(h.edKey, d.body)))
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
@@ -30,6 +31,8 @@ type config struct {
 	// sizes its x-wh-signature key.
 	webhooks       highlevelsim.WebhookConfig
 	webhookRSABits int
+	// stripe is where the agencies' Stripe accounts send their signed events.
+	stripe highlevelsim.StripeConfig
 }
 
 // envReader reads typed environment fallbacks and remembers the first
@@ -89,6 +92,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var faultsJSON string
 	var window, webhookRetryInterval time.Duration
 	var webhookMaxRetries int
+	var stripeSecrets string
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", env.str("SANDBOX_ADDR", "127.0.0.1:8081"), "HighLevel simulator listen address (SANDBOX_ADDR)")
 	fs.StringVar(&cfg.clientID, "highlevel-client-id", env.str("SANDBOX_HIGHLEVEL_CLIENT_ID", ""), "marketplace app client id, <appId>-<suffix> (SANDBOX_HIGHLEVEL_CLIENT_ID)")
@@ -105,6 +109,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&webhookRetryInterval, "webhook-retry-interval", env.duration("SANDBOX_WEBHOOK_RETRY_INTERVAL", 10*time.Minute), "wait before redelivering a webhook answered 429, ±10% (SANDBOX_WEBHOOK_RETRY_INTERVAL)")
 	fs.IntVar(&webhookMaxRetries, "webhook-max-retries", env.int("SANDBOX_WEBHOOK_MAX_RETRIES", 6), "redeliveries of a webhook answered 429 (SANDBOX_WEBHOOK_MAX_RETRIES)")
 	fs.IntVar(&cfg.webhookRSABits, "webhook-rsa-bits", env.int("SANDBOX_WEBHOOK_RSA_BITS", 4096), "RSA key size for x-wh-signature; 2048 generates faster (SANDBOX_WEBHOOK_RSA_BITS)")
+	fs.StringVar(&cfg.stripe.URL, "stripe-webhook-url", env.str("SANDBOX_STRIPE_WEBHOOK_URL", ""), "where the agencies' Stripe accounts POST their events; empty sends none (SANDBOX_STRIPE_WEBHOOK_URL)")
+	fs.StringVar(&stripeSecrets, "stripe-webhook-secrets", env.str("SANDBOX_STRIPE_WEBHOOK_SECRETS", ""), "comma-separated endpoint secrets (whsec_…) Stripe events are signed with (SANDBOX_STRIPE_WEBHOOK_SECRETS)")
 	fs.StringVar(&cfg.logFormat, "log-format", env.str("SANDBOX_LOG_FORMAT", "json"), "json or console (SANDBOX_LOG_FORMAT)")
 	fs.StringVar(&cfg.logLevel, "log-level", env.str("SANDBOX_LOG_LEVEL", "info"), "debug logs every request (SANDBOX_LOG_LEVEL)")
 	if env.err != nil {
@@ -116,6 +122,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	cfg.rate.Window = highlevelsim.Duration(window)
 	cfg.webhooks.RetryInterval = highlevelsim.Duration(webhookRetryInterval)
 	cfg.webhooks.MaxRetries = &webhookMaxRetries
+	for _, secret := range strings.Split(stripeSecrets, ",") {
+		if secret = strings.TrimSpace(secret); secret != "" {
+			cfg.stripe.Secrets = append(cfg.stripe.Secrets, secret)
+		}
+	}
 	switch {
 	case cfg.clientID == "":
 		return cfg, errors.New("SANDBOX_HIGHLEVEL_CLIENT_ID (or -highlevel-client-id) is required")

@@ -85,6 +85,9 @@ func newHighLevel(cfg config, log *zap.Logger) (*highlevelsim.Server, error) {
 	if _, err := s.SetWebhookConfig(cfg.webhooks); err != nil {
 		return nil, fmt.Errorf("SANDBOX_WEBHOOK_*: %w", err)
 	}
+	if _, err := s.SetStripeConfig(cfg.stripe); err != nil {
+		return nil, fmt.Errorf("SANDBOX_STRIPE_WEBHOOK_*: %w", err)
+	}
 	if cfg.seedAgencyID == "" && cfg.seedLocations == 0 {
 		return s, nil
 	}
