@@ -13,6 +13,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/actionstepsetup"
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/mapping"
+	"github.com/saasbridge/saasbridge/internal/pacing"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -38,16 +39,30 @@ type Actionstep struct {
 	Mapping mapping.Mapping
 	// Names of the matter type, the client's participant type and the data collection.
 	MatterType, ClientType, DataCollection string
+	// Pacing paces calls to the organisation's share of Actionstep's limit, which Pace
+	// finds for the whole fleet (nil: no pacing).
+	Pacing *pacing.Limiter
+	Pace   pacing.Adaptive
 
 	// cache holds what is asked once per process rather than per matter: what a new
 	// matter of a type needs, and the API user's own contact.
 	cache cache
 }
 
-// api returns a client bound to the organisation's stored credential.
+// api returns a client bound to the organisation's stored credential, whose calls wait
+// for the organisation's pace, or are held back until it has a slot (a
+// *pacing.HoldBack, see classify).
 func (a *Actionstep) api() *actionstep.Client {
-	return a.Client.As(credentials.ActionstepSource(a.Tokens, a.Client, tokens.KeyActionstep(a.OrgKey)))
+	c := a.Client.As(credentials.ActionstepSource(a.Tokens, a.Client, tokens.KeyActionstep(a.OrgKey)))
+	if a.Pacing != nil {
+		c = c.Paced(a.Pacing.Pacer(ActionstepBudget(a.OrgKey), a.Pace))
+	}
+	return c
 }
+
+// ActionstepBudget names an organisation's budget of Actionstep's limit. Actionstep
+// limits per user and organisation; saasbridge connects one user per organisation.
+func ActionstepBudget(orgKey string) string { return "actionstep:" + orgKey }
 
 // LookupMatterType finds the configured matter type: GET /actiontypes?name_eq=….
 func (a *Actionstep) LookupMatterType(ctx context.Context) (string, error) {

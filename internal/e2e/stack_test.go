@@ -364,7 +364,6 @@ func (s *stack) env() []string {
 		"ACTIONSTEP_CLIENT_ID=" + s.asClientID,
 		"ACTIONSTEP_CLIENT_SECRET=" + s.asSecret,
 		"ACTIONSTEP_ORG_KEY=" + s.orgKey,
-		"ACTIONSTEP_RATE_PER_SECOND=50",
 		// Debug logs everything the programs can log: the leak check reads them all.
 		"LOG_LEVEL=" + map[bool]string{false: "debug", true: "info"}[benchMode],
 		"LOG_FORMAT=json",

@@ -66,6 +66,13 @@ var sqliteMigrations = []string{
 		PRIMARY KEY (location_id, event_id)
 	) STRICT`,
 	`CREATE INDEX location_events_by_time ON location_events (location_id, recorded_at)`,
+	// The fleet's shared request pacing (internal/pacing): one row per API budget (a
+	// HighLevel company's window, an Actionstep organisation's adaptive rate).
+	`CREATE TABLE rate_limits (
+		limit_key  TEXT    NOT NULL PRIMARY KEY,
+		state      TEXT    NOT NULL, -- JSON, see internal/pacing
+		updated_at INTEGER NOT NULL  -- unix milliseconds
+	) STRICT`,
 }
 
 type sqliteDialect struct{}

@@ -315,5 +315,13 @@ func fromMillis(ms int64) time.Time {
 }
 
 // DB is the store's database, which also holds the location owners' facts
-// (internal/facts); its schema is migrated by Open.
+// (internal/facts) and the fleet's request pacing (internal/pacing); its schema is
+// migrated by Open.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// Postgres reports whether the store is on PostgreSQL (else SQLite): what DB's users
+// need to know to lock a row of their own.
+func (s *Store) Postgres() bool {
+	_, ok := s.dialect.(postgresDialect)
+	return ok
+}
