@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -47,6 +49,10 @@ type Actionstep struct {
 	// cache holds what is asked once per process rather than per matter: what a new
 	// matter of a type needs, and the API user's own contact.
 	cache cache
+	// setup is ResolveSetup's answer; setupMu makes concurrent activities wait for one
+	// lookup rather than each make their own.
+	setupMu sync.Mutex
+	setup   cached[Setup]
 }
 
 // api returns a client bound to the organisation's stored credential, whose calls wait
@@ -81,6 +87,40 @@ func (a *Actionstep) LookupClientType(ctx context.Context) (string, error) {
 func (a *Actionstep) LookupDataCollection(ctx context.Context, matterTypeID string) (string, error) {
 	d, err := actionstepsetup.DataCollection(ctx, a.api(), a.DataCollection, actionstep.ID(matterTypeID))
 	return configured(d, err, func(d *actionstep.DataCollection) actionstep.ID { return d.ID }, "data collection", a.DataCollection, "ACTIONSTEP_DATA_COLLECTION")
+}
+
+// Setup is what the configured names resolve to in the organisation.
+type Setup struct {
+	MatterTypeID     string `json:"matterTypeId"`
+	ClientTypeID     string `json:"clientTypeId"`
+	DataCollectionID string `json:"dataCollectionId"`
+}
+
+// ResolveSetup resolves the matter type, the client participant type and the data
+// collection (LookupMatterType, LookupClientType, LookupDataCollection) once per
+// worker and cacheTTL: every onboarding needs them, and they change only when someone
+// changes the organisation's setup. Looked up when the worker has none (or its last
+// lookup failed) and again once they are cacheTTL old; a lookup in progress is shared
+// by the activities that need it meanwhile.
+func (a *Actionstep) ResolveSetup(ctx context.Context) (Setup, error) {
+	a.setupMu.Lock()
+	defer a.setupMu.Unlock()
+	if a.setup.fresh() {
+		return a.setup.value, nil
+	}
+	var s Setup
+	var err error
+	if s.MatterTypeID, err = a.LookupMatterType(ctx); err != nil {
+		return Setup{}, err
+	}
+	if s.ClientTypeID, err = a.LookupClientType(ctx); err != nil {
+		return Setup{}, err
+	}
+	if s.DataCollectionID, err = a.LookupDataCollection(ctx, s.MatterTypeID); err != nil {
+		return Setup{}, err
+	}
+	a.setup = cached[Setup]{s, time.Now()}
+	return s, nil
 }
 
 // configured is the id of a configured record, or why there is none.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -430,4 +431,40 @@ func TestUpdateClientRefreshesMappedFields(t *testing.T) {
 	require.NoError(t, f.run(nil, f.acts.UpdateClient, ClientUpdate{ParticipantID: id, Location: Location{LocationID: "loc_1"}}))
 	assert.Equal(t, before, f.sim.Calls().Count("PUT /rest/participants/{id}", http.StatusOK), "nothing to send")
 	assert.False(t, strings.Contains(f.log.text(), asClientSecret))
+}
+
+// TestResolveSetupOncePerWorker: the matter type, participant type and data collection
+// are looked up once per worker, shared by the activities that need them at the same
+// time, not kept when the lookup fails, and looked up again once they are old.
+func TestResolveSetupOncePerWorker(t *testing.T) {
+	f := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{})
+	want := f.lookups()
+	calls := func() int { return f.sim.Calls().Total }
+	before := calls()
+
+	var wg sync.WaitGroup
+	got := make([]Setup, 8)
+	for i := range got {
+		wg.Go(func() {
+			var err error
+			got[i], err = f.acts.ResolveSetup(t.Context())
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	for _, g := range got {
+		assert.Equal(t, Setup{MatterTypeID: want.matterType, ClientTypeID: want.clientType, DataCollectionID: want.collection}, g)
+	}
+	assert.Equal(t, 3, calls()-before, "one lookup of each, for all of them")
+
+	f.acts.setup.at = time.Now().Add(-cacheTTL)
+	_, err := f.acts.ResolveSetup(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 6, calls()-before, "looked up again once old")
+
+	// A failed lookup is not kept: the next activity asks again.
+	g := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{NoDataCollection: true})
+	_, err = g.acts.ResolveSetup(t.Context())
+	requireAppError(t, err, ErrTypeActionstepSetup, false)
+	assert.False(t, g.acts.setup.fresh())
 }

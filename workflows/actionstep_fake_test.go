@@ -36,6 +36,7 @@ type fakeActionstep struct {
 	lose    map[string]int            // activity name → answers still to lose
 	crash   map[string]int            // activity name → applied creates whose worker then dies
 	creates map[string]int            // activity name → creates applied
+	finds   map[string]int            // activity name → finds made
 }
 
 type fakeMatter struct {
@@ -44,7 +45,7 @@ type fakeMatter struct {
 
 func newFakeActionstep() *fakeActionstep {
 	return &fakeActionstep{clients: map[string]string{}, matters: map[string]*fakeMatter{}, records: map[string]string{},
-		lose: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}}
+		lose: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}, finds: map[string]int{}}
 }
 
 func (f *fakeActionstep) id(prefix string) string {
@@ -73,9 +74,11 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.LookupMatterType, mock.Anything).Maybe().Return("40", nil)
 	env.OnActivity(as.LookupClientType, mock.Anything).Maybe().Return("27", nil)
 	env.OnActivity(as.LookupDataCollection, mock.Anything, "40").Maybe().Return("148", nil)
+	env.OnActivity(as.ResolveSetup, mock.Anything).Maybe().Return(activities.Setup{MatterTypeID: "40", ClientTypeID: "27", DataCollectionID: "148"}, nil)
 	env.OnActivity(as.FindClient, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, loc string) (activities.Found, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.finds["FindClient"]++
 		return activities.Found{ID: f.clients[loc]}, nil
 	})
 	env.OnActivity(as.CreateClient, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, loc activities.Location) (string, error) {
@@ -93,6 +96,7 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.FindMatter, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, ref activities.MatterRef) (activities.Found, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.finds["FindMatter"]++
 		if m := f.matters[ref.LocationID]; m != nil {
 			return activities.Found{ID: m.id, Status: m.status}, nil
 		}
@@ -118,6 +122,7 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.FindRecord, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.RecordRef) (activities.Found, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.finds["FindRecord"]++
 		return activities.Found{ID: f.records[in.MatterID]}, nil
 	})
 	env.OnActivity(as.CreateRecord, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.RecordRef) (string, error) {

@@ -188,6 +188,7 @@ func (o *owner) recordInActionstep(ctx workflow.Context, ev LocationEvent) error
 	loc := activities.Location{LocationID: o.state.LocationID, CompanyID: o.state.CompanyID,
 		Name: o.state.Install.Name, Address: o.state.Install.Address}
 	sync := o.actionstep()
+	sync.reopen = !o.state.UninstalledAt.IsZero() // the uninstall closed the matter it knows
 	if err := sync.provision(ctx, loc); err != nil {
 		o.keepActionstep(sync)
 		return err
