@@ -150,7 +150,7 @@ func startStack() (*stack, error) {
 		orgKey:        "e2eorg" + randHex(3),
 		codecToken:    randHex(20),
 	}
-	for range 8 {
+	for range 12 {
 		s.spareCompanies = append(s.spareCompanies, "Spare"+randHex(8)[:15])
 	}
 	// Logs and databases stay in build/e2e/<pid> for inspection; each run has its own
@@ -283,6 +283,9 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	}
 	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
 		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1", "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+		// As make dev runs it (scripts/dev.sh): a step's task reaches its worker in a few
+		// milliseconds rather than the ~50 the default poll rate costs (docs/cluster.md).
+		"--dynamic-config-value", transferPollRPS,
 		"--ui-codec-endpoint", s.codecEndpoint()}
 	for name, typ := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", name+"="+typ)
@@ -309,6 +312,10 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	s.temporal = s.dev.Client()
 	return nil
 }
+
+// transferPollRPS is the dev server's (and the cluster's) history transfer queue poll
+// rate per shard, as scripts/dev.sh and deploy/cluster/dynamicconfig.yaml set it.
+const transferPollRPS = "history.transferProcessorMaxPollRPS=200"
 
 // temporalDB is the dev server's database file: file-backed so an outage test can
 // restart it, except when benchmarking, where the in-memory store is the reference.
