@@ -150,13 +150,15 @@ func findOrCreate(ctx workflow.Context, what string, createFirst bool, find, cre
 // createRounds are findOrCreate's rounds as they are now.
 func createRounds(ctx workflow.Context, what string, createFirst bool, find, create func() (activities.Found, error)) (activities.Found, error) {
 	var lastErr error
-	for round := range maxCreateRounds {
-		if round > 0 {
-			if err := workflow.Sleep(ctx, roundBackoff(round, lastErr)); err != nil {
+	var wait time.Duration
+	look, unsent := !createFirst, 0
+	for round := 0; round < maxCreateRounds; {
+		if wait > 0 {
+			if err := workflow.Sleep(ctx, wait); err != nil {
 				return activities.Found{}, err
 			}
 		}
-		if round > 0 || !createFirst {
+		if look {
 			found, err := find()
 			if err != nil || found.ID != "" {
 				return found, err
@@ -172,11 +174,48 @@ func createRounds(ctx workflow.Context, what string, createFirst bool, find, cre
 			}
 			return activities.Found{}, err
 		}
-		lastErr = err
+		lastErr, look = err, true
+		if notSent(err) && unsent < maxUnsentCreates &&
+			workflow.GetVersion(ctx, unsentCreateChange, workflow.DefaultVersion, 1) == 1 {
+			unsent++
+			look, wait = false, retryDelay(err)
+			continue
+		}
+		round++
+		wait = roundBackoff(round, lastErr)
 		workflow.GetLogger(ctx).Warn("create failed or lost its answer; looking again before retrying", "what", what, "error", err)
 	}
 	return activities.Found{}, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("could not confirm the %s was created after %d tries: %v", what, maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
+}
+
+// unsentCreateChange: a create that certainly was not applied, because the pacing held
+// it back (nothing was sent) or Actionstep answered 429, is sent again once the budget
+// allows, without a find before it and without counting as one of maxCreateRounds.
+// Before it, such a create ended its round: under load every held-back create cost a
+// find, and a create held back eight times failed the event. Runs that started before
+// it keep that (their histories replay).
+const unsentCreateChange = "actionstep-unsent-create"
+
+// maxUnsentCreates bounds how often one create is held back or answered 429 in a row
+// before it counts as a failed round again (the event's budget bounds it anyway).
+const maxUnsentCreates = 100
+
+// notSent reports an activity failure that says the request was not applied: held back
+// by the pacing, or answered 429 (activities.ErrTypeRateLimited).
+func notSent(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == activities.ErrTypeRateLimited
+}
+
+// retryDelay is when a create that was not sent may go: the slot the pacing named (or
+// the 429's Retry-After), else a second.
+func retryDelay(err error) time.Duration {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.NextRetryDelay() > 0 {
+		return app.NextRetryDelay()
+	}
+	return time.Second
 }
 
 // findOrCreateFirstRelease is findOrCreate as the first release ran it; only runs

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
@@ -34,6 +35,7 @@ type fakeActionstep struct {
 	writes  []activities.DataWrite
 	updates []activities.ClientUpdate // UpdateClient calls
 	lose    map[string]int            // activity name → answers still to lose
+	held    map[string]int            // activity name → creates still to be held back by the pacing (nothing sent)
 	crash   map[string]int            // activity name → applied creates whose worker then dies
 	creates map[string]int            // activity name → creates applied
 	finds   map[string]int            // activity name → finds made
@@ -45,12 +47,23 @@ type fakeMatter struct {
 
 func newFakeActionstep() *fakeActionstep {
 	return &fakeActionstep{clients: map[string]string{}, matters: map[string]*fakeMatter{}, records: map[string]string{},
-		lose: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}, finds: map[string]int{}}
+		lose: map[string]int{}, held: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}, finds: map[string]int{}}
 }
 
 func (f *fakeActionstep) id(prefix string) string {
 	f.next++
 	return fmt.Sprintf("%s%d", prefix, f.next)
+}
+
+// heldBack reports whether the pacing holds a create back (nothing is sent): the
+// activity's RateLimited error with the slot's delay, as activities.classify makes it.
+func (f *fakeActionstep) heldBack(name string) error {
+	if f.held[name] == 0 {
+		return nil
+	}
+	f.held[name]--
+	return temporal.NewApplicationErrorWithOptions("the request budget actionstep:org is spent for now; holding the request back for 3s",
+		activities.ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 3 * time.Second})
 }
 
 // applied records a create and reports whether its answer is lost.
@@ -84,6 +97,9 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.CreateClient, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, loc activities.Location) (string, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if err := f.heldBack("CreateClient"); err != nil {
+			return "", err
+		}
 		f.clients[loc.LocationID] = f.id("p")
 		return f.clients[loc.LocationID], f.applied("CreateClient")
 	})
@@ -105,6 +121,9 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.CreateMatter, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.NewMatter) (string, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if err := f.heldBack("CreateMatter"); err != nil {
+			return "", err
+		}
 		m := &fakeMatter{id: f.id("m"), status: "Active", participant: in.ParticipantID}
 		f.matters[in.LocationID] = m
 		return m.id, f.applied("CreateMatter")
@@ -128,6 +147,9 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.CreateRecord, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.RecordRef) (string, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if err := f.heldBack("CreateRecord"); err != nil {
+			return "", err
+		}
 		f.records[in.MatterID] = f.id("r")
 		return f.records[in.MatterID], f.applied("CreateRecord")
 	})

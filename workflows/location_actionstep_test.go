@@ -99,3 +99,25 @@ func TestOwnerReinstallUsesTheRecordsItKnows(t *testing.T) {
 	assert.Equal(t, "Closed", e.as.matters[loc].status, "reopened by the re-install, closed by the next uninstall")
 	e.AssertActivityNumberOfCalls(t, "SetMatterStatus", 2)
 }
+
+// A create the pacing holds back (nothing sent) is sent again when its slot comes, with
+// no find before it and without using up the create rounds: held back more often than
+// there are rounds, each record is still created once, and nothing is looked up that
+// an unheld onboarding would not look up.
+func TestOwnerSendsAHeldBackCreateAgainWithoutAFind(t *testing.T) {
+	for _, held := range []string{"CreateClient", "CreateMatter", "CreateRecord"} {
+		t.Run(held, func(t *testing.T) {
+			e := newOwnerEnv(t)
+			e.as.held[held] = 12 // more than maxCreateRounds
+			e.send(0, install("i", at(0)))
+			e.send(2*time.Hour, uninstallAt("u", at(2*time.Hour)))
+			_, err := e.run(workflows.LocationInput{})
+			require.NoError(t, err)
+
+			assert.Equal(t, "applied", e.outcomes()["i"])
+			assert.Equal(t, map[string]int{"FindClient": 1}, e.as.finds, "no find for a create that was never sent")
+			assert.Equal(t, 1, e.as.creates[held], "created once")
+			e.AssertActivityNumberOfCalls(t, held, 13)
+		})
+	}
+}
