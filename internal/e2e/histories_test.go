@@ -24,8 +24,9 @@ import (
 // fixtureRelease names the workflow code the recorded histories come from. Bump it
 // when a workflow changes shape, run make histories, and commit the new files next to
 // the old ones: old histories must keep replaying (v1: before Actionstep; v2: with it;
-// v3: the location owner).
-const fixtureRelease = "v3"
+// v3: the location owner; v4: the Actionstep setup resolved per worker and no find for
+// a record the owner knows or has just made the parent of).
+const fixtureRelease = "v4"
 
 // TestRecordHistories writes real histories, from this dev server, into
 // workflows/testdata for the replay tests: every workflow, and the owner's branches
