@@ -235,6 +235,14 @@ func createFailure(err error) error {
 	return c
 }
 
+// appliedFailure is the failure of a request made after a create was applied (marking
+// the new matter): whatever its kind, even a hold-back or a 429, which createFailure
+// would report as not applied, the record exists, so the workflow must look for it
+// before creating again.
+func appliedFailure(err error) error {
+	return temporal.NewNonRetryableApplicationError(classify(err).Error()+" (the create was applied)", ErrTypeOutcomeUnknown, err)
+}
+
 // oldest picks the record with the smallest numeric id: the first one created.
 func oldest[T any](items []T, id func(T) actionstep.ID) actionstep.ID {
 	ids := make([]actionstep.ID, len(items))

@@ -465,6 +465,28 @@ func TestResolveSetupOncePerWorker(t *testing.T) {
 	// A failed lookup is not kept: the next activity asks again.
 	g := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{NoDataCollection: true})
 	_, err = g.acts.ResolveSetup(t.Context())
-	requireAppError(t, err, ErrTypeActionstepSetup, false)
+	_ = requireAppError(t, err, ErrTypeActionstepSetup, false)
 	assert.False(t, g.acts.setup.fresh())
+}
+
+// A matter whose create was applied but whose marking (the PATCH after it) was answered
+// 429 or held back is reported as an unknown outcome, never as "rate limited", which the
+// workflow takes for "not applied" and would create again: the find that follows marks
+// the matter, and there is one.
+func TestCreateMatterThrottledAfterTheCreateIsNotNotApplied(t *testing.T) {
+	f := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{})
+	s := f.lookups()
+	loc := Location{LocationID: "loc_throttled", Name: "Throttled"}
+	var participant string
+	require.NoError(t, f.run(&participant, f.acts.CreateClient, loc))
+	require.NoError(t, f.sim.AddFaultRule(actionstepsim.Rule{Endpoint: "PATCH /rest/actions/{id}", Status: 429, Times: 1}))
+
+	ref := MatterRef{LocationID: loc.LocationID, MatterTypeID: s.matterType, ParticipantID: participant, ClientTypeID: s.clientType}
+	err := f.run(nil, f.acts.CreateMatter, NewMatter{MatterRef: ref, LocationName: loc.Name, ClientTypeID: s.clientType, ParticipantID: participant})
+	_ = requireAppError(t, err, ErrTypeOutcomeUnknown, false)
+
+	var found Found
+	require.NoError(t, f.run(&found, f.acts.FindMatter, ref))
+	assert.NotEmpty(t, found.ID, "the applied create is found")
+	assert.Len(t, f.state().Actions, 1, "one matter")
 }
