@@ -118,16 +118,7 @@ func (s *stack) workersCPU(b testing.TB) time.Duration {
 func (s *stack) workersPeakRSS(b testing.TB) string {
 	var out []string
 	for _, w := range s.workers {
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.cmd.Process.Pid))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-				out = append(out, fmt.Sprintf("%d MiB", kb/1024))
-			}
-		}
+		out = append(out, fmt.Sprintf("%d MiB", vmKB(b, w, "VmHWM:")/1024))
 	}
 	return strings.Join(out, ", ")
 }

@@ -137,11 +137,18 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 		if err := p.l.sleep(ctx, time.Duration(at-now)*time.Microsecond); err != nil {
 			return time.Time{}, err
 		}
-		s, _, err := p.l.read(ctx, p.l.db, p.key, false)
-		if err != nil || !stale(&s, now, at) {
-			return time.UnixMicro(now), nil // a failed check is no reason to hold the request
+		if !p.slotVoided(ctx, now, at) {
+			return time.UnixMicro(now), nil
 		}
 	}
+}
+
+// slotVoided reports whether the slot taken at now for at was voided meanwhile (a 429
+// while the request waited, see stale). A failed check is no reason to hold the
+// request, so it reports false.
+func (p *Pacer) slotVoided(ctx context.Context, now, at int64) bool {
+	s, _, err := p.l.read(ctx, p.l.db, p.key, false)
+	return err == nil && stale(&s, now, at)
 }
 
 // admit takes the next slot when it is at most maxWait away and returns when it is;
