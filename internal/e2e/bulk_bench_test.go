@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,9 +47,7 @@ func BenchmarkBulkOnboarding(b *testing.B) {
 |---|---|---|---|---|---|---|---|
 %s
 `, n, strings.Join(rows, "\n"))
-	fmt.Print(report)
-	_ = os.MkdirAll(filepath.Join(repoRoot(), "build"), 0o755)
-	_ = os.WriteFile(filepath.Join(repoRoot(), "build", "bench-bulk.md"), []byte(report), 0o644)
+	writeReport(b, "bench-bulk.md", report)
 }
 
 // restartWorkers replaces the stack's workers with k fresh ones.

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -53,9 +51,7 @@ func BenchmarkWebhookGateway(b *testing.B) {
 		rawSum.rate, rawSum.p50, rawSum.p99, rawSum.errors,
 		gwSum.rate, gwSum.p50, gwSum.p99, gwSum.errors,
 		100*gwSum.rate/rawSum.rate, float64(gwSum.p99)/float64(rawSum.p99))
-	fmt.Print(report)
-	_ = os.MkdirAll(filepath.Join(repoRoot(), "build"), 0o755)
-	_ = os.WriteFile(filepath.Join(repoRoot(), "build", "bench-gateway.md"), []byte(report), 0o644)
+	writeReport(b, "bench-gateway.md", report)
 	b.ReportMetric(gwSum.rate, "webhooks/s")
 	b.ReportMetric(rawSum.rate, "raw-signals/s")
 	b.ReportMetric(float64(gwSum.p99.Microseconds())/1000, "webhook-p99-ms")
