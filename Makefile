@@ -111,10 +111,10 @@ test: $(CLUSTER_TOOLS) lint
 		$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -run '$(CLUSTER_SUBSET)' ./internal/e2e/ || rc=1; \
 	./scripts/postgres.sh stop >/dev/null; exit $$rc
 
-## bench: figures named by the issues, printed as tables (docs/benchmarks.md). The ten
-## agencies × 100 locations row alone takes about half an hour on two cores (Actionstep's
-## default limit paces 7,000 calls); SAASBRIDGE_BENCH_PER_AGENCY=20 scales it down, and
-## BENCH=<regexp> runs only the benchmarks it names.
+## bench: figures named by the issues, printed as tables (docs/benchmarks.md), about 25
+## minutes; the ten agencies × 100 locations row alone takes 7–8 minutes on two cores
+## (SAASBRIDGE_BENCH_PER_AGENCY=20 scales it down). BENCH=<regexp> runs only the
+## benchmarks it names.
 BENCH ?= .
 bench: $(TEMPORAL)
 	SAASBRIDGE_TEMPORAL_CLI=$(TEMPORAL) SAASBRIDGE_E2E_BENCH=1 $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 120m ./internal/e2e/
