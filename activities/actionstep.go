@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -14,6 +16,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/mapping"
+	"github.com/saasbridge/saasbridge/internal/pacing"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -39,6 +42,10 @@ type Actionstep struct {
 	Mapping mapping.Mapping
 	// Names of the matter type, the client's participant type and the data collection.
 	MatterType, ClientType, DataCollection string
+	// Pacing paces calls to the organisation's share of Actionstep's limit, which Pace
+	// finds for the whole fleet (nil: no pacing).
+	Pacing *pacing.Limiter
+	Pace   pacing.Adaptive
 
 	// Audit records every record made or changed (nil: none recorded).
 	Audit *audit.Log
@@ -46,6 +53,10 @@ type Actionstep struct {
 	// cache holds what is asked once per process rather than per matter: what a new
 	// matter of a type needs, and the API user's own contact.
 	cache cache
+	// setup is ResolveSetup's answer; setupMu makes concurrent activities wait for one
+	// lookup rather than each make their own.
+	setupMu sync.Mutex
+	setup   cached[Setup]
 }
 
 // audited records that a record was made or changed, filed under the location whose
@@ -55,10 +66,20 @@ func (a *Actionstep) audited(ctx context.Context, action, record, id, reason str
 		Detail: audit.Detail{API: audit.APIActionstep, Record: record, RecordID: id, Reason: reason}})
 }
 
-// api returns a client bound to the organisation's stored credential.
+// api returns a client bound to the organisation's stored credential, whose calls wait
+// for the organisation's pace, or are held back until it has a slot (a
+// *pacing.HoldBack, see classify).
 func (a *Actionstep) api() *actionstep.Client {
-	return a.Client.As(credentials.ActionstepSource(a.Tokens, a.Client, tokens.KeyActionstep(a.OrgKey)))
+	c := a.Client.As(credentials.ActionstepSource(a.Tokens, a.Client, tokens.KeyActionstep(a.OrgKey)))
+	if a.Pacing != nil {
+		c = c.Paced(a.Pacing.Pacer(ActionstepBudget(a.OrgKey), a.Pace))
+	}
+	return c
 }
+
+// ActionstepBudget names an organisation's budget of Actionstep's limit. Actionstep
+// limits per user and organisation; saasbridge connects one user per organisation.
+func ActionstepBudget(orgKey string) string { return "actionstep:" + orgKey }
 
 // LookupMatterType finds the configured matter type: GET /actiontypes?name_eq=….
 func (a *Actionstep) LookupMatterType(ctx context.Context) (string, error) {
@@ -77,6 +98,40 @@ func (a *Actionstep) LookupClientType(ctx context.Context) (string, error) {
 func (a *Actionstep) LookupDataCollection(ctx context.Context, matterTypeID string) (string, error) {
 	d, err := actionstepsetup.DataCollection(ctx, a.api(), a.DataCollection, actionstep.ID(matterTypeID))
 	return configured(d, err, func(d *actionstep.DataCollection) actionstep.ID { return d.ID }, "data collection", a.DataCollection, "ACTIONSTEP_DATA_COLLECTION")
+}
+
+// Setup is what the configured names resolve to in the organisation.
+type Setup struct {
+	MatterTypeID     string `json:"matterTypeId"`
+	ClientTypeID     string `json:"clientTypeId"`
+	DataCollectionID string `json:"dataCollectionId"`
+}
+
+// ResolveSetup resolves the matter type, the client participant type and the data
+// collection (LookupMatterType, LookupClientType, LookupDataCollection) once per
+// worker and cacheTTL: every onboarding needs them, and they change only when someone
+// changes the organisation's setup. Looked up when the worker has none (or its last
+// lookup failed) and again once they are cacheTTL old; a lookup in progress is shared
+// by the activities that need it meanwhile.
+func (a *Actionstep) ResolveSetup(ctx context.Context) (Setup, error) {
+	a.setupMu.Lock()
+	defer a.setupMu.Unlock()
+	if a.setup.fresh() {
+		return a.setup.value, nil
+	}
+	var s Setup
+	var err error
+	if s.MatterTypeID, err = a.LookupMatterType(ctx); err != nil {
+		return Setup{}, err
+	}
+	if s.ClientTypeID, err = a.LookupClientType(ctx); err != nil {
+		return Setup{}, err
+	}
+	if s.DataCollectionID, err = a.LookupDataCollection(ctx, s.MatterTypeID); err != nil {
+		return Setup{}, err
+	}
+	a.setup = cached[Setup]{s, time.Now()}
+	return s, nil
 }
 
 // configured is the id of a configured record, or why there is none.
@@ -196,6 +251,14 @@ func createFailure(err error) error {
 		return temporal.NewNonRetryableApplicationError(app.Error()+" (the create may have been applied)", ErrTypeOutcomeUnknown, err)
 	}
 	return c
+}
+
+// appliedFailure is the failure of a request made after a create was applied (marking
+// the new matter): whatever its kind, even a hold-back or a 429, which createFailure
+// would report as not applied, the record exists, so the workflow must look for it
+// before creating again.
+func appliedFailure(err error) error {
+	return temporal.NewNonRetryableApplicationError(classify(err).Error()+" (the create was applied)", ErrTypeOutcomeUnknown, err)
 }
 
 // oldest picks the record with the smallest numeric id: the first one created.

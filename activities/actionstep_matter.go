@@ -173,7 +173,7 @@ func (a *Actionstep) CreateMatter(ctx context.Context, in NewMatter) (string, er
 	key := MatterReference(in.LocationID)
 	if _, err := api.UpdateAction(ctx, m.ID, actionstep.ActionFields{ImportExternalReference: &key}); err != nil {
 		// The matter exists: FindMatter finds it through its client and marks it.
-		return "", createFailure(err)
+		return "", appliedFailure(err)
 	}
 	return string(m.ID), nil
 }

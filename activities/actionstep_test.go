@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -462,4 +463,62 @@ func TestRecordsMadeAndChangedAreAudited(t *testing.T) {
 		"written dataValues " + l.record, "created fileNote " + strconv.Itoa(notes[0].ID), "updated participant " + l.participant,
 		"updated matter " + l.matter,
 	}, got)
+}
+
+// TestResolveSetupOncePerWorker: the matter type, participant type and data collection
+// are looked up once per worker, shared by the activities that need them at the same
+// time, not kept when the lookup fails, and looked up again once they are old.
+func TestResolveSetupOncePerWorker(t *testing.T) {
+	f := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{})
+	want := f.lookups()
+	calls := func() int { return f.sim.Calls().Total }
+	before := calls()
+
+	var wg sync.WaitGroup
+	got := make([]Setup, 8)
+	for i := range got {
+		wg.Go(func() {
+			var err error
+			got[i], err = f.acts.ResolveSetup(t.Context())
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	for _, g := range got {
+		assert.Equal(t, Setup{MatterTypeID: want.matterType, ClientTypeID: want.clientType, DataCollectionID: want.collection}, g)
+	}
+	assert.Equal(t, 3, calls()-before, "one lookup of each, for all of them")
+
+	f.acts.setup.at = time.Now().Add(-cacheTTL)
+	_, err := f.acts.ResolveSetup(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 6, calls()-before, "looked up again once old")
+
+	// A failed lookup is not kept: the next activity asks again.
+	g := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{NoDataCollection: true})
+	_, err = g.acts.ResolveSetup(t.Context())
+	_ = requireAppError(t, err, ErrTypeActionstepSetup, false)
+	assert.False(t, g.acts.setup.fresh())
+}
+
+// A matter whose create was applied but whose marking (the PATCH after it) was answered
+// 429 or held back is reported as an unknown outcome, never as "rate limited", which the
+// workflow takes for "not applied" and would create again: the find that follows marks
+// the matter, and there is one.
+func TestCreateMatterThrottledAfterTheCreateIsNotNotApplied(t *testing.T) {
+	f := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{})
+	s := f.lookups()
+	loc := Location{LocationID: "loc_throttled", Name: "Throttled"}
+	var participant string
+	require.NoError(t, f.run(&participant, f.acts.CreateClient, loc))
+	require.NoError(t, f.sim.AddFaultRule(actionstepsim.Rule{Endpoint: "PATCH /rest/actions/{id}", Status: 429, Times: 1}))
+
+	ref := MatterRef{LocationID: loc.LocationID, MatterTypeID: s.matterType, ParticipantID: participant, ClientTypeID: s.clientType}
+	err := f.run(nil, f.acts.CreateMatter, NewMatter{MatterRef: ref, LocationName: loc.Name, ClientTypeID: s.clientType, ParticipantID: participant})
+	_ = requireAppError(t, err, ErrTypeOutcomeUnknown, false)
+
+	var found Found
+	require.NoError(t, f.run(&found, f.acts.FindMatter, ref))
+	assert.NotEmpty(t, found.ID, "the applied create is found")
+	assert.Len(t, f.state().Actions, 1, "one matter")
 }

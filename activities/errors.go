@@ -12,13 +12,16 @@ import (
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/pacing"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
 // Error types recorded in Temporal for failures this package classifies. Workflows and
 // operators match on them; they are part of the history format.
 const (
-	// ErrTypeRateLimited: the API answered 429; retried after its Retry-After.
+	// ErrTypeRateLimited: the API answered 429, retried after its Retry-After; or the
+	// request was held back by the fleet's pacing (internal/pacing), retried when its
+	// budget has a slot.
 	ErrTypeRateLimited = "RateLimited"
 	// ErrTypeUnavailable: 5xx or no answer at all; retried with backoff.
 	ErrTypeUnavailable = "APIUnavailable"
@@ -59,12 +62,18 @@ func classify(err error) error {
 	}
 
 	var (
+		hold    *pacing.HoldBack
 		api     *highlevel.APIError
 		asAPI   *actionstep.APIError
 		asOAuth *actionstep.OAuthError
 		decode  *httpapi.DecodeError
 	)
 	switch {
+	case errors.As(err, &hold):
+		// Nothing was sent. Benign: holding back is the pacing working, not a failure;
+		// the SDK neither logs it as an error nor counts it as a failed activity.
+		return temporal.NewApplicationErrorWithOptions(hold.Error(), ErrTypeRateLimited, temporal.ApplicationErrorOptions{
+			NextRetryDelay: hold.Delay, Category: temporal.ApplicationErrorCategoryBenign})
 	// The credential's verdict comes first: a refresh the API refused wraps that 400
 	// *APIError as well, and must not be classified as a rejected request.
 	case errors.Is(err, tokens.ErrReconnectNeeded):

@@ -14,6 +14,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/pacing"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -51,6 +52,7 @@ func TestClassify(t *testing.T) {
 		{"not connected", fmt.Errorf("agency: %w", tokens.ErrNotFound), ErrTypeNotConnected, false, notConnectedRetryDelay, ""},
 		{"reconnect needed", fmt.Errorf("x: %w", tokens.ErrReconnectNeeded), ErrTypeReconnectNeeded, true, 0, ""},
 		{"suspended", fmt.Errorf("x: %w", tokens.ErrSuspended), ErrTypeLocationSuspended, true, 0, ""},
+		{"held back by the pacing", fmt.Errorf("actionstep: %w", &pacing.HoldBack{Key: "actionstep:org", Delay: 3 * time.Second}), ErrTypeRateLimited, false, 3 * time.Second, "holding the request back for 3s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +76,20 @@ func TestClassify(t *testing.T) {
 				t.Errorf("message %q lacks %q", app.Error(), tt.wantInMsg)
 			}
 		})
+	}
+}
+
+// TestHoldBackIsBenignAndNotAnUnknownOutcome: a request the pacing held back was not
+// sent: it is a benign failure (not logged as an error nor counted as a failed
+// activity), and a create held back is known not to have been applied.
+func TestHoldBackIsBenignAndNotAnUnknownOutcome(t *testing.T) {
+	hold := &pacing.HoldBack{Key: "highlevel:co", Delay: time.Second}
+	var app *temporal.ApplicationError
+	if !errors.As(classify(hold), &app) || app.Category() != temporal.ApplicationErrorCategoryBenign {
+		t.Errorf("a hold-back must be benign, got %v", classify(hold))
+	}
+	if !errors.As(createFailure(hold), &app) || app.Type() != ErrTypeRateLimited || app.NonRetryable() {
+		t.Errorf("a create held back must be retried as not applied, got %v", createFailure(hold))
 	}
 }
 

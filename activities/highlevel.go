@@ -15,6 +15,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/mapping"
+	"github.com/saasbridge/saasbridge/internal/pacing"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
@@ -23,15 +24,16 @@ import (
 type HighLevel struct {
 	Client *highlevel.Client
 	Tokens *tokens.Store
-	// Budget holds agency calls back while HighLevel reports the company's burst
-	// window nearly spent (nil: no holding back).
-	Budget *Budget
 	// RateLimits is told each agency answer's rate-limit headers (metrics; nil: nobody).
 	RateLimits func(companyID string, rl highlevel.RateLimit)
 	// InitialPlans choose a new location's initial plan when its install carries none
 	// (the mapping's initialPlan rules, then HIGHLEVEL_DEFAULT_PLAN_ID); first match
 	// wins.
 	InitialPlans []mapping.PlanRule
+	// Pacing paces agency calls to each company's share of HighLevel's burst window,
+	// RateLimit (100 per 10 s), for the whole fleet (nil, or RateLimit off: no pacing).
+	Pacing    *pacing.Limiter
+	RateLimit pacing.Window
 	// Now is the clock used to turn expires_in into an expiry (tests fake it).
 	Now func() time.Time
 }
@@ -43,21 +45,22 @@ func (a *HighLevel) now() time.Time {
 	return time.Now()
 }
 
-// agency returns a client authenticated as the agency (company) credential, once the
-// company's burst budget admits another request.
-func (a *HighLevel) agency(ctx context.Context, companyID string) (*highlevel.Client, error) {
-	if err := a.Budget.wait(ctx, companyID); err != nil {
-		return nil, err
-	}
+// agency returns a client authenticated as the agency (company) credential, whose
+// calls spend the company's own budget: a request waits for a slot of the company's
+// window, or is held back until one frees (a *pacing.HoldBack, see classify).
+func (a *HighLevel) agency(companyID string) *highlevel.Client {
 	c := a.Client.As(credentials.HighLevelSource(a.Tokens, a.Client, tokens.KeyHighLevelAgency(companyID)))
-	if a.Budget != nil {
-		c = c.Observing(a.Budget.observe(companyID))
+	if a.Pacing != nil && !a.RateLimit.Off() {
+		c = c.Paced(a.Pacing.Pacer(HighLevelBudget(companyID), a.RateLimit))
 	}
 	if a.RateLimits != nil {
 		c = c.Observing(func(call highlevel.Call) { a.RateLimits(companyID, call.RateLimit) })
 	}
-	return c, nil
+	return c
 }
+
+// HighLevelBudget names a company's budget of HighLevel's burst window.
+func HighLevelBudget(companyID string) string { return "highlevel:" + companyID }
 
 // LocationRef names a location of a company; most HighLevel activities take one.
 type LocationRef struct {
@@ -76,10 +79,7 @@ type InstalledLocation struct {
 
 // GetInstalledLocation calls GET /oauth/installedLocations filtered to one location.
 func (a *HighLevel) GetInstalledLocation(ctx context.Context, in LocationRef) (InstalledLocation, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return InstalledLocation{}, err
-	}
+	api := a.agency(in.CompanyID)
 	page, err := api.InstalledLocations(ctx, highlevel.InstalledLocationsQuery{
 		CompanyID: in.CompanyID, LocationID: in.LocationID, Limit: 1,
 	})
@@ -107,10 +107,7 @@ type LocationToken struct {
 // MintLocationToken calls POST /oauth/locationToken and stores the result. A re-run
 // overwrites the stored token with a fresh one, which is what a re-install needs.
 func (a *HighLevel) MintLocationToken(ctx context.Context, in LocationRef) (LocationToken, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return LocationToken{}, err
-	}
+	api := a.agency(in.CompanyID)
 	resp, err := api.LocationToken(ctx, in.CompanyID, in.LocationID)
 	if err != nil {
 		return LocationToken{}, classify(err)
@@ -148,10 +145,7 @@ const AlreadyEnabledMessage = "SaaS is already enabled for this location"
 
 // EnableSaaS calls POST /saas/enable-saas/{locationId}.
 func (a *HighLevel) EnableSaaS(ctx context.Context, in EnableSaaSInput) (EnableSaaSOutcome, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return EnableSaaSOutcome{}, err
-	}
+	api := a.agency(in.CompanyID)
 	res, err := api.EnableSaaS(ctx, in.LocationID, highlevel.EnableSaaSRequest{
 		CompanyID: in.CompanyID, IsSaaSV2: true, SaaSPlanID: in.PlanID, PriceID: in.PriceID,
 	})
@@ -175,10 +169,7 @@ type UpdateSubscriptionInput struct {
 // UpdateSaaSSubscription calls PUT /saas/update-saas-subscription/{locationId}. It
 // sets state, so a retry after a lost response is harmless.
 func (a *HighLevel) UpdateSaaSSubscription(ctx context.Context, in UpdateSubscriptionInput) error {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return err
-	}
+	api := a.agency(in.CompanyID)
 	return classify(api.UpdateSaaSSubscription(ctx, in.LocationID, highlevel.UpdateSubscriptionRequest{
 		SubscriptionID: in.SubscriptionID, CustomerID: in.CustomerID, CompanyID: in.CompanyID,
 	}))
@@ -197,10 +188,7 @@ type Subscription struct {
 
 // GetSaaSSubscription calls GET /saas/get-saas-subscription/{locationId}.
 func (a *HighLevel) GetSaaSSubscription(ctx context.Context, in LocationRef) (Subscription, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return Subscription{}, err
-	}
+	api := a.agency(in.CompanyID)
 	s, err := api.GetSubscription(ctx, in.LocationID, in.CompanyID)
 	if err != nil {
 		return Subscription{}, classify(err)

@@ -40,10 +40,7 @@ type ResolvedPlan struct {
 // /saas/agency-plans/{companyId}. One the agency does not have fails for good
 // (ErrTypePlanUnknown), naming what it has.
 func (a *HighLevel) ResolvePlan(ctx context.Context, in PlanQuery) (ResolvedPlan, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return ResolvedPlan{}, err
-	}
+	api := a.agency(in.CompanyID)
 	plans, err := api.AgencyPlans(ctx, in.CompanyID)
 	if err != nil {
 		return ResolvedPlan{}, classify(err)

@@ -13,10 +13,7 @@ type LocationProfile struct {
 
 // GetLocationProfile calls GET /locations/{locationId} with the agency's token.
 func (a *HighLevel) GetLocationProfile(ctx context.Context, in LocationRef) (LocationProfile, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return LocationProfile{}, err
-	}
+	api := a.agency(in.CompanyID)
 	l, err := api.GetLocation(ctx, in.LocationID)
 	if err != nil {
 		return LocationProfile{}, classify(err)

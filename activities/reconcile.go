@@ -28,10 +28,7 @@ type InstalledPage struct {
 // ListInstalledLocations calls GET /oauth/installedLocations for one page of 100.
 func (a *HighLevel) ListInstalledLocations(ctx context.Context, in InstalledPageRequest) (InstalledPage, error) {
 	installed := true
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return InstalledPage{}, err
-	}
+	api := a.agency(in.CompanyID)
 	page, err := api.InstalledLocations(ctx, highlevel.InstalledLocationsQuery{
 		CompanyID: in.CompanyID, Skip: in.Skip, Limit: highlevel.MaxInstalledLocationsLimit, IsInstalled: &installed,
 	})
@@ -73,10 +70,7 @@ type SaaSPage struct {
 
 // ListSaaSLocations calls GET /saas/saas-locations/{companyId} for one page.
 func (a *HighLevel) ListSaaSLocations(ctx context.Context, in SaaSPageRequest) (SaaSPage, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return SaaSPage{}, err
-	}
+	api := a.agency(in.CompanyID)
 	page, err := api.SaaSLocations(ctx, in.CompanyID, in.Page)
 	if err != nil {
 		return SaaSPage{}, classify(err)

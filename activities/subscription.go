@@ -24,10 +24,7 @@ type PauseInput struct {
 // PauseLocation calls POST /saas/pause/{locationId}. Pausing sets state, so a retry
 // after a lost answer is harmless.
 func (a *HighLevel) PauseLocation(ctx context.Context, in PauseInput) (bool, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return false, err
-	}
+	api := a.agency(in.CompanyID)
 	ok, err := api.Pause(ctx, in.LocationID, in.CompanyID, in.Paused)
 	return ok, classify(err)
 }
@@ -47,10 +44,7 @@ type Plan struct {
 
 // GetSaaSPlan calls GET /saas/saas-plan/{planId}.
 func (a *HighLevel) GetSaaSPlan(ctx context.Context, in PlanRef) (Plan, error) {
-	api, err := a.agency(ctx, in.CompanyID)
-	if err != nil {
-		return Plan{}, err
-	}
+	api := a.agency(in.CompanyID)
 	p, err := api.GetSaaSPlan(ctx, in.PlanID, in.CompanyID)
 	if err != nil {
 		return Plan{}, classify(err)

@@ -115,6 +115,7 @@ echo ">> Temporal dev server (logs: .dev/temporal.log)"
 "$bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
   --db-filename "$dev/temporal.db" --log-level warn \
   --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=true \
+  --dynamic-config-value history.transferProcessorMaxPollRPS=200 \
   --ui-codec-endpoint "http://127.0.0.1:$OPERATOR_PORT/codec/$CODEC_AUTH_TOKEN" >"$dev/temporal.log" 2>&1 &
 pids+=($!)
 

@@ -43,10 +43,10 @@ func TestMigrateStatusAndUp(t *testing.T) {
 	out, err := runStarter(t, "migrate", "status")
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "00004    audit           pending")
-	assert.Contains(t, out, "0 of 5 applied; 5 pending (sqlite3)")
+	assert.Contains(t, out, "0 of 6 applied; 6 pending (sqlite3)")
 	out, err = runStarter(t, "migrate", "status")
 	require.NoError(t, err, out)
-	assert.Contains(t, out, "5 pending", "status applied nothing")
+	assert.Contains(t, out, "6 pending", "status applied nothing")
 
 	out, err = runStarter(t, "migrate", "up")
 	require.NoError(t, err, out)
@@ -58,7 +58,7 @@ func TestMigrateStatusAndUp(t *testing.T) {
 	assert.Contains(t, out, "nothing to apply")
 	out, err = runStarter(t, "migrate", "status")
 	require.NoError(t, err, out)
-	assert.Contains(t, out, "5 of 5 applied; 0 pending")
+	assert.Contains(t, out, "6 of 6 applied; 0 pending")
 
 	_, err = runStarter(t, "migrate", "down")
 	assert.ErrorIs(t, err, errUsage)

@@ -1,6 +1,7 @@
-// Command worker runs saasbridge's Temporal workers: one for workflows and unthrottled
-// activities, one for HighLevel agency calls and one for Actionstep calls, each of the
-// last two with a server-side rate limit shared by every worker process.
+// Command worker runs saasbridge's Temporal workers: one for workflows and store and
+// Temporal activities, one for HighLevel agency calls and one for Actionstep calls, the
+// last two paced to each agency's and organisation's budget, which every worker process
+// shares through the token store's database (internal/pacing).
 package main
 
 import (
@@ -31,6 +32,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/metrics"
+	"github.com/saasbridge/saasbridge/internal/pacing"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 	"github.com/saasbridge/saasbridge/workflows"
@@ -118,11 +120,17 @@ func run() error {
 	}
 	defer stopHTTP()
 
+	for _, r := range config.Retired() {
+		logger.Warn("retired setting", zap.String("setting", r))
+	}
 	workflows.SetStepBudget(cfg.StepBudget)
+	limiter := pacing.New(store.DB(), store.Postgres(), pacing.WithErrorLog(func(key string, err error) {
+		logger.Warn("could not record an answer in the request budget", zap.String("budget", key), zap.Error(err))
+	}))
 	known := facts.New(store.DB())
 	orchestrator := workflows.Orchestrator{Client: c}
 	workers := build(c, cfg, m.WorkerInterceptor(), activitySet{
-		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Budget: &activities.Budget{Reserve: budgetReserve},
+		highLevel: &activities.HighLevel{Client: hl, Tokens: store, Pacing: limiter, RateLimit: cfg.HighLevelRateLimit,
 			RateLimits: m.HighLevelRateLimit, InitialPlans: initialPlans(fields, cfg.HighLevel)},
 		creds:     &activities.Credentials{Tokens: store, HighLevel: hl, Actionstep: asc},
 		reconcile: &activities.Reconciler{Orchestrator: orchestrator, Facts: known, ReinstallGrace: cfg.ReinstallGrace},
@@ -131,6 +139,7 @@ func run() error {
 		actionstep: &activities.Actionstep{
 			Client: asc, Tokens: store, OrgKey: cfg.Actionstep.OrgKey, Mapping: fields, Audit: trail,
 			MatterType: cfg.Actionstep.MatterType, ClientType: cfg.Actionstep.ClientType, DataCollection: cfg.Actionstep.DataCollection,
+			Pacing: limiter, Pace: pacing.AdaptiveUpTo(cfg.ActionstepRateCeiling),
 		},
 	})
 	for _, w := range workers {
@@ -143,8 +152,8 @@ func run() error {
 		zap.String("temporalAddress", cfg.Temporal.Address),
 		zap.String("namespace", cfg.Temporal.Namespace),
 		zap.Strings("taskQueues", []string{workflows.TaskQueue, workflows.HighLevelAgencyTaskQueue, workflows.ActionstepTaskQueue}),
-		zap.Float64("highLevelRatePerSecond", cfg.HighLevelRatePerSecond),
-		zap.Float64("actionstepRatePerSecond", cfg.ActionstepRatePerSecond),
+		zap.Stringer("highLevelRateLimit", cfg.HighLevelRateLimit),
+		zap.Float64("actionstepRateCeiling", cfg.ActionstepRateCeiling),
 		zap.String("actionstepOrg", cfg.Actionstep.OrgKey))
 
 	<-ctx.Done()
@@ -168,11 +177,6 @@ func keepAuditCalls(ctx context.Context, cfg config.Worker, store *tokens.Store,
 	go audit.Retain(ctx, store.DB(), keys, keep, time.Hour, logger.Named("audit"))
 	return nil
 }
-
-// budgetReserve is how many requests of HighLevel's burst window an agency call leaves
-// to calls already in flight elsewhere in the fleet: every answer corrects each
-// worker's estimate, so one is enough (no 429 in docs/benchmarks.md at this setting).
-const budgetReserve = 1
 
 // activitySet is every activity struct a worker process registers.
 type activitySet struct {
@@ -200,18 +204,13 @@ func build(c client.Client, cfg config.Worker, outcomes interceptor.WorkerInterc
 	// run here; the workflow picks the queue per call.
 	wf.RegisterActivity(acts.highLevel)
 
-	// TaskQueueActivitiesPerSecond is enforced by the server for the whole queue, so
-	// every worker process must be given the same value.
-	agency := worker.New(c, workflows.HighLevelAgencyTaskQueue, worker.Options{
-		TaskQueueActivitiesPerSecond: cfg.HighLevelRatePerSecond,
-		WorkerStopTimeout:            cfg.ShutdownTimeout,
-	})
+	// The API queues carry no server-side rate: a queue-wide rate would be one budget
+	// for every agency (and a held-back call coming back would spend it). The activities
+	// pace each agency and organisation to its own budget (internal/pacing).
+	agency := worker.New(c, workflows.HighLevelAgencyTaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 	agency.RegisterActivity(acts.highLevel)
 
-	as := worker.New(c, workflows.ActionstepTaskQueue, worker.Options{
-		TaskQueueActivitiesPerSecond: cfg.ActionstepRatePerSecond,
-		WorkerStopTimeout:            cfg.ShutdownTimeout,
-	})
+	as := worker.New(c, workflows.ActionstepTaskQueue, worker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
 	as.RegisterActivity(acts.actionstep)
 	return []worker.Worker{wf, agency, as}
 }

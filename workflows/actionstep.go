@@ -93,15 +93,30 @@ type actionstepSync struct {
 	setup  ActionstepSetup
 	record ActionstepRecord
 	// clientCreated: this run created the client, so it already holds the location's
-	// details.
-	clientCreated bool
+	// details; matterCreated: this run created the matter.
+	clientCreated, matterCreated bool
+	// reopen: the location is being installed again after an uninstall, which closed
+	// its matter.
+	reopen bool
 	// subscription is what the matter's first task may render (actionstep_task.go).
 	subscription activities.SubscriptionData
 }
 
+// cachedSetupChange gates resolving the setup with one activity (ResolveSetup), which a
+// worker answers from its cache, instead of three lookups. Runs that started before it
+// replay the three.
+const cachedSetupChange = "actionstep-cached-setup"
+
 func (s *actionstepSync) resolve(ctx workflow.Context) error {
 	if s.setup.resolved() {
 		return nil
+	}
+	if workflow.GetVersion(ctx, cachedSetupChange, workflow.DefaultVersion, 1) == 1 {
+		var got activities.Setup
+		err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: the matter type, participant type and data collection"),
+			as.ResolveSetup).Get(ctx, &got)
+		s.setup = ActionstepSetup(got)
+		return err
 	}
 	if err := workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: look up the matter type"), as.LookupMatterType).Get(ctx, &s.setup.MatterTypeID); err != nil {
 		return err
@@ -126,20 +141,31 @@ const firstReleaseCreateRounds = 5
 // create that failed without a definite refusal is followed by another find, never by
 // a blind second create; a refusal is checked against one more find too, because it
 // may answer a retry of a create that had landed ("already has a record").
-func findOrCreate(ctx workflow.Context, what string, find, create func() (activities.Found, error)) (activities.Found, error) {
+// With createFirst the first round creates without looking (see knownRecordsChange);
+// every later one looks first.
+func findOrCreate(ctx workflow.Context, what string, createFirst bool, find, create func() (activities.Found, error)) (activities.Found, error) {
 	if workflow.GetVersion(ctx, createRoundsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return findOrCreateFirstRelease(ctx, what, find, create)
 	}
+	return createRounds(ctx, what, createFirst, find, create)
+}
+
+// createRounds are findOrCreate's rounds as they are now.
+func createRounds(ctx workflow.Context, what string, createFirst bool, find, create func() (activities.Found, error)) (activities.Found, error) {
 	var lastErr error
-	for round := range maxCreateRounds {
-		if round > 0 {
-			if err := workflow.Sleep(ctx, roundBackoff(round, lastErr)); err != nil {
+	var wait time.Duration
+	look, unsent := !createFirst, 0
+	for round := 0; round < maxCreateRounds; {
+		if wait > 0 {
+			if err := workflow.Sleep(ctx, wait); err != nil {
 				return activities.Found{}, err
 			}
 		}
-		found, err := find()
-		if err != nil || found.ID != "" {
-			return found, err
+		if look {
+			found, err := find()
+			if err != nil || found.ID != "" {
+				return found, err
+			}
 		}
 		created, err := create()
 		if err == nil {
@@ -151,11 +177,48 @@ func findOrCreate(ctx workflow.Context, what string, find, create func() (activi
 			}
 			return activities.Found{}, err
 		}
-		lastErr = err
+		lastErr, look = err, true
+		if notSent(err) && unsent < maxUnsentCreates &&
+			workflow.GetVersion(ctx, unsentCreateChange, workflow.DefaultVersion, 1) == 1 {
+			unsent++
+			look, wait = false, retryDelay(err)
+			continue
+		}
+		round++
+		wait = roundBackoff(round, lastErr)
 		workflow.GetLogger(ctx).Warn("create failed or lost its answer; looking again before retrying", "what", what, "error", err)
 	}
 	return activities.Found{}, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("could not confirm the %s was created after %d tries: %v", what, maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
+}
+
+// unsentCreateChange: a create that certainly was not applied, because the pacing held
+// it back (nothing was sent) or Actionstep answered 429, is sent again once the budget
+// allows, without a find before it and without counting as one of maxCreateRounds.
+// Before it, such a create ended its round: under load every held-back create cost a
+// find, and a create held back eight times failed the event. Runs that started before
+// it keep that (their histories replay).
+const unsentCreateChange = "actionstep-unsent-create"
+
+// maxUnsentCreates bounds how often one create is held back or answered 429 in a row
+// before it counts as a failed round again (the event's budget bounds it anyway).
+const maxUnsentCreates = 100
+
+// notSent reports an activity failure that says the request was not applied: held back
+// by the pacing, or answered 429 (activities.ErrTypeRateLimited).
+func notSent(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == activities.ErrTypeRateLimited
+}
+
+// retryDelay is when a create that was not sent may go: the slot the pacing named (or
+// the 429's Retry-After), else a second.
+func retryDelay(err error) time.Duration {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.NextRetryDelay() > 0 {
+		return app.NextRetryDelay()
+	}
+	return time.Second
 }
 
 // findOrCreateFirstRelease is findOrCreate as the first release ran it; only runs
@@ -184,13 +247,78 @@ func outcomeUnknown(err error) bool {
 	return errors.As(err, &app) && app.Type() == activities.ErrTypeOutcomeUnknown
 }
 
+// knownRecordsChange gates provisioning that looks up only what the owner does not
+// know: a record whose id it keeps (it found or created it: the state, the facts) is not
+// looked up again, and the matter of a client this provisioning has just created, or
+// the data record of a matter it has just created, is created without a find first:
+// nothing can belong to a record that did not exist (a create that fails is still
+// followed by a find before any other). A known matter is reopened when the location is
+// installed again after an uninstall (which closed it). Runs that started before it
+// look every record up.
+const knownRecordsChange = "actionstep-known-records"
+
 // provision finds or creates the client, its subscription matter (reopened if it was
 // closed), the matter's data record and, when the mapping asks for one, its first task.
 func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location) error {
+	if err := s.provisionRecords(ctx, loc); err != nil {
+		return err
+	}
+	if workflow.GetVersion(ctx, firstTaskChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	return s.firstTask(ctx, loc)
+}
+
+// provisionRecords finds or creates the client, its matter and the matter's data record.
+func (s *actionstepSync) provisionRecords(ctx workflow.Context, loc activities.Location) error {
 	if err := s.resolve(ctx); err != nil {
 		return err
 	}
-	client, err := findOrCreate(ctx, "client participant",
+	if workflow.GetVersion(ctx, knownRecordsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return s.provisionAll(ctx, loc)
+	}
+	if s.record.ParticipantID == "" {
+		client, err := s.findOrCreateClient(ctx, loc)
+		if err != nil {
+			return err
+		}
+		s.record.ParticipantID = client.ID
+	}
+	switch {
+	case s.record.MatterID == "":
+		if err := s.findOrCreateMatter(ctx, loc, s.clientCreated); err != nil {
+			return err
+		}
+	case s.reopen:
+		if err := s.setStatus(ctx, matterActive); err != nil {
+			return err
+		}
+	}
+	if s.record.RecordID == "" {
+		record, err := s.findOrCreateRecord(ctx, s.matterCreated)
+		s.record.RecordID = record.ID
+		return err
+	}
+	return nil
+}
+
+// provisionAll is provision before knownRecordsChange: every record is looked up.
+func (s *actionstepSync) provisionAll(ctx workflow.Context, loc activities.Location) error {
+	client, err := s.findOrCreateClient(ctx, loc)
+	if err != nil {
+		return err
+	}
+	s.record.ParticipantID = client.ID
+	if err := s.findOrCreateMatter(ctx, loc, false); err != nil {
+		return err
+	}
+	record, err := s.findOrCreateRecord(ctx, false)
+	s.record.RecordID = record.ID
+	return err
+}
+
+func (s *actionstepSync) findOrCreateClient(ctx workflow.Context, loc activities.Location) (activities.Found, error) {
+	return findOrCreate(ctx, "client participant", false,
 		func() (f activities.Found, err error) {
 			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the client"), as.FindClient, loc.LocationID).Get(ctx, &f)
 			return f, err
@@ -200,22 +328,23 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 			s.clientCreated = err == nil
 			return f, err
 		})
-	if err != nil {
-		return err
-	}
-	s.record.ParticipantID = client.ID
+}
 
+// findOrCreateMatter finds or creates the client's subscription matter, reopening it if
+// it was closed (a re-install).
+func (s *actionstepSync) findOrCreateMatter(ctx workflow.Context, loc activities.Location, createFirst bool) error {
 	ref := activities.MatterRef{LocationID: loc.LocationID, MatterTypeID: s.setup.MatterTypeID,
-		ParticipantID: client.ID, ClientTypeID: s.setup.ClientTypeID}
-	matter, err := findOrCreate(ctx, "subscription matter",
+		ParticipantID: s.record.ParticipantID, ClientTypeID: s.setup.ClientTypeID}
+	matter, err := findOrCreate(ctx, "subscription matter", createFirst,
 		func() (f activities.Found, err error) {
 			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the subscription matter"), as.FindMatter, ref).Get(ctx, &f)
 			return f, err
 		},
 		func() (f activities.Found, err error) {
 			err = workflow.ExecuteActivity(withActionstepCreate(ctx, "Actionstep: create the subscription matter"), as.CreateMatter, activities.NewMatter{
-				MatterRef: ref, LocationName: loc.Name, ClientTypeID: s.setup.ClientTypeID, ParticipantID: client.ID,
+				MatterRef: ref, LocationName: loc.Name, ClientTypeID: s.setup.ClientTypeID, ParticipantID: s.record.ParticipantID,
 			}).Get(ctx, &f.ID)
+			s.matterCreated = err == nil
 			return f, err
 		})
 	if err != nil {
@@ -224,13 +353,14 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 	s.record.MatterID = matter.ID
 	if matter.Status == matterClosed {
 		// A re-install: the matter of the earlier install is reopened, not duplicated.
-		if err := s.setStatus(ctx, matterActive); err != nil {
-			return err
-		}
+		return s.setStatus(ctx, matterActive)
 	}
+	return nil
+}
 
-	rec := activities.RecordRef{MatterID: matter.ID, DataCollectionID: s.setup.DataCollectionID}
-	record, err := findOrCreate(ctx, "data record",
+func (s *actionstepSync) findOrCreateRecord(ctx workflow.Context, createFirst bool) (activities.Found, error) {
+	rec := activities.RecordRef{MatterID: s.record.MatterID, DataCollectionID: s.setup.DataCollectionID}
+	return findOrCreate(ctx, "data record", createFirst,
 		func() (f activities.Found, err error) {
 			err = workflow.ExecuteActivity(withActionstep(ctx, "Actionstep: find the matter's data record"), as.FindRecord, rec).Get(ctx, &f)
 			return f, err
@@ -239,11 +369,6 @@ func (s *actionstepSync) provision(ctx workflow.Context, loc activities.Location
 			err = workflow.ExecuteActivity(withActionstepCreate(ctx, "Actionstep: create the matter's data record"), as.CreateRecord, rec).Get(ctx, &f.ID)
 			return f, err
 		})
-	s.record.RecordID = record.ID
-	if err != nil || workflow.GetVersion(ctx, firstTaskChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return err
-	}
-	return s.firstTask(ctx, loc)
 }
 
 // refreshClientChange gates refreshing the client participant from the location's

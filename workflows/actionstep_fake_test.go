@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
@@ -36,9 +37,11 @@ type fakeActionstep struct {
 	// taskWanted: the mapping asks for a first task; tasks holds them, matter → id.
 	taskWanted bool
 	tasks      map[string]string
-	lose       map[string]int // activity name → answers still to lose
-	crash      map[string]int // activity name → applied creates whose worker then dies
-	creates    map[string]int // activity name → creates applied
+	lose    map[string]int            // activity name → answers still to lose
+	held    map[string]int            // activity name → creates still to be held back by the pacing (nothing sent)
+	crash   map[string]int            // activity name → applied creates whose worker then dies
+	creates map[string]int            // activity name → creates applied
+	finds   map[string]int            // activity name → finds made
 }
 
 type fakeMatter struct {
@@ -47,12 +50,23 @@ type fakeMatter struct {
 
 func newFakeActionstep() *fakeActionstep {
 	return &fakeActionstep{clients: map[string]string{}, matters: map[string]*fakeMatter{}, records: map[string]string{},
-		tasks: map[string]string{}, lose: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}}
+		tasks: map[string]string{}, lose: map[string]int{}, held: map[string]int{}, crash: map[string]int{}, creates: map[string]int{}, finds: map[string]int{}}
 }
 
 func (f *fakeActionstep) id(prefix string) string {
 	f.next++
 	return fmt.Sprintf("%s%d", prefix, f.next)
+}
+
+// heldBack reports whether the pacing holds a create back (nothing is sent): the
+// activity's RateLimited error with the slot's delay, as activities.classify makes it.
+func (f *fakeActionstep) heldBack(name string) error {
+	if f.held[name] == 0 {
+		return nil
+	}
+	f.held[name]--
+	return temporal.NewApplicationErrorWithOptions("the request budget actionstep:org is spent for now; holding the request back for 3s",
+		activities.ErrTypeRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: 3 * time.Second})
 }
 
 // applied records a create and reports whether its answer is lost.
@@ -76,14 +90,19 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.LookupMatterType, mock.Anything).Maybe().Return("40", nil)
 	env.OnActivity(as.LookupClientType, mock.Anything).Maybe().Return("27", nil)
 	env.OnActivity(as.LookupDataCollection, mock.Anything, "40").Maybe().Return("148", nil)
+	env.OnActivity(as.ResolveSetup, mock.Anything).Maybe().Return(activities.Setup{MatterTypeID: "40", ClientTypeID: "27", DataCollectionID: "148"}, nil)
 	env.OnActivity(as.FindClient, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, loc string) (activities.Found, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.finds["FindClient"]++
 		return activities.Found{ID: f.clients[loc]}, nil
 	})
 	env.OnActivity(as.CreateClient, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, loc activities.Location) (string, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if err := f.heldBack("CreateClient"); err != nil {
+			return "", err
+		}
 		f.clients[loc.LocationID] = f.id("p")
 		return f.clients[loc.LocationID], f.applied("CreateClient")
 	})
@@ -96,6 +115,7 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.FindMatter, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, ref activities.MatterRef) (activities.Found, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.finds["FindMatter"]++
 		if m := f.matters[ref.LocationID]; m != nil {
 			return activities.Found{ID: m.id, Status: m.status}, nil
 		}
@@ -104,6 +124,9 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.CreateMatter, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.NewMatter) (string, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if err := f.heldBack("CreateMatter"); err != nil {
+			return "", err
+		}
 		m := &fakeMatter{id: f.id("m"), status: "Active", participant: in.ParticipantID}
 		f.matters[in.LocationID] = m
 		return m.id, f.applied("CreateMatter")
@@ -121,11 +144,15 @@ func (f *fakeActionstep) install(env *testsuite.TestWorkflowEnvironment) {
 	env.OnActivity(as.FindRecord, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.RecordRef) (activities.Found, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.finds["FindRecord"]++
 		return activities.Found{ID: f.records[in.MatterID]}, nil
 	})
 	env.OnActivity(as.CreateRecord, mock.Anything, mock.Anything).Maybe().Return(func(_ context.Context, in activities.RecordRef) (string, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if err := f.heldBack("CreateRecord"); err != nil {
+			return "", err
+		}
 		f.records[in.MatterID] = f.id("r")
 		return f.records[in.MatterID], f.applied("CreateRecord")
 	})

@@ -26,7 +26,7 @@ func (s *actionstepSync) firstTask(ctx workflow.Context, loc activities.Location
 		return err
 	}
 	looked := false
-	task, err := findOrCreate(ctx, "first task",
+	task, err := findOrCreate(ctx, "first task", false,
 		func() (activities.Found, error) {
 			if !looked { // the find just made
 				looked = true

@@ -92,8 +92,10 @@ func TestSubscriptionRecordsEveryChangeInActionstep(t *testing.T) {
 	require.Len(t, e.as.writes, 3)
 	assert.Equal(t, "s3", e.as.writes[2].Subscription.SubscriptionID)
 	assert.True(t, e.as.writes[2].Subscription.Paused)
-	for _, name := range []string{"LookupMatterType", "LookupClientType", "LookupDataCollection", "FindClient", "CreateClient", "FindMatter", "CreateMatter"} {
-		e.AssertActivityNumberOfCalls(t, name, 1)
+	// Resolved and provisioned once; the matter of a client it has just created, and the
+	// record of a matter it has just created, are created without a find.
+	for name, n := range map[string]int{"ResolveSetup": 1, "FindClient": 1, "CreateClient": 1, "FindMatter": 0, "CreateMatter": 1, "FindRecord": 0, "CreateRecord": 1} {
+		e.AssertActivityNumberOfCalls(t, name, n)
 	}
 	assert.NotEmpty(t, st.ActionstepRecord.RecordID)
 }

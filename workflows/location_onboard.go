@@ -215,6 +215,7 @@ func (o *owner) recordInActionstep(ctx workflow.Context, ev LocationEvent, withP
 		Status: s.Status, Paused: s.Paused, EventID: ev.EventID, EventSource: ev.Source, ChangedAt: ev.OccurredAt}
 	sync := o.actionstep()
 	sync.subscription = data
+	sync.reopen = !o.state.UninstalledAt.IsZero() // the uninstall closed the matter it knows
 	if err := sync.provision(ctx, loc); err != nil {
 		o.keepActionstep(sync)
 		return err

@@ -51,6 +51,7 @@ type Client struct {
 	clientSecret string
 	tokens       oauth2.TokenSource
 	observe      func(httpapi.Call)
+	pacer        httpapi.Pacer
 }
 
 // Option configures a Client.
@@ -94,6 +95,15 @@ func (c *Client) As(ts oauth2.TokenSource) *Client {
 	return &cp
 }
 
+// Paced returns a copy of c whose REST requests wait for p (the organisation's share
+// of Actionstep's limit); a 429 is sent again once p allows it. The token endpoint is
+// not paced.
+func (c *Client) Paced(p httpapi.Pacer) *Client {
+	cp := *c
+	cp.pacer = p
+	return &cp
+}
+
 // Resource names: the path segment, the request envelope key and the response key.
 const (
 	resParticipants               = "participants"
@@ -125,7 +135,7 @@ type request struct {
 // rest sends r to the REST API with the bound credential and returns the body of a 2xx answer.
 func (c *Client) rest(ctx context.Context, r request) (httpapi.Response, error) {
 	res, err := httpapi.Authorized(ctx, c.tokens, api, r.endpoint, func(tok *oauth2.Token) (httpapi.Response, error) {
-		return c.sendREST(ctx, r, tok)
+		return httpapi.Paced(ctx, c.pacer, func() (httpapi.Response, error) { return c.sendREST(ctx, r, tok) })
 	})
 	if err != nil {
 		return httpapi.Response{}, err

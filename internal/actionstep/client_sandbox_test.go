@@ -277,7 +277,7 @@ func (e *simEnv) provision(c *actionstep.Client, ref string) provisioned {
 // sandboxCovered lists the Client methods these tests call against the simulator; a new method
 // must get a sandbox test and be added here.
 var sandboxCovered = []string{
-	"As", "ExchangeCode", "ExchangeCodeWithVerifier", "RefreshToken", "CurrentUser",
+	"As", "Paced", "ExchangeCode", "ExchangeCodeWithVerifier", "RefreshToken", "CurrentUser",
 	"ListParticipants", "GetParticipant", "CreateParticipant", "UpdateParticipant",
 	"ListParticipantTypes", "ListParticipantDefaultTypes", "CreateParticipantDefaultType",
 	"ListActionTypes", "ActionCreateNeeds", "CreateAction", "ListActions", "GetAction", "UpdateAction", "CloseAction",
@@ -1321,4 +1321,60 @@ func TestSandboxTokenEndpointFaults(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.api.RefreshToken(ctx, tr2.RefreshToken)
 	assert.True(t, actionstep.IsInvalidGrant(err), "the lost refresh spent the token: %v", err)
+}
+
+// stepPacer is a pacer that admits every request and lets the test act on each answer.
+type stepPacer struct {
+	waits   int
+	answers []int
+	onDone  func(status int, retryAfter time.Duration)
+}
+
+func (p *stepPacer) Wait(context.Context) (time.Time, error) {
+	p.waits++
+	return time.Now(), nil
+}
+
+func (p *stepPacer) Done(_ context.Context, _ time.Time, status int, retryAfter time.Duration) {
+	p.answers = append(p.answers, status)
+	if p.onDone != nil {
+		p.onDone(status, retryAfter)
+	}
+}
+
+// TestSandboxPacedSendsA429Again: a paced client waits for its pacer before every REST
+// call (the token endpoint is not paced), tells it each answer with a 429's Retry-After,
+// and sends the 429 again, a create included (a 429 applied nothing), once the pacer
+// lets it.
+func TestSandboxPacedSendsA429Again(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	ctx := t.Context()
+	c, _ := e.login("all")
+	_, err := e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 1, Window: actionstepsim.Duration(time.Minute), RetryAfter: true})
+	require.NoError(t, err)
+	p := &stepPacer{onDone: func(status int, retryAfter time.Duration) {
+		if status == http.StatusTooManyRequests {
+			assert.Greater(t, retryAfter, 50*time.Second)
+			_, err := e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 1000}) // the minute has passed
+			assert.NoError(t, err)
+		}
+	}}
+	paced := c.Paced(p)
+	_, err = paced.ListParticipants(ctx, actionstep.Query{})
+	require.NoError(t, err)
+	const ref = "loc_paced"
+	_, err = paced.CreateParticipant(ctx, actionstep.ParticipantFields{
+		IsCompany: new(actionstep.Bool(true)), CompanyName: new("Paced Ltd"), ImportExternalReference: new(ref),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int{200, 429, 200}, p.answers)
+	assert.Equal(t, 3, p.waits)
+	made := 0
+	for _, pt := range e.state().Participants {
+		if pt.ImportExternalReference == ref {
+			made++
+		}
+	}
+	assert.Equal(t, 1, made, "created once")
 }

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/saasbridge/saasbridge/internal/pacing"
 )
 
 // Temporal says how to reach the Temporal service (a local dev server, a self-hosted
@@ -227,18 +229,15 @@ type Worker struct {
 	Log        Log
 	// HTTPAddr serves /metrics, /healthz and /readyz.
 	HTTPAddr string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
-	// HighLevelRatePerSecond caps agency-token calls across every worker: it becomes
-	// the server-side TaskQueueActivitiesPerSecond of the agency task queue, so no
-	// fleet, however large, bursts past it. HighLevel allows 100 per 10 s per app per
-	// company; the workers pace themselves to that window from its rate-limit headers
-	// (holding calls back until a slot frees), so the cap sits above 10/s to leave
-	// room for held-back calls coming back, which pass through the queue again
-	// (measured in docs/benchmarks.md). A 429 is still retried after its Retry-After.
-	HighLevelRatePerSecond float64 `env:"HIGHLEVEL_RATE_PER_SECOND" envDefault:"20"`
-	// ActionstepRatePerSecond caps Actionstep calls across every worker (the
-	// actionstep task queue's server-side limit): Actionstep rate-limits per user and
-	// organisation without publishing numbers.
-	ActionstepRatePerSecond float64 `env:"ACTIONSTEP_RATE_PER_SECOND" envDefault:"4"`
+	// HighLevelRateLimit is HighLevel's burst window per app and company: each agency's
+	// calls, from every worker process together, are paced to it (a row per company in
+	// the store's database, see internal/pacing), so agencies do not share a budget and
+	// N agencies together make N times the calls of one. "off" paces nothing.
+	HighLevelRateLimit pacing.Window `env:"HIGHLEVEL_RATE_LIMIT" envDefault:"100/10s"`
+	// ActionstepRateCeiling is the most Actionstep calls per second the fleet makes for
+	// an organisation. Actionstep publishes no limit; below this ceiling the pacing finds
+	// it (additive increase, multiplicative decrease on 429, Retry-After honoured).
+	ActionstepRateCeiling float64 `env:"ACTIONSTEP_RATE_CEILING" envDefault:"20"`
 	// ShutdownTimeout lets in-flight activities finish on SIGTERM.
 	ShutdownTimeout time.Duration `env:"WORKER_SHUTDOWN_TIMEOUT" envDefault:"30s"`
 	// StepBudget is how long one step of a location's owner (one API call) retries
@@ -440,6 +439,28 @@ func (s Starter) ActionstepRedirectURL() string {
 // LoadWorker reads the worker's configuration from the environment.
 func LoadWorker() (Worker, error) { return load[Worker](os.Environ()) }
 
+// retired are settings earlier releases read, each with what replaced it.
+var retired = map[string]string{
+	"HIGHLEVEL_RATE_PER_SECOND":  "HIGHLEVEL_RATE_LIMIT (each agency's own share of HighLevel's window)",
+	"ACTIONSTEP_RATE_PER_SECOND": "ACTIONSTEP_RATE_CEILING (an adaptive rate up to it)",
+}
+
+// Retired lists the settings in the environment that no longer have an effect, with
+// what replaced them, so the programs can warn about a stale .env instead of
+// silently ignoring it.
+func Retired() []string { return retiredIn(os.Environ()) }
+
+func retiredIn(environ []string) []string {
+	var out []string
+	for name, now := range env.ToMap(environ) {
+		if by, ok := retired[name]; ok && now != "" {
+			out = append(out, fmt.Sprintf("%s no longer has an effect: replaced by %s", name, by))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // LoadStarter reads the starter's configuration from the environment.
 func LoadStarter() (Starter, error) { return load[Starter](os.Environ()) }
 
@@ -518,7 +539,7 @@ func parseReason(e env.ParseError) string {
 	case reflect.TypeFor[time.Duration]():
 		return "must be a duration such as 30s or 5m"
 	case reflect.TypeFor[Key](), reflect.TypeFor[PEMBlocks](), reflect.TypeFor[Secrets](),
-		reflect.TypeFor[StoreKey](), reflect.TypeFor[StoreKeys](), reflect.TypeFor[Switch]():
+		reflect.TypeFor[StoreKey](), reflect.TypeFor[StoreKeys](), reflect.TypeFor[Switch](), reflect.TypeFor[pacing.Window]():
 		return e.Err.Error() // our own messages, which hold no value
 	}
 	switch e.Type.Kind() {
@@ -725,11 +746,8 @@ func (l Log) problems() []problem {
 
 func (w Worker) problems() []problem {
 	var out []problem
-	if w.HighLevelRatePerSecond <= 0 {
-		out = append(out, problem{"HIGHLEVEL_RATE_PER_SECOND", "must be positive"})
-	}
-	if w.ActionstepRatePerSecond <= 0 {
-		out = append(out, problem{"ACTIONSTEP_RATE_PER_SECOND", "must be positive"})
+	if w.ActionstepRateCeiling <= 0 {
+		out = append(out, problem{"ACTIONSTEP_RATE_CEILING", "must be positive"})
 	}
 	if w.ShutdownTimeout < 0 {
 		out = append(out, problem{"WORKER_SHUTDOWN_TIMEOUT", "must not be negative"})

@@ -45,6 +45,29 @@ func TestLoadWorkerDefaults(t *testing.T) {
 	if len(cfg.Store.EncryptionKey.Key) != 32 || cfg.Store.EncryptionKey.ID != 1 {
 		t.Errorf("key %s, length %d", cfg.Store.EncryptionKey, len(cfg.Store.EncryptionKey.Key))
 	}
+	if w := cfg.HighLevelRateLimit; w.Max != 100 || w.Per != 10*time.Second || cfg.ActionstepRateCeiling != 20 {
+		t.Errorf("pacing defaults: HighLevel %s, Actionstep ceiling %v", w, cfg.ActionstepRateCeiling)
+	}
+	off, err := load[Worker](append(baseEnv(), "HIGHLEVEL_RATE_LIMIT=off"))
+	if err != nil || !off.HighLevelRateLimit.Off() {
+		t.Errorf("HIGHLEVEL_RATE_LIMIT=off: %v, %s", err, off.HighLevelRateLimit)
+	}
+}
+
+// TestRetiredSettingsAreNamed: settings of earlier releases that no longer have an
+// effect are named with what replaced them (the worker warns), not silently ignored.
+func TestRetiredSettingsAreNamed(t *testing.T) {
+	got := retiredIn(append(baseEnv(), "HIGHLEVEL_RATE_PER_SECOND=20", "ACTIONSTEP_RATE_PER_SECOND=4"))
+	want := []string{
+		"ACTIONSTEP_RATE_PER_SECOND no longer has an effect: replaced by ACTIONSTEP_RATE_CEILING (an adaptive rate up to it)",
+		"HIGHLEVEL_RATE_PER_SECOND no longer has an effect: replaced by HIGHLEVEL_RATE_LIMIT (each agency's own share of HighLevel's window)",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("retired = %q", got)
+	}
+	if got := retiredIn(append(baseEnv(), "HIGHLEVEL_RATE_PER_SECOND=")); len(got) != 0 {
+		t.Errorf("an empty retired setting is not worth a warning: %q", got)
+	}
 }
 
 func TestLoadNamesEveryBadVariable(t *testing.T) {
@@ -65,7 +88,8 @@ func TestLoadNamesEveryBadVariable(t *testing.T) {
 			env: append(baseEnv()[:2],
 				"STORE_ENCRYPTION_KEY=c2hvcnQ=",
 				"HIGHLEVEL_REQUEST_TIMEOUT=soon-ish",
-				"HIGHLEVEL_RATE_PER_SECOND=fast",
+				"ACTIONSTEP_RATE_CEILING=fast",
+				"HIGHLEVEL_RATE_LIMIT=lots",
 				"HIGHLEVEL_BASE_URL=not a url",
 				"LOG_LEVEL=loud",
 				"LOG_FORMAT=xml",
@@ -73,11 +97,12 @@ func TestLoadNamesEveryBadVariable(t *testing.T) {
 			want: []string{
 				"STORE_ENCRYPTION_KEY: must decode to 32 bytes",
 				"HIGHLEVEL_REQUEST_TIMEOUT: must be a duration",
-				"HIGHLEVEL_RATE_PER_SECOND: must be a number",
+				"ACTIONSTEP_RATE_CEILING: must be a number",
+				"HIGHLEVEL_RATE_LIMIT: must be requests/duration, e.g. 100/10s, or off",
 				"HIGHLEVEL_BASE_URL: must be an absolute http(s) URL",
 				"LOG_LEVEL:", "LOG_FORMAT:",
 			},
-			notWant: []string{"soon-ish", "fast", "c2hvcnQ="},
+			notWant: []string{"soon-ish", "fast", "lots", "c2hvcnQ="},
 		},
 		{
 			name:    "empty secret and bad client id",

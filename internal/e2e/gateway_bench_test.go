@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -63,9 +61,7 @@ func BenchmarkWebhookGateway(b *testing.B) {
 		100*gwSum.rate/rawSum.rate, float64(gwSum.p99)/float64(rawSum.p99),
 		stSum.rate, stSum.p50, stSum.p99, stSum.errors,
 		100*stSum.rate/rawSum.rate, float64(stSum.p99)/float64(rawSum.p99))
-	fmt.Print(report)
-	_ = os.MkdirAll(filepath.Join(repoRoot(), "build"), 0o755)
-	_ = os.WriteFile(filepath.Join(repoRoot(), "build", "bench-gateway.md"), []byte(report), 0o644)
+	writeReport(b, "bench-gateway.md", report)
 	b.ReportMetric(gwSum.rate, "webhooks/s")
 	b.ReportMetric(stSum.rate, "stripe-events/s")
 	b.ReportMetric(rawSum.rate, "raw-signals/s")

@@ -25,8 +25,9 @@ import (
 // when a workflow changes shape, run make histories, and commit the new files next to
 // the old ones: old histories must keep replaying (v1: before Actionstep; v2: with it;
 // v3: the location owner; v4: the initial subscription, plan ids honoured and the
-// matter's first task).
-const fixtureRelease = "v4"
+// matter's first task; v4_pacing: the Actionstep setup resolved per worker and no find
+// for a record the owner knows or has just made the parent of, recorded apart; v5: both).
+const fixtureRelease = "v5"
 
 // TestRecordHistories writes real histories, from this dev server, into
 // workflows/testdata for the replay tests: every workflow, and the owner's branches

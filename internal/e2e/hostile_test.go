@@ -89,7 +89,7 @@ func (s *stack) provisionUnder(ctx context.Context, t *testing.T, hc hostileCase
 	event := "hostile-" + hc.name + "-" + loc
 	require.Equal(t, http.StatusAccepted, s.postBilling(ctx, t, map[string]any{"eventId": event, "locationId": loc,
 		"subscriptionId": "sub_changed_" + loc, "customerId": "cus_" + loc, "planId": s.plans(ctx, t, s.companyID)[0].PlanID, "status": "active",
-		"occurredAt": time.Now().UTC().Format(time.RFC3339)}))
+		"occurredAt": time.Now().UTC().Format(time.RFC3339Nano)}))
 	st := s.waitOwner(ctx, t, loc, lastEvent("billing/"+event))
 	require.Equal(t, "applied", st.LastEvent.Outcome, "billing change: %s", st.LastEvent.Message)
 

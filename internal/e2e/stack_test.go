@@ -156,7 +156,7 @@ func startStack() (*stack, error) {
 		orgKey:        "e2eorg" + randHex(3),
 		codecToken:    randHex(20),
 	}
-	for range 8 {
+	for range 12 {
 		s.spareCompanies = append(s.spareCompanies, "Spare"+randHex(8)[:15])
 	}
 	// Logs and databases stay in build/e2e/<pid> for inspection; each run has its own
@@ -222,7 +222,7 @@ func startStack() (*stack, error) {
 	}
 	s.asAdmin = &actionstepsim.AdminClient{BaseURL: s.asURL}
 	// The tests drive Actionstep harder than its default limit (300 a minute) allows.
-	if _, err := s.asAdmin.SetRateLimit(ctx, actionstepsim.RateLimit{Max: 100000, Window: actionstepsim.Duration(time.Minute)}); err != nil {
+	if _, err := s.asAdmin.SetRateLimit(ctx, stackActionstepLimit); err != nil {
 		return s, fmt.Errorf("raise the Actionstep sandbox's rate limit: %w", err)
 	}
 	agency, err := s.admin.CreateAgency(ctx, highlevelsim.AgencySpec{Name: "E2E Agency"})
@@ -297,6 +297,9 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	}
 	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
 		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1", "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+		// As make dev runs it (scripts/dev.sh): a step's task reaches its worker in a few
+		// milliseconds rather than the ~50 the default poll rate costs (docs/cluster.md).
+		"--dynamic-config-value", transferPollRPS,
 		"--ui-codec-endpoint", s.codecEndpoint()}
 	for name, typ := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", name+"="+typ)
@@ -323,6 +326,15 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 	s.temporal = s.dev.Client()
 	return nil
 }
+
+// stackActionstepLimit is the Actionstep sandbox's limit on the e2e stack: out of the
+// way, since the tests drive Actionstep harder than its default (300 a minute) allows;
+// the workers' adaptive pacing (ACTIONSTEP_RATE_CEILING) is what spaces the calls.
+var stackActionstepLimit = actionstepsim.RateLimit{Max: 100000, Window: actionstepsim.Duration(time.Minute)}
+
+// transferPollRPS is the dev server's (and the cluster's) history transfer queue poll
+// rate per shard, as scripts/dev.sh and deploy/cluster/dynamicconfig.yaml set it.
+const transferPollRPS = "history.transferProcessorMaxPollRPS=200"
 
 // temporalDB is the dev server's database file: file-backed so an outage test can
 // restart it, except when benchmarking, where the in-memory store is the reference.
@@ -379,7 +391,6 @@ func (s *stack) env() []string {
 		"ACTIONSTEP_CLIENT_ID=" + s.asClientID,
 		"ACTIONSTEP_CLIENT_SECRET=" + s.asSecret,
 		"ACTIONSTEP_ORG_KEY=" + s.orgKey,
-		"ACTIONSTEP_RATE_PER_SECOND=50",
 		// Debug logs everything the programs can log: the leak check reads them all.
 		"LOG_LEVEL=" + map[bool]string{false: "debug", true: "info"}[benchMode],
 		"LOG_FORMAT=json",

@@ -44,6 +44,7 @@ type Client struct {
 	clientSecret string
 	tokens       oauth2.TokenSource
 	observe      func(Call)
+	pacer        httpapi.Pacer
 }
 
 // Option configures a Client.
@@ -103,6 +104,14 @@ func (c *Client) Observing(f func(Call)) *Client {
 	return &cp
 }
 
+// Paced returns a copy of c whose authorized requests wait for p (the company's share
+// of HighLevel's burst window); a 429 is sent again once p allows it.
+func (c *Client) Paced(p httpapi.Pacer) *Client {
+	cp := *c
+	cp.pacer = p
+	return &cp
+}
+
 // Call describes one finished request for observers: what httpapi.Call says, and the
 // rate-limit headers HighLevel sent with the answer.
 type Call struct {
@@ -130,13 +139,15 @@ type request struct {
 // request whose token the API rejects is repeated once with a replacement when the token
 // source can provide one (httpapi.Authorized).
 func (c *Client) do(ctx context.Context, r request, out any) error {
-	send := func(tok *oauth2.Token) (httpapi.Response, error) { return c.send(ctx, r, tok) }
+	send := func(tok *oauth2.Token) (httpapi.Response, error) {
+		return httpapi.Paced(ctx, c.pacer, func() (httpapi.Response, error) { return c.send(ctx, r, tok) })
+	}
 	var res httpapi.Response
 	var err error
 	if r.auth {
 		res, err = httpapi.Authorized(ctx, c.tokens, api, r.endpoint, send)
 	} else {
-		res, err = send(nil)
+		res, err = c.send(ctx, r, nil) // OAuth endpoints spend no burst window
 	}
 	if err != nil {
 		return err

@@ -1505,3 +1505,51 @@ func TestDecodeError(t *testing.T) {
 	require.Equal(t, http.StatusOK, de.StatusCode)
 	require.True(t, strings.HasPrefix(err.Error(), "highlevel "+highlevel.EndpointAgencyPlans+": decode 200 response: "), "got %v", err)
 }
+
+// stepPacer is a pacer that admits every request and lets the test act on each answer
+// (wait out a Retry-After on the simulator's clock).
+type stepPacer struct {
+	waits   int
+	answers []int
+	onDone  func(status int, retryAfter time.Duration)
+}
+
+func (p *stepPacer) Wait(context.Context) (time.Time, error) {
+	p.waits++
+	return time.Now(), nil
+}
+
+func (p *stepPacer) Done(_ context.Context, _ time.Time, status int, retryAfter time.Duration) {
+	p.answers = append(p.answers, status)
+	if p.onDone != nil {
+		p.onDone(status, retryAfter)
+	}
+}
+
+// TestPacedCallsWaitAndResendA429: a paced client waits for its pacer before every
+// authorized call (not the OAuth token endpoint, which spends no burst window), tells
+// it each answer, and sends a 429 again once the pacer lets it.
+func TestPacedCallsWaitAndResendA429(t *testing.T) {
+	e := newEnv(t, highlevelsim.AgencySpec{LocationCount: 1})
+	ctx := t.Context()
+	_, err := e.sim.SetRateLimit(highlevelsim.RateLimit{Max: 2, Window: highlevelsim.Duration(10 * time.Second)})
+	require.NoError(t, err)
+	p := &stepPacer{onDone: func(status int, retryAfter time.Duration) {
+		if status == http.StatusTooManyRequests {
+			require.Equal(t, 10*time.Second, retryAfter)
+			e.clock.Advance(retryAfter)
+		}
+	}}
+	c := e.client.Paced(p)
+	q := highlevel.InstalledLocationsQuery{CompanyID: e.agency.ID}
+	for range 3 {
+		_, err := c.InstalledLocations(ctx, q)
+		require.NoError(t, err)
+	}
+	require.Equal(t, []int{200, 200, 429, 200}, p.answers)
+	require.Equal(t, 4, p.waits)
+
+	_, err = e.base.Paced(p).RefreshToken(ctx, e.token.RefreshToken, highlevel.UserTypeCompany)
+	require.NoError(t, err)
+	require.Equal(t, 4, p.waits, "the token endpoint is not paced")
+}

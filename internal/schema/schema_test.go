@@ -199,7 +199,7 @@ func TestUpOnAFreshDatabase(t *testing.T) {
 			assert.False(t, m.Applied())
 			names[i] = m.Name
 		}
-		assert.Equal(t, []string{"credentials", "facts", "location_names", "audit", "stripe"}, names)
+		assert.Equal(t, []string{"credentials", "facts", "location_names", "audit", "stripe", "rate_limits"}, names)
 
 		var wg sync.WaitGroup
 		applied := make([][]schema.Migration, 4)

@@ -353,8 +353,16 @@ func fromMillis(ms int64) time.Time {
 }
 
 // DB is the store's database, which also holds the location owners' facts
-// (internal/facts) and the audit trail (internal/audit); its schema is migrated by Open.
+// (internal/facts), the audit trail (internal/audit) and the fleet's request pacing
+// (internal/pacing); its schema is migrated by Open.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Schema is the store's database as internal/schema migrates it.
 func (s *Store) Schema() schema.DB { return s.schema }
+
+// Postgres reports whether the store is on PostgreSQL (else SQLite): what DB's users
+// need to know to lock a row of their own.
+func (s *Store) Postgres() bool {
+	_, ok := s.dialect.(postgresDialect)
+	return ok
+}

@@ -65,7 +65,8 @@
 //
 // Scopes are enforced: a token needs "all" or the resource's name (403).
 // Requests are limited per organisation and user (RateLimit, default 300
-// a minute; 429 errors document, Retry-After only when configured).
+// a minute; 429 errors document, Retry-After only when configured), by a
+// fixed limit or one that changes on a schedule the client cannot see.
 //
 // # Admin API
 //
@@ -91,7 +92,7 @@
 //	                                    message?, times?}]} → Faults (normalised)
 //	DELETE /_sandbox/faults             → Faults (all off)
 //	POST   /_sandbox/faults/rules       Rule → 201 Faults
-//	GET    /_sandbox/ratelimit          → RateLimit{max, window, retryAfter}
+//	GET    /_sandbox/ratelimit          → RateLimit{max, window, retryAfter, schedule?[RatePhase{max, window, for}]}
 //	PUT    /_sandbox/ratelimit          RateLimit (zero fields = defaults; usage is cleared) → RateLimit
 //	POST   /_sandbox/tokens/expire      TokenFilter{orgKey?, refreshTokens?} (body optional) → ExpireResult{expired, refreshExpired}
 //	GET    /_sandbox/tokens             → IssuedTokens{accessTokens[], refreshTokens[]} (every token ever issued)

@@ -164,6 +164,43 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// TestRateLimitSchedule: a scheduled limit changes phase by phase as time passes,
+// starting over after the last, with nothing in the answers to say so; its window keeps
+// the requests admitted before a change.
+func TestRateLimitSchedule(t *testing.T) {
+	h := newHarness(t, Options{})
+	tok := h.login()
+	_, err := h.s.SetRateLimit(RateLimit{Schedule: []RatePhase{
+		{Max: 2, Window: Duration(time.Second), For: Duration(10 * time.Second)},
+		{Max: 5, Window: Duration(time.Second), For: Duration(10 * time.Second)},
+	}})
+	require.NoError(t, err)
+	burst := func() (ok int) {
+		for range 6 {
+			r := h.api(tok, http.MethodGet, "rest/users/current", nil)
+			if r.Status == 200 {
+				ok++
+			} else {
+				r.requireError(t, http.StatusTooManyRequests, codeRateLimited)
+				assert.Empty(t, r.Header.Get("Retry-After"))
+			}
+		}
+		return ok
+	}
+	assert.Equal(t, 2, burst(), "first phase: 2 a second")
+	h.clock.Advance(10 * time.Second)
+	assert.Equal(t, 5, burst(), "second phase: 5 a second")
+	h.clock.Advance(500 * time.Millisecond)
+	assert.Zero(t, burst(), "the window still holds the second's 5")
+	h.clock.Advance(9500 * time.Millisecond)
+	assert.Equal(t, 2, burst(), "the schedule starts over")
+
+	_, err = h.s.SetRateLimit(RateLimit{Schedule: []RatePhase{{Max: 1, Window: 0, For: Duration(time.Second)}}})
+	var se *simkit.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, http.StatusBadRequest, se.Status)
+}
+
 func TestFaultsAreReproducible(t *testing.T) {
 	run := func() []int {
 		h := newHarness(t, Options{Faults: Faults{Seed: 42, ErrorRate: 0.5}})

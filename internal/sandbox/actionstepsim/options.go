@@ -66,6 +66,37 @@ type RateLimit struct {
 	Max        int      `json:"max"`
 	Window     Duration `json:"window"`
 	RetryAfter bool     `json:"retryAfter,omitempty"`
+	// Schedule, when set, replaces Max and Window with a limit that changes over
+	// time, as Actionstep's "will adjust dynamically" does: each phase holds for
+	// its For in turn, from when the limit is set, starting over after the last.
+	// Nothing in an answer tells a client which phase it is in.
+	Schedule []RatePhase `json:"schedule,omitempty"`
+}
+
+// RatePhase is one stretch of a changing limit: Max requests per Window.
+type RatePhase struct {
+	Max    int      `json:"max"`
+	Window Duration `json:"window"`
+	For    Duration `json:"for"`
+}
+
+// at is the limit in force elapsed after the limit was set.
+func (rl RateLimit) at(elapsed time.Duration) (int, time.Duration) {
+	var cycle time.Duration
+	for _, p := range rl.Schedule {
+		cycle += time.Duration(p.For)
+	}
+	if cycle <= 0 {
+		return rl.Max, time.Duration(rl.Window)
+	}
+	elapsed %= cycle
+	for _, p := range rl.Schedule {
+		if elapsed < time.Duration(p.For) {
+			return p.Max, time.Duration(p.Window)
+		}
+		elapsed -= time.Duration(p.For)
+	}
+	return rl.Max, time.Duration(rl.Window) // not reached
 }
 
 const (
@@ -91,6 +122,11 @@ func (rl RateLimit) withDefaults() RateLimit {
 func (rl RateLimit) validate() error {
 	if rl.Max < 0 || rl.Window < 0 {
 		return fmt.Errorf("rate limit values must not be negative: %+v", rl)
+	}
+	for i, p := range rl.Schedule {
+		if p.Max <= 0 || p.Window <= 0 || p.For <= 0 {
+			return fmt.Errorf("rate limit schedule phase %d: max, window and for must be positive: %+v", i, p)
+		}
 	}
 	return nil
 }

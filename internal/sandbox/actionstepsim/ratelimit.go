@@ -15,15 +15,17 @@ import (
 type limiter struct {
 	mu      sync.Mutex
 	cfg     RateLimit
+	since   time.Time // when cfg was set: its schedule runs from here
 	windows map[string]*simkit.Window
 }
 
-func newLimiter(cfg RateLimit) *limiter {
-	return &limiter{cfg: cfg, windows: map[string]*simkit.Window{}}
+func newLimiter(cfg RateLimit, now time.Time) *limiter {
+	return &limiter{cfg: cfg, since: now, windows: map[string]*simkit.Window{}}
 }
 
 // take admits one request for key at now if the window has room, and
-// otherwise reports how long until a slot frees.
+// otherwise reports how long until a slot frees. The window keeps its
+// requests when a schedule moves to another phase.
 func (l *limiter) take(key string, now time.Time) (ok bool, wait time.Duration, cfg RateLimit) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -32,9 +34,10 @@ func (l *limiter) take(key string, now time.Time) (ok bool, wait time.Duration, 
 		w = &simkit.Window{}
 		l.windows[key] = w
 	}
-	w.Slide(now, time.Duration(l.cfg.Window))
-	if w.Used() >= l.cfg.Max {
-		return false, w.Wait(now, time.Duration(l.cfg.Window), l.cfg.Max), l.cfg
+	limit, window := l.cfg.at(now.Sub(l.since))
+	w.Slide(now, window)
+	if w.Used() >= limit {
+		return false, w.Wait(now, window, limit), l.cfg
 	}
 	w.Add(now)
 	return true, 0, l.cfg
@@ -56,8 +59,9 @@ func (s *Server) SetRateLimit(rl RateLimit) (RateLimit, error) {
 	}
 	s.limiter.mu.Lock()
 	defer s.limiter.mu.Unlock()
-	s.limiter.cfg = rl
+	s.limiter.cfg, s.limiter.since = rl, s.now()
 	s.limiter.windows = map[string]*simkit.Window{}
-	s.log.Info("rate limit set", zap.Int("max", rl.Max), zap.Duration("window", time.Duration(rl.Window)), zap.Bool("retryAfter", rl.RetryAfter))
+	s.log.Info("rate limit set", zap.Int("max", rl.Max), zap.Duration("window", time.Duration(rl.Window)), zap.Bool("retryAfter", rl.RetryAfter),
+		zap.Int("schedulePhases", len(rl.Schedule)))
 	return rl, nil
 }

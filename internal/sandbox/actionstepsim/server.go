@@ -108,7 +108,7 @@ func New(opts Options) *Server {
 	if err := rl.validate(); err != nil {
 		panic("actionstepsim: " + err.Error())
 	}
-	s.limiter = newLimiter(rl)
+	s.limiter = newLimiter(rl, s.now())
 	if s.faults, err = simkit.NewFaultInjector(simkit.Faults[Rule](opts.Faults), simkit.FaultDefaults{}, s.log); err != nil {
 		panic("actionstepsim: " + err.Error())
 	}
