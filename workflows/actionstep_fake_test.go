@@ -37,11 +37,11 @@ type fakeActionstep struct {
 	// taskWanted: the mapping asks for a first task; tasks holds them, matter → id.
 	taskWanted bool
 	tasks      map[string]string
-	lose    map[string]int            // activity name → answers still to lose
-	held    map[string]int            // activity name → creates still to be held back by the pacing (nothing sent)
-	crash   map[string]int            // activity name → applied creates whose worker then dies
-	creates map[string]int            // activity name → creates applied
-	finds   map[string]int            // activity name → finds made
+	lose       map[string]int // activity name → answers still to lose
+	held       map[string]int // activity name → creates still to be held back by the pacing (nothing sent)
+	crash      map[string]int // activity name → applied creates whose worker then dies
+	creates    map[string]int // activity name → creates applied
+	finds      map[string]int // activity name → finds made
 }
 
 type fakeMatter struct {
