@@ -83,7 +83,7 @@ func (f *fixture) seed(t *testing.T) {
 		l.LastEventID, l.LastEventAt = fmt.Sprintf("e%d", i), at.Add(time.Duration(i)*time.Minute)
 		require.NoError(t, f.facts.Record(t.Context(), l, &facts.Event{EventID: l.LastEventID, Kind: "install", OccurredAt: at, Outcome: facts.OutcomeApplied}))
 	}
-	stuck := facts.Location{LocationID: "locStuck", CompanyID: "co2", Name: "Stuck <b>Co</b>", Phase: facts.PhaseActive, Status: "active",
+	stuck := facts.Location{LocationID: "locStuck", CompanyID: "co2", Name: "Stuck <b>Co</b>", InitialPlan: "none: the install carries no plan", Phase: facts.PhaseActive, Status: "active",
 		Attention: "parked", Parked: 1, LastEventID: "bad", LastEventAt: at}
 	require.NoError(t, f.facts.Record(t.Context(), stuck, &facts.Event{EventID: "bad", Kind: "change", Source: "billing", OccurredAt: at,
 		Outcome: facts.OutcomeParked, Message: `HighLevel 422: <script>alert(1)</script> plan "x" unknown`}))
@@ -235,6 +235,7 @@ func TestLocationPage(t *testing.T) {
 	assert.Contains(t, body, `<li class="entry kind-subscription" data-kind="subscription" data-action="parked"`)
 	assert.Contains(t, body, "change bad from billing: parked; subscription none → active")
 	assert.Contains(t, body, `class="redrive"`)
+	assert.Contains(t, body, "<dt>Initial subscription</dt><dd>none: the install carries no plan</dd>", "what the onboarding did about the initial subscription")
 	status, _ = f.get(t, "/console/locations/nowhere")
 	assert.Equal(t, http.StatusNotFound, status)
 }
