@@ -68,63 +68,93 @@ type handler struct {
 	maxBody int64
 }
 
+// ServeHTTP checks origin, route, method and credential, in that order, before the
+// SDK's codec handler sees the request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Add("Vary", "Origin")
-
-	origin := r.Header.Get("Origin")
-	if origin != "" {
-		if !h.origins[origin] {
-			http.Error(w, "origin not allowed", http.StatusForbidden)
-			return
-		}
-		hdr.Set("Access-Control-Allow-Origin", origin)
-		hdr.Set("Access-Control-Allow-Credentials", "true")
+	if !h.allowOrigin(w, r) {
+		return
 	}
-
 	pathCredential, op, ok := route(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
+	if !allowMethod(w, r) {
+		return
+	}
+	if !h.authorized(r, pathCredential) {
+		hdr.Set("WWW-Authenticate", `Bearer realm="codec"`)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	h.codec.ServeHTTP(w, canonical(r, op, body))
+}
 
+// allowOrigin answers 403 to a browser origin that is not configured and sets the CORS
+// headers for one that is (the Temporal Web UI calls the codec from the browser).
+// Requests without an Origin (the CLI) pass; the credential check applies to every request.
+func (h *handler) allowOrigin(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if !h.origins[origin] {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	w.Header().Set("Access-Control-Allow-Credentials", "true")
+	return true
+}
+
+// allowMethod answers a CORS preflight (OPTIONS) and refuses every method but POST; it
+// reports whether the request goes on.
+func allowMethod(w http.ResponseWriter, r *http.Request) bool {
+	hdr := w.Header()
 	switch r.Method {
+	case http.MethodPost:
+		return true
 	case http.MethodOptions:
-		if origin != "" {
+		if r.Header.Get("Origin") != "" {
 			hdr.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 			hdr.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-Namespace")
 			hdr.Set("Access-Control-Max-Age", "600")
 		}
 		hdr.Set("Allow", "POST, OPTIONS")
 		w.WriteHeader(http.StatusNoContent)
-		return
-	case http.MethodPost:
 	default:
 		hdr.Set("Allow", "POST, OPTIONS")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
 	}
+	return false
+}
 
-	if !h.authorized(r, pathCredential) {
-		hdr.Set("WWW-Authenticate", `Bearer realm="codec"`)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-
+// readBody reads the body up to the limit, answering 413 or 400 when it cannot.
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read request body", http.StatusBadRequest)
-		return
+	if err == nil {
+		return body, true
 	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+	} else {
+		http.Error(w, "cannot read request body", http.StatusBadRequest)
+	}
+	return nil, false
+}
 
-	// The SDK's handler routes on the path suffix; give it the canonical one.
+// canonical is the request as the SDK's handler wants it: it routes on the path suffix,
+// so it gets the canonical one, and the body already read.
+func canonical(r *http.Request, op string, body []byte) *http.Request {
 	r2 := new(http.Request)
 	*r2 = *r
 	u := *r.URL
@@ -132,7 +162,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2.URL = &u
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.ContentLength = int64(len(body))
-	h.codec.ServeHTTP(w, r2)
+	return r2
 }
 
 // route splits a path below the mount point into the optional credential segment and

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -105,22 +106,12 @@ func result(t Token, info Info) (Token, error) {
 // refreshLocked takes the database lock, waiting until waitCtx is done, then decides again on the
 // re-read credential, refreshes and commits.
 func (s *Store) refreshLocked(ctx, waitCtx context.Context, key string, r Refresher, force func(Token) bool) (Token, error) {
-	conn, err := s.db.Conn(waitCtx)
+	row, err := s.lockRow(ctx, waitCtx, key)
 	if err != nil {
-		return Token{}, s.lockErr(ctx, waitCtx, err)
+		return Token{}, err
 	}
-	defer func() { _ = conn.Close() }() // ErrConnDone if rollback already discarded it
-	if err := s.dialect.beginLocked(waitCtx, conn, key); err != nil {
-		return Token{}, s.lockErr(ctx, waitCtx, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			rollback(conn)
-		}
-	}()
-
-	cur, info, err := s.read(waitCtx, conn, key)
+	defer row.release()
+	cur, info, err := s.read(waitCtx, row.conn, key)
 	if err != nil {
 		return Token{}, err
 	}
@@ -135,48 +126,112 @@ func (s *Store) refreshLocked(ctx, waitCtx context.Context, key string, r Refres
 		return Token{}, err
 	}
 	work := context.WithoutCancel(ctx)
-	next, rerr := s.callRefresher(work, r, cur)
-	var cause error
-	if rerr != nil {
-		cause = scrub(rerr, cur.AccessToken, cur.RefreshToken)
+	o, err := s.refresh(work, key, r, cur)
+	if err != nil {
+		return Token{}, err
 	}
-	st, sentinel := statusAfter(rerr)
-	s.observe(key, st)
-	if st == "" {
-		return Token{}, fmt.Errorf("refresh: %w", cause)
+	version, err := s.storeOutcome(work, row, key, cur, o)
+	if err != nil {
+		return Token{}, err
 	}
+	return s.report(key, o, version)
+}
 
-	writeCtx, cancel := context.WithTimeout(work, s.lockTimeout)
-	defer cancel()
-	if st == StatusActive {
-		if next = merge(cur, next); next.AccessToken == "" {
-			return Token{}, errors.New("refresher returned no access token")
+// lockedRow is a connection holding the credential's row lock in an open transaction.
+type lockedRow struct {
+	conn      *sql.Conn
+	committed bool
+}
+
+// lockRow opens a connection and takes the credential's row lock on it.
+func (s *Store) lockRow(ctx, waitCtx context.Context, key string) (*lockedRow, error) {
+	conn, err := s.db.Conn(waitCtx)
+	if err != nil {
+		return nil, s.lockErr(ctx, waitCtx, err)
+	}
+	if err := s.dialect.beginLocked(waitCtx, conn, key); err != nil {
+		_ = conn.Close()
+		return nil, s.lockErr(ctx, waitCtx, err)
+	}
+	return &lockedRow{conn: conn}, nil
+}
+
+// release rolls back what was not committed and returns the connection.
+func (l *lockedRow) release() {
+	if !l.committed {
+		rollback(l.conn)
+	}
+	_ = l.conn.Close() // ErrConnDone if rollback already discarded it
+}
+
+// outcome is what one call of the refresher came to: the credential's new status, the sentinel
+// that reports a non-active one, the merged credential and the scrubbed cause of a failure.
+type outcome struct {
+	status   Status
+	sentinel error
+	next     Token
+	cause    error
+}
+
+// refresh calls the refresher and decides the outcome; a transient failure, which changes
+// nothing, is returned as an error.
+func (s *Store) refresh(work context.Context, key string, r Refresher, cur Token) (outcome, error) {
+	next, rerr := s.callRefresher(work, r, cur)
+	var o outcome
+	if rerr != nil {
+		o.cause = scrub(rerr, cur.AccessToken, cur.RefreshToken)
+	}
+	o.status, o.sentinel = statusAfter(rerr)
+	s.observe(key, o.status)
+	switch o.status {
+	case "":
+		return o, fmt.Errorf("refresh: %w", o.cause)
+	case StatusActive:
+		if o.next = merge(cur, next); o.next.AccessToken == "" {
+			return o, errors.New("refresher returned no access token")
 		}
-		info.Version, err = s.write(writeCtx, conn, key, next)
+	}
+	return o, nil
+}
+
+// storeOutcome writes the refreshed credential (or its new status) and its audit entry, and
+// commits; it returns the credential's new version.
+func (s *Store) storeOutcome(work context.Context, row *lockedRow, key string, cur Token, o outcome) (int64, error) {
+	ctx, cancel := context.WithTimeout(work, s.lockTimeout)
+	defer cancel()
+	var version int64
+	var err error
+	if o.status == StatusActive {
+		version, err = s.write(ctx, row.conn, key, o.next)
 	} else {
-		info.Version, err = s.setStatus(writeCtx, conn, key, st, cause.Error())
+		version, err = s.setStatus(ctx, row.conn, key, o.status, o.cause.Error())
 	}
 	if err == nil {
-		err = audit.Append(writeCtx, conn, refreshEntry(key, st, cur, next, info.Version, cause))
+		err = audit.Append(ctx, row.conn, refreshEntry(key, o.status, cur, o.next, version, o.cause))
 	}
 	if err == nil {
-		done = true // commit rolls back by itself when it fails
-		err = commit(conn)
+		row.committed = true // commit rolls back by itself when it fails
+		err = commit(row.conn)
 	}
 	if err != nil {
-		if st == StatusActive {
+		if o.status == StatusActive {
 			// The server has rotated the pair, so the stored refresh token is now dead.
 			s.log.Error("rotated credential could not be stored", zap.String("key", key), zap.Error(err))
 		}
-		return Token{}, fmt.Errorf("store the outcome (%s): %w", st, err)
+		return 0, fmt.Errorf("store the outcome (%s): %w", o.status, err)
 	}
+	return version, nil
+}
 
-	if st != StatusActive {
-		s.log.Warn("credential marked "+string(st), zap.String("key", key), zap.Error(cause))
-		return Token{}, fmt.Errorf("%w: %w", sentinel, cause)
+// report logs the stored outcome and turns it into what the caller gets.
+func (s *Store) report(key string, o outcome, version int64) (Token, error) {
+	if o.status != StatusActive {
+		s.log.Warn("credential marked "+string(o.status), zap.String("key", key), zap.Error(o.cause))
+		return Token{}, fmt.Errorf("%w: %w", o.sentinel, o.cause)
 	}
-	s.log.Info("credential refreshed", zap.String("key", key), zap.Int64("version", info.Version),
-		zap.Time("expiry", next.Expiry))
+	s.log.Info("credential refreshed", zap.String("key", key), zap.Int64("version", version),
+		zap.Time("expiry", o.next.Expiry))
+	next := o.next
 	next.RefreshToken = ""
 	return next, nil
 }
