@@ -88,7 +88,7 @@ func (o *onboarding) run(ctx workflow.Context) (OnboardingResult, error) {
 
 	// 5. Verify with two reads: the SaaS state and the install.
 	o.enter(ctx, StepVerify, "verifying SaaS state and install")
-	var sub activities.Subscription
+	var sub activities.SaaSSubscription
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"),
 		hl.GetSaaSSubscription, o.ref).Get(ctx, &sub); err != nil {
 		return OnboardingResult{}, err

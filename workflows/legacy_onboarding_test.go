@@ -43,7 +43,7 @@ func installed() activities.InstalledLocation {
 
 // happyPath mocks every step as succeeding; tests override single steps with
 // .Once() expectations registered before these.
-func happyPath(env *testEnv, sub activities.Subscription) {
+func happyPath(env *testEnv, sub activities.SaaSSubscription) {
 	env.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(installed(), nil)
 	env.OnActivity(hl.MintLocationToken, mock.Anything, ref).Return(activities.LocationToken{ExpiresAt: time.Unix(1e9, 0)}, nil)
 	env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{CustomerID: "cus_1"}, nil)
@@ -51,8 +51,8 @@ func happyPath(env *testEnv, sub activities.Subscription) {
 	env.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(sub, nil)
 }
 
-func enabledSub(plan, subID string) activities.Subscription {
-	return activities.Subscription{Enabled: true, SaaSMode: "saasV2", PlanID: plan, SubscriptionID: subID, SubscriptionStatus: "active"}
+func enabledSub(plan, subID string) activities.SaaSSubscription {
+	return activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", PlanID: plan, SubscriptionID: subID, SubscriptionStatus: "active"}
 }
 
 func TestOnboarding(t *testing.T) {

@@ -142,7 +142,7 @@ func (s *subscription) apply(ctx workflow.Context, ev SubscriptionEvent) error {
 	}
 
 	// Sync the status from HighLevel: it, not the event, is the truth.
-	var sub activities.Subscription
+	var sub activities.SaaSSubscription
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"),
 		hl.GetSaaSSubscription, ref).Get(ctx, &sub); err != nil {
 		return err

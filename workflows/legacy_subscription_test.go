@@ -23,7 +23,7 @@ import (
 type subEnv struct {
 	*testEnv
 	t       *testing.T
-	model   activities.Subscription
+	model   activities.SaaSSubscription
 	updates []string // subscription ids in the order UpdateSaaSSubscription saw them
 	pauses  []bool
 	plans   []string
@@ -35,7 +35,7 @@ type subEnv struct {
 
 func newSubEnv(t *testing.T) *subEnv {
 	e := &subEnv{t: t, testEnv: newEnv(t), token: activities.TokenActive,
-		model: activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}}
+		model: activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}}
 	e.RegisterActivity(&activities.Credentials{})
 	e.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(installed(), nil)
 	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSubscriptionInput) error {
@@ -47,7 +47,7 @@ func newSubEnv(t *testing.T) *subEnv {
 		e.model.PlanID = "plan_" + in.SubscriptionID
 		return nil
 	})
-	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.Subscription, error) {
+	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.SaaSSubscription, error) {
 		return e.model, nil
 	})
 	e.OnActivity(hl.GetSaaSPlan, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PlanRef) (activities.Plan, error) {

@@ -30,7 +30,7 @@ type ownerEnv struct {
 	mu sync.Mutex
 	// HighLevel's model of the location.
 	installed bool
-	sub       activities.Subscription
+	sub       activities.SaaSSubscription
 	token     string // what RefreshLocationToken answers
 	// plans are the agency's plans by id; initialPlan is what InitialPlan answers (no
 	// default plan when zero).
@@ -136,7 +136,7 @@ func (e *ownerEnv) mockHighLevel() {
 			}
 		})
 	})
-	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.Subscription, error) {
+	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.SaaSSubscription, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		return e.sub, e.failureLocked("GetSaaSSubscription")

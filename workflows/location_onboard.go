@@ -58,7 +58,7 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 	o.state.Phase, o.state.InstalledAt = facts.PhaseOnboarding, ev.OccurredAt
 	ref := o.ref()
 	p := o.state.Install
-	var sub activities.Subscription
+	var sub activities.SaaSSubscription
 	withPlan := workflow.GetVersion(ctx, onboardingPlanChange, workflow.DefaultVersion, 1) == 1
 	steps := []onboardStep{
 		{StepConfirmInstall, func() (*result, error) { return o.confirmInstall(ctx, ref, back) }},
@@ -185,7 +185,7 @@ func (o *owner) attachSubscription(ctx workflow.Context, ev LocationEvent) error
 
 // verifyOnboarding reads the SaaS state and the install back and compares them with
 // what the install asked for.
-func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, withPlan bool, sub *activities.Subscription) error {
+func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, withPlan bool, sub *activities.SaaSSubscription) error {
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"), hl.GetSaaSSubscription, o.ref()).Get(ctx, sub); err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func (o *owner) latestFieldAt() time.Time {
 // changed plan's title is read too, unless it is the plan the event's was checked as
 // (known).
 func (o *owner) readSubscription(ctx workflow.Context, known *activities.ResolvedPlan) error {
-	var sub activities.Subscription
+	var sub activities.SaaSSubscription
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"), hl.GetSaaSSubscription, o.ref()).Get(ctx, &sub); err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (o *owner) syncAfter(ctx workflow.Context, ev LocationEvent, prev Subscript
 	return sync.write(ctx, loc, sync.subscription, subscriptionNote(ev.Kind, ev.Source, prev, o.state.Subscription))
 }
 
-func subscriptionFacts(sub activities.Subscription, planTitle string) SubscriptionFacts {
+func subscriptionFacts(sub activities.SaaSSubscription, planTitle string) SubscriptionFacts {
 	return SubscriptionFacts{SubscriptionID: sub.SubscriptionID, CustomerID: sub.CustomerID, PlanID: sub.PlanID, PlanTitle: planTitle,
 		Status: sub.SubscriptionStatus, SaaSMode: sub.SaaSMode, Paused: sub.SubscriptionStatus == statusPaused}
 }

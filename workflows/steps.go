@@ -78,7 +78,7 @@ func onboardingNote(r OnboardingResult) string {
 
 // verifyOnboarding compares what HighLevel reports after an onboarding with what it
 // asked for.
-func verifyOnboarding(in OnboardingInput, sub activities.Subscription, inst activities.InstalledLocation) []string {
+func verifyOnboarding(in OnboardingInput, sub activities.SaaSSubscription, inst activities.InstalledLocation) []string {
 	var problems []string
 	if !sub.Enabled {
 		problems = append(problems, fmt.Sprintf("SaaS mode is %q", sub.SaaSMode))
