@@ -44,8 +44,8 @@ func (a *HighLevel) EnableSaaS(ctx context.Context, in EnableSaaSInput) (EnableS
 	return EnableSaaSOutcome{CustomerID: res.CustomerID}, nil
 }
 
-// UpdateSubscriptionInput attaches a Stripe subscription to a location.
-type UpdateSubscriptionInput struct {
+// UpdateSaaSSubscriptionInput attaches a Stripe subscription to a location.
+type UpdateSaaSSubscriptionInput struct {
 	LocationRef
 	SubscriptionID string `json:"subscriptionId"`
 	CustomerID     string `json:"customerId"`
@@ -53,7 +53,7 @@ type UpdateSubscriptionInput struct {
 
 // UpdateSaaSSubscription calls PUT /saas/update-saas-subscription/{locationId}. It
 // sets state, so a retry after a lost response is harmless.
-func (a *HighLevel) UpdateSaaSSubscription(ctx context.Context, in UpdateSubscriptionInput) error {
+func (a *HighLevel) UpdateSaaSSubscription(ctx context.Context, in UpdateSaaSSubscriptionInput) error {
 	api := a.agency(in.CompanyID)
 	return classify(api.UpdateSaaSSubscription(ctx, in.LocationID, highlevel.UpdateSubscriptionRequest{
 		SubscriptionID: in.SubscriptionID, CustomerID: in.CustomerID, CompanyID: in.CompanyID,

@@ -73,7 +73,7 @@ func TestSaaSSubscriptionRoundTrip(t *testing.T) {
 
 	_, err = f.run(nil, f.acts.EnableSaaS, EnableSaaSInput{LocationRef: ref})
 	require.NoError(t, err)
-	in := UpdateSubscriptionInput{LocationRef: ref, SubscriptionID: "sub_1QDPY5FpU9DlKp7R", CustomerID: "cus_1QDPY5FpU9DlKp7R"}
+	in := UpdateSaaSSubscriptionInput{LocationRef: ref, SubscriptionID: "sub_1QDPY5FpU9DlKp7R", CustomerID: "cus_1QDPY5FpU9DlKp7R"}
 	raw, err := f.run(nil, f.acts.UpdateSaaSSubscription, in)
 	require.NoError(t, err)
 	require.Empty(t, raw, "UpdateSaaSSubscription returns only an error")

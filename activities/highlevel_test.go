@@ -281,7 +281,7 @@ func TestHighLevelActivityErrors(t *testing.T) {
 				require.NoError(t, err)
 			},
 			activity: func(f *hlFixture) (any, any) {
-				return f.acts.UpdateSaaSSubscription, UpdateSubscriptionInput{LocationRef: f.ref(0), SubscriptionID: "sub_1", CustomerID: "cus_1"}
+				return f.acts.UpdateSaaSSubscription, UpdateSaaSSubscriptionInput{LocationRef: f.ref(0), SubscriptionID: "sub_1", CustomerID: "cus_1"}
 			},
 			errType:   ErrTypeUnavailable,
 			retryable: true,

@@ -128,7 +128,7 @@ func (e *ownerEnv) mockHighLevel() {
 		}
 		return activities.ResolvedPlan{}, temporal.NewNonRetryableApplicationError("plan "+q.PlanID+" is not one of agency "+q.CompanyID+"'s SaaS plans", activities.ErrTypePlanUnknown, nil)
 	})
-	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSubscriptionInput) error {
+	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSaaSSubscriptionInput) error {
 		return e.effect("UpdateSaaSSubscription", "update "+in.SubscriptionID, func() {
 			e.sub.SubscriptionID, e.sub.CustomerID, e.sub.PlanID = in.SubscriptionID, in.CustomerID, "plan_"+in.SubscriptionID
 			if p, ok := e.subPlans[in.SubscriptionID]; ok {

@@ -180,7 +180,7 @@ func (o *owner) attachSubscription(ctx workflow.Context, ev LocationEvent) error
 		return nil
 	}
 	return workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"), hl.UpdateSaaSSubscription,
-		activities.UpdateSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil)
+		activities.UpdateSaaSSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil)
 }
 
 // verifyOnboarding reads the SaaS state and the install back and compares them with
@@ -193,11 +193,11 @@ func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, withPla
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: re-check install"), hl.GetInstalledLocation, o.ref()).Get(ctx, &inst); err != nil {
 		return err
 	}
-	in := OnboardingInput{PlanID: ev.PlanID, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}
+	in := LegacyOnboardingInput{PlanID: ev.PlanID, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}
 	if withPlan {
 		in.PlanID = o.state.Install.expectedPlan()
 	}
-	if problems := verifyOnboarding(in, *sub, inst); len(problems) > 0 {
+	if problems := onboardingProblems(in, *sub, inst); len(problems) > 0 {
 		return temporal.NewNonRetryableApplicationError("verification failed: "+strings.Join(problems, "; "), ErrTypeVerificationFailed, nil)
 	}
 	o.state.Subscription = subscriptionFacts(*sub, o.state.Subscription.PlanTitle)
@@ -221,7 +221,7 @@ func (o *owner) recordInActionstep(ctx workflow.Context, ev LocationEvent, withP
 		return err
 	}
 	o.keepActionstep(sync)
-	note := onboardingNote(OnboardingResult{SaaSMode: s.SaaSMode, PlanID: s.PlanID, SubscriptionID: s.SubscriptionID,
+	note := onboardingNote(LegacyOnboardingResult{SaaSMode: s.SaaSMode, PlanID: s.PlanID, SubscriptionID: s.SubscriptionID,
 		SubscriptionStatus: s.Status, AlreadyEnabled: in.AlreadyEnabled})
 	if withPlan {
 		note += " Initial subscription: " + initialPlanSummary(in, ev, s, workflow.Now(ctx)) + "."

@@ -478,9 +478,9 @@ func TestOwnerRecordsTheLocationsName(t *testing.T) {
 func TestLocationIDOf(t *testing.T) {
 	for id, want := range map[string]string{
 		workflows.LocationWorkflowID("loc1"):                      "loc1",
-		workflows.OnboardingWorkflowID("loc1"):                    "loc1",
-		workflows.SubscriptionWorkflowID("loc1"):                  "loc1",
-		workflows.OffboardingWorkflowID("loc1"):                   "loc1",
+		workflows.LegacyOnboardingWorkflowID("loc1"):              "loc1",
+		workflows.LegacySubscriptionWorkflowID("loc1"):            "loc1",
+		workflows.LegacyOffboardingWorkflowID("loc1"):             "loc1",
 		workflows.AgencyOffboardingWorkflowID("co1"):              "",
 		workflows.ReconcileWorkflowType + "/scheduled-2026-12-01": "",
 		"location/":    "",
