@@ -22,8 +22,9 @@ import (
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
-// Actionstep holds the Actionstep activities. Names in it are resolved to ids by the
-// Lookup activities, whose results the workflows keep.
+// Actionstep holds the Actionstep activities and their dependencies. The names in it
+// are resolved to ids by ResolveSetup, once per worker process (runs from before
+// actionstep-cached-setup call the three Lookup activities); the workflows keep the ids.
 //
 // Nothing here trusts a filter: the documentation shows few of them in use, and an API
 // that ignores one returns records that do not match. Every lookup reads every page and

@@ -16,7 +16,8 @@ import (
 const maxCreateRounds = 8
 
 // ActionstepSetup is what the configured names resolve to in the organisation. The
-// subscription entity keeps it so it looks them up once.
+// owner (and the first releases' subscription entity) keeps it in its state, so it
+// resolves them once.
 type ActionstepSetup struct {
 	MatterTypeID     string `json:"matterTypeId"`
 	ClientTypeID     string `json:"clientTypeId"`
