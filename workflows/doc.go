@@ -10,7 +10,8 @@
 //     location.go (its loop, updates, continue-as-new), location_handle.go (one event
 //     at a time, retries, parking), location_onboard.go and location_plan.go
 //     (install), location_subscription.go (change, check), location_offboard.go
-//     (uninstall), location_types.go; its Actionstep records in actionstep.go and
+//     (uninstall), location_display.go (search attributes, Web UI details),
+//     location_types.go; its Actionstep records in actionstep.go and
 //     actionstep_task.go.
 //   - AgencyOffboarding, an agency's uninstall sent to each owner: agency.go.
 //   - Reconcile, what webhooks missed, sent to the owners: reconcile.go.
