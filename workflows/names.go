@@ -53,7 +53,9 @@ var (
 	LocationIDAttr     = temporal.NewSearchAttributeKeyKeyword("LocationId")
 	CompanyIDAttr      = temporal.NewSearchAttributeKeyKeyword("CompanyId")
 	OnboardingStepAttr = temporal.NewSearchAttributeKeyKeyword("OnboardingStep")
-	// SubscriptionStatusAttr and PlanIDAttr follow the subscription entity's state.
+	// SubscriptionStatusAttr and PlanIDAttr follow the location's subscription as
+	// HighLevel last reported it (the owner's state; the first releases' subscription
+	// entity's).
 	SubscriptionStatusAttr = temporal.NewSearchAttributeKeyKeyword("SubscriptionStatus")
 	PlanIDAttr             = temporal.NewSearchAttributeKeyKeyword("PlanId")
 	// LocationPhaseAttr is the owner's lifecycle phase (new, onboarding, active,

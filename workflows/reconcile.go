@@ -28,9 +28,11 @@ type ReconcileInput struct {
 
 // ReconcileTotals counts what a reconciliation found and did.
 type ReconcileTotals struct {
-	Installed           int `json:"installed"`
-	OnboardingsStarted  int `json:"onboardingsStarted"`
-	SaaSLocations       int `json:"saasLocations"`
+	Installed int `json:"installed"`
+	// OnboardingsStarted counts the installs sent to owners of locations not onboarded.
+	OnboardingsStarted int `json:"onboardingsStarted"`
+	SaaSLocations      int `json:"saasLocations"`
+	// SubscriptionsSynced counts the checks sent to owners whose subscription drifted.
 	SubscriptionsSynced int `json:"subscriptionsSynced"`
 	Agencies            int `json:"agencies,omitempty"`
 }
