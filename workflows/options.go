@@ -10,49 +10,61 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// Activity timeouts for API calls. One attempt is one HTTP request (the client's own
-// timeout is 20 s); the total budget (the step budget, see SetStepBudget) rides out an
-// outage or a long 429 storm without parking a workflow forever.
-const (
-	highLevelAttemptTimeout = 45 * time.Second
-	defaultStepBudget       = 30 * time.Minute
-)
+// apiAttemptTimeout bounds one attempt of an API call: one HTTP request (the client's
+// own timeout is 20 s). All attempts together get the step budget (SetStepBudget),
+// which rides out an outage or a long 429 storm without parking a workflow forever.
+const apiAttemptTimeout = 45 * time.Second
+
+// defaultStepBudget is the step budget unless the worker sets another (STEP_BUDGET).
+const defaultStepBudget = 30 * time.Minute
 
 // apiRetry is the retry policy of HighLevel and Actionstep calls. It backs off 5xx and
 // transport failures. 429s, and calls held back by the pacing, override the interval
-// with NextRetryDelay; 4xx
-// rejections are non-retryable at source. Attempts are not capped: under a long bulk
-// install a call may be held back many times, and the total budget
-// (ScheduleToCloseTimeout: the step budget, see SetStepBudget) is what bounds it.
+// with NextRetryDelay; 4xx rejections are non-retryable at source. Attempts are not
+// capped: under a long bulk install a call may be held back many times, and the total
+// budget (ScheduleToCloseTimeout: the step budget, see SetStepBudget) is what bounds it.
 var apiRetry = &temporal.RetryPolicy{
 	InitialInterval:    time.Second,
 	BackoffCoefficient: 2,
 	MaximumInterval:    time.Minute,
 }
 
-// withHighLevel sets the options for one HighLevel agency call; summary is what the
-// Web UI shows for the activity.
-func withHighLevel(ctx workflow.Context, summary string) workflow.Context {
+// withAPICall sets the options of an API call on queue: one request per attempt,
+// retried by retry within the step budget; summary is what the Web UI shows for it.
+func withAPICall(ctx workflow.Context, queue string, retry *temporal.RetryPolicy, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              HighLevelAgencyTaskQueue,
-		StartToCloseTimeout:    highLevelAttemptTimeout,
+		TaskQueue:              queue,
+		StartToCloseTimeout:    apiAttemptTimeout,
 		ScheduleToCloseTimeout: budgetOf(ctx),
-		RetryPolicy:            apiRetry,
+		RetryPolicy:            retry,
 		Summary:                summary,
 	})
+}
+
+// withHighLevel sets the options for one HighLevel agency call.
+func withHighLevel(ctx workflow.Context, summary string) workflow.Context {
+	return withAPICall(ctx, HighLevelAgencyTaskQueue, apiRetry, summary)
 }
 
 // withTokenRefresh sets options for a credential's refresh at its provider's token
 // endpoint (a location token's, or upkeep's of any credential). A refresh spends no
 // agency's budget, so it runs on the main task queue, retried as an API call.
 func withTokenRefresh(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              TaskQueue,
-		StartToCloseTimeout:    highLevelAttemptTimeout,
-		ScheduleToCloseTimeout: budgetOf(ctx),
-		RetryPolicy:            apiRetry,
-		Summary:                summary,
-	})
+	return withAPICall(ctx, TaskQueue, apiRetry, summary)
+}
+
+// withActionstep sets options for an Actionstep call other than a create: retried as
+// any API call.
+func withActionstep(ctx workflow.Context, summary string) workflow.Context {
+	return withAPICall(ctx, ActionstepTaskQueue, apiRetry, summary)
+}
+
+// withActionstepCreate sets options for a create: one attempt only. Temporal must not
+// retry a POST on its own (after a worker crash, a timeout or a lost answer the create
+// may have been applied); the workflow looks the record up and creates again only if
+// it is absent.
+func withActionstepCreate(ctx workflow.Context, summary string) workflow.Context {
+	return withAPICall(ctx, ActionstepTaskQueue, &temporal.RetryPolicy{MaximumAttempts: 1}, summary)
 }
 
 // withStore sets options for token-store activities: local I/O, quick to retry.
@@ -62,32 +74,6 @@ func withStore(ctx workflow.Context, summary string) workflow.Context {
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 10 * time.Minute,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
-		Summary:                summary,
-	})
-}
-
-// withActionstep sets options for an Actionstep call other than a create: retried as
-// any API call.
-func withActionstep(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              ActionstepTaskQueue,
-		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: budgetOf(ctx),
-		RetryPolicy:            apiRetry,
-		Summary:                summary,
-	})
-}
-
-// withActionstepCreate sets options for a create: one attempt only. Temporal must not
-// retry a POST on its own (after a worker crash, a timeout or a lost answer the create
-// may have been applied); the workflow looks the record up and creates again only if
-// it is absent.
-func withActionstepCreate(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              ActionstepTaskQueue,
-		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: budgetOf(ctx),
-		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
 		Summary:                summary,
 	})
 }
