@@ -1,5 +1,7 @@
 package activities
 
+// The Actionstep receiver, its setup lookups, and the client (participant) records.
+
 import (
 	"context"
 	"errors"
@@ -20,17 +22,9 @@ import (
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
-// ErrTypeOutcomeUnknown: a create whose answer was lost (transport error, 5xx) may or
-// may not have been applied. It is not retried blindly, because Actionstep's POSTs are
-// not idempotent: the workflow looks the record up again and creates only if absent.
-const ErrTypeOutcomeUnknown = "OutcomeUnknown"
-
-// ErrTypeActionstepSetup: the organisation lacks something saasbridge is configured
-// to use (a matter type, participant type or data collection by that name).
-const ErrTypeActionstepSetup = "ActionstepSetup"
-
-// Actionstep holds the Actionstep activities. Names in it are resolved to ids by the
-// Lookup activities, whose results the workflows keep.
+// Actionstep holds the Actionstep activities and their dependencies. The names in it
+// are resolved to ids by ResolveSetup, once per worker process (runs from before
+// actionstep-cached-setup call the three Lookup activities); the workflows keep the ids.
 //
 // Nothing here trusts a filter: the documentation shows few of them in use, and an API
 // that ignores one returns records that do not match. Every lookup reads every page and
@@ -140,15 +134,9 @@ func configured[T any](found *T, err error, id func(*T) actionstep.ID, what, nam
 	case err != nil:
 		return "", classify(err)
 	case found == nil:
-		return "", setupError(fmt.Sprintf("Actionstep has no %s named %q (set %s, or run `starter setup actionstep`)", what, name, variable))
+		return "", setupError(fmt.Sprintf("Actionstep has no %s named %q (set %s, or run `starter setup actionstep`)", what, name, variable), nil)
 	}
 	return string(id(found)), nil
-}
-
-// setupError is a non-retryable failure that only a change in Actionstep or in the
-// configuration fixes.
-func setupError(msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, ErrTypeActionstepSetup, nil)
 }
 
 // Location is what the Actionstep side needs to know of a HighLevel location.
@@ -248,7 +236,7 @@ func createFailure(err error) error {
 	c := classify(err)
 	var app *temporal.ApplicationError
 	if errors.As(c, &app) && !app.NonRetryable() && app.Type() != ErrTypeRateLimited {
-		return temporal.NewNonRetryableApplicationError(app.Error()+" (the create may have been applied)", ErrTypeOutcomeUnknown, err)
+		return outcomeUnknown(app.Error()+" (the create may have been applied)", err)
 	}
 	return c
 }
@@ -258,7 +246,7 @@ func createFailure(err error) error {
 // would report as not applied, the record exists, so the workflow must look for it
 // before creating again.
 func appliedFailure(err error) error {
-	return temporal.NewNonRetryableApplicationError(classify(err).Error()+" (the create was applied)", ErrTypeOutcomeUnknown, err)
+	return outcomeUnknown(classify(err).Error()+" (the create was applied)", err)
 }
 
 // oldest picks the record with the smallest numeric id: the first one created.

@@ -1,5 +1,8 @@
 package activities
 
+// *Actionstep: the matter's data record and its values, and file notes. Actionstep (actionstep.go) holds the Actionstep client, the token store, the field
+// mapping, the configured setup names, the organisation's pacing and the audit log.
+
 import (
 	"context"
 	"errors"

@@ -1,5 +1,8 @@
 package activities
 
+// *Actionstep: the location's matter. Actionstep (actionstep.go) holds the Actionstep client, the token store, the field
+// mapping, the configured setup names, the organisation's pacing and the audit log.
+
 import (
 	"cmp"
 	"context"
@@ -185,10 +188,10 @@ func (a *Actionstep) createMatterFailure(err error, unfilled []string) error {
 	if len(unfilled) == 0 || !errors.As(c, &app) || app.Type() != ErrTypeRejected {
 		return c
 	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+	return setupError(fmt.Sprintf(
 		"%s: the start step of matter type %q asks for %s, which saasbridge cannot fill when it creates a matter; "+
 			"make them optional on the matter type's start step in Actionstep (`starter setup actionstep --dry-run` lists them)",
-		app.Error(), a.MatterType, strings.Join(unfilled, " and ")), ErrTypeActionstepSetup, err)
+		app.Error(), a.MatterType, strings.Join(unfilled, " and ")), err)
 }
 
 // MatterStatus sets a matter's status.

@@ -1,5 +1,7 @@
 package activities
 
+// The error types of the activities, and how every failure is classified for Temporal.
+
 import (
 	"context"
 	"errors"
@@ -16,8 +18,8 @@ import (
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
-// Error types recorded in Temporal for failures this package classifies. Workflows and
-// operators match on them; they are part of the history format.
+// Error types recorded in Temporal for the failures of this package's activities.
+// Workflows and operators match on them; their values are part of the history format.
 const (
 	// ErrTypeRateLimited: the API answered 429, retried after its Retry-After; or the
 	// request was held back by the fleet's pacing (internal/pacing), retried when its
@@ -36,6 +38,18 @@ const (
 	ErrTypeLocationSuspended = "LocationSuspended"
 	// ErrTypeUnexpectedResponse: a 2xx whose body did not match the contract.
 	ErrTypeUnexpectedResponse = "UnexpectedResponse"
+
+	// ErrTypePlanUnknown: an event names a plan (or a price) the agency does not have.
+	// Only a change in HighLevel or in the event's sender fixes it: the event is parked.
+	ErrTypePlanUnknown = "PlanNotOfAgency"
+	// ErrTypeOutcomeUnknown: a create whose answer was lost (transport error, 5xx) may
+	// or may not have been applied. It is not retried blindly, because Actionstep's POSTs
+	// are not idempotent: the workflow looks the record up again and creates only if
+	// absent.
+	ErrTypeOutcomeUnknown = "OutcomeUnknown"
+	// ErrTypeActionstepSetup: the organisation lacks something saasbridge is configured
+	// to use (a matter type, participant type or data collection by that name).
+	ErrTypeActionstepSetup = "ActionstepSetup"
 )
 
 // minRetryDelay keeps a "Retry-After: 0" from turning into a hot loop.
@@ -44,10 +58,16 @@ const minRetryDelay = time.Second
 // notConnectedRetryDelay spaces retries while waiting for an agency to connect.
 const notConnectedRetryDelay = 15 * time.Second
 
+// Every *temporal.ApplicationError this package returns is built in this file: an
+// error from a client or the token store by classify (a pacing hold-back included), a
+// failure an activity decides itself (an answer for the wrong location, a plan the
+// agency does not have, a create whose outcome is unknown, a missing Actionstep setup)
+// by the constructor of its type below classify.
+
 // classify maps any error from a client or the token store to the Temporal error that
-// decides whether and when the activity is retried. It is the only place that does so.
-// The result is an *temporal.ApplicationError returned unwrapped: wrapping it again
-// with %w would make Temporal record a generic, retryable error.
+// decides whether and when the activity is retried. The result is an
+// *temporal.ApplicationError returned unwrapped: wrapping it again with %w would make
+// Temporal record a generic, retryable error.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -120,4 +140,27 @@ func classifyStatus(msg string, status int, retryAfter time.Duration, cause erro
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("%s (unexpected status %d)", msg, status), ErrTypeUnexpectedResponse, cause)
 	}
+}
+
+// unexpectedResponse is a non-retryable failure for an answer that decodes but breaks
+// the contract (no token, or a token for another location).
+func unexpectedResponse(msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeUnexpectedResponse, nil)
+}
+
+// planUnknown is the failure for a plan or price the agency does not have.
+func planUnknown(msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypePlanUnknown, nil)
+}
+
+// outcomeUnknown is the failure of a create that may have been applied: the workflow
+// looks the record up before it creates again. cause is the error as the client gave it.
+func outcomeUnknown(msg string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeOutcomeUnknown, cause)
+}
+
+// setupError is a non-retryable failure that only a change in Actionstep or in the
+// configuration fixes (cause may be nil).
+func setupError(msg string, cause error) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeActionstepSetup, cause)
 }

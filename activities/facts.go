@@ -1,5 +1,8 @@
 package activities
 
+// *Facts: the location owners' durable facts. Facts holds the facts store and the
+// token store (both in the token store's database).
+
 import (
 	"context"
 	"fmt"

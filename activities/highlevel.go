@@ -1,16 +1,10 @@
-// Package activities holds saasbridge's Temporal activities: one method per external
-// endpoint, grouped by API. Each returns errors already classified for Temporal (see
-// classify) so retry behaviour is decided in one place.
 package activities
+
+// The HighLevel receiver, its agency client, and the reads of a location.
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
-
-	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/saasbridge/saasbridge/internal/credentials"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
@@ -95,106 +89,4 @@ func (a *HighLevel) GetInstalledLocation(ctx context.Context, in LocationRef) (I
 		}
 	}
 	return InstalledLocation{}, nil
-}
-
-// LocationToken describes a minted location token without the token itself, which
-// goes straight into the encrypted store and never into workflow history.
-type LocationToken struct {
-	ExpiresAt time.Time `json:"expiresAt"`
-	Scope     string    `json:"scope,omitempty"`
-}
-
-// MintLocationToken calls POST /oauth/locationToken and stores the result. A re-run
-// overwrites the stored token with a fresh one, which is what a re-install needs.
-func (a *HighLevel) MintLocationToken(ctx context.Context, in LocationRef) (LocationToken, error) {
-	api := a.agency(in.CompanyID)
-	resp, err := api.LocationToken(ctx, in.CompanyID, in.LocationID)
-	if err != nil {
-		return LocationToken{}, classify(err)
-	}
-	if resp.AccessToken == "" || (resp.LocationID != "" && resp.LocationID != in.LocationID) {
-		return LocationToken{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("locationToken answered for location %q, want %q (or no token)", resp.LocationID, in.LocationID),
-			ErrTypeUnexpectedResponse, nil)
-	}
-	tok := credentials.FromHighLevel(resp, a.now())
-	if err := a.Tokens.Put(ctx, tokens.KeyHighLevelLocation(in.LocationID), tok); err != nil {
-		return LocationToken{}, classify(fmt.Errorf("store location token: %w", err))
-	}
-	activity.GetLogger(ctx).Info("location token stored", "locationId", in.LocationID, "expiresAt", tok.Expiry)
-	return LocationToken{ExpiresAt: tok.Expiry, Scope: resp.Scope}, nil
-}
-
-// EnableSaaSInput enables SaaS mode on a location, optionally on a plan.
-type EnableSaaSInput struct {
-	LocationRef
-	PlanID  string `json:"planId,omitempty"`
-	PriceID string `json:"priceId,omitempty"`
-}
-
-// EnableSaaSOutcome reports what enable-saas did.
-type EnableSaaSOutcome struct {
-	// AlreadyEnabled: HighLevel refused because SaaS was already on. The caller must
-	// confirm the state with a read before treating that as success.
-	AlreadyEnabled bool   `json:"alreadyEnabled"`
-	CustomerID     string `json:"customerId,omitempty"`
-}
-
-// AlreadyEnabledMessage is HighLevel's answer to enabling SaaS twice.
-const AlreadyEnabledMessage = "SaaS is already enabled for this location"
-
-// EnableSaaS calls POST /saas/enable-saas/{locationId}.
-func (a *HighLevel) EnableSaaS(ctx context.Context, in EnableSaaSInput) (EnableSaaSOutcome, error) {
-	api := a.agency(in.CompanyID)
-	res, err := api.EnableSaaS(ctx, in.LocationID, highlevel.EnableSaaSRequest{
-		CompanyID: in.CompanyID, IsSaaSV2: true, SaaSPlanID: in.PlanID, PriceID: in.PriceID,
-	})
-	var refused *highlevel.APIError
-	if errors.As(err, &refused) && refused.StatusCode == 400 && refused.Message == AlreadyEnabledMessage {
-		return EnableSaaSOutcome{AlreadyEnabled: true}, nil
-	}
-	if err != nil {
-		return EnableSaaSOutcome{}, classify(err)
-	}
-	return EnableSaaSOutcome{CustomerID: res.CustomerID}, nil
-}
-
-// UpdateSubscriptionInput attaches a Stripe subscription to a location.
-type UpdateSubscriptionInput struct {
-	LocationRef
-	SubscriptionID string `json:"subscriptionId"`
-	CustomerID     string `json:"customerId"`
-}
-
-// UpdateSaaSSubscription calls PUT /saas/update-saas-subscription/{locationId}. It
-// sets state, so a retry after a lost response is harmless.
-func (a *HighLevel) UpdateSaaSSubscription(ctx context.Context, in UpdateSubscriptionInput) error {
-	api := a.agency(in.CompanyID)
-	return classify(api.UpdateSaaSSubscription(ctx, in.LocationID, highlevel.UpdateSubscriptionRequest{
-		SubscriptionID: in.SubscriptionID, CustomerID: in.CustomerID, CompanyID: in.CompanyID,
-	}))
-}
-
-// Subscription is a location's SaaS state as HighLevel reports it.
-type Subscription struct {
-	Enabled            bool   `json:"enabled"`
-	SaaSMode           string `json:"saasMode,omitempty"`
-	PlanID             string `json:"planId,omitempty"`
-	PriceID            string `json:"priceId,omitempty"`
-	SubscriptionID     string `json:"subscriptionId,omitempty"`
-	CustomerID         string `json:"customerId,omitempty"`
-	SubscriptionStatus string `json:"subscriptionStatus,omitempty"`
-}
-
-// GetSaaSSubscription calls GET /saas/get-saas-subscription/{locationId}.
-func (a *HighLevel) GetSaaSSubscription(ctx context.Context, in LocationRef) (Subscription, error) {
-	api := a.agency(in.CompanyID)
-	s, err := api.GetSubscription(ctx, in.LocationID, in.CompanyID)
-	if err != nil {
-		return Subscription{}, classify(err)
-	}
-	return Subscription{
-		Enabled: s.Enabled(), SaaSMode: s.SaaSMode, PlanID: s.SaaSPlanID, PriceID: s.PriceID,
-		SubscriptionID: s.SubscriptionID, CustomerID: s.CustomerID, SubscriptionStatus: s.SubscriptionStatus,
-	}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -207,127 +205,6 @@ func TestGetInstalledLocation(t *testing.T) {
 	require.Equal(t, 3, f.sim.Calls().Count(highlevel.EndpointInstalledLocations, http.StatusOK), "one call per lookup")
 }
 
-func TestMintLocationToken(t *testing.T) {
-	f := newHLFixture(t, highlevelsim.AgencySpec{Locations: []highlevelsim.LocationSpec{{}, {Installed: ptr(false)}}})
-	ctx := t.Context()
-	ref := f.ref(0)
-	key := tokens.KeyHighLevelLocation(ref.LocationID)
-
-	before := time.Now()
-	var got LocationToken
-	raw, err := f.run(&got, f.acts.MintLocationToken, ref)
-	require.NoError(t, err)
-	require.Equal(t, hlScopes, got.Scope)
-	require.WithinRange(t, got.ExpiresAt, before.Add(86399*time.Second-time.Second), time.Now().Add(86399*time.Second+time.Second))
-
-	// The token went to the store, encrypted...
-	tok, info, err := f.store.Get(ctx, key)
-	require.NoError(t, err)
-	issued := f.sim.IssuedTokens()
-	require.Len(t, issued.AccessTokens, 2, "agency + location")
-	require.Contains(t, issued.AccessTokens, tok.AccessToken)
-	require.Contains(t, issued.RefreshTokens, tok.RefreshToken)
-	require.NotEqual(t, f.agencyTK.AccessToken, tok.AccessToken)
-	require.Equal(t, tokens.KindHighLevelLocation, info.Kind)
-	require.Equal(t, tokens.StatusActive, info.Status)
-	require.Equal(t, highlevel.UserTypeLocation, info.Attrs[credentials.AttrUserType])
-	require.Equal(t, ref.LocationID, info.Attrs[credentials.AttrLocationID])
-	require.Equal(t, f.company, info.Attrs[credentials.AttrCompanyID])
-	require.WithinDuration(t, got.ExpiresAt, info.Expiry, time.Millisecond, "stored and reported expiry")
-	entries, err := os.ReadDir(f.dbDir)
-	require.NoError(t, err)
-	require.NotEmpty(t, entries)
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(f.dbDir, e.Name()))
-		require.NoError(t, err)
-		for _, s := range issued.All() {
-			require.False(t, bytes.Contains(b, []byte(s)), "%s holds a token in clear", e.Name())
-		}
-	}
-
-	// ...and never into the result Temporal records, nor the activity's logs.
-	require.NotEmpty(t, raw)
-	require.Empty(t, f.secretsIn(string(raw)), "result %s", raw)
-	require.Contains(t, f.log.text(), "location token stored")
-	require.Empty(t, f.secretsIn(f.log.text()))
-
-	// The stored location token works on its own.
-	ok, err := f.client.As(credentials.HighLevelSource(f.store, f.client, key)).
-		Uninstall(ctx, highlevel.UninstallRequest{LocationID: ref.LocationID})
-	require.NoError(t, err)
-	require.True(t, ok)
-
-	t.Run("a re-run overwrites the stored token", func(t *testing.T) {
-		_, err := f.sim.UpdateLocation(ref.LocationID, highlevelsim.LocationPatch{Installed: ptr(true)})
-		require.NoError(t, err)
-		_, err = f.run(nil, f.acts.MintLocationToken, ref)
-		require.NoError(t, err)
-		again, info2, err := f.store.Get(ctx, key)
-		require.NoError(t, err)
-		require.NotEqual(t, tok.AccessToken, again.AccessToken)
-		require.Greater(t, info2.Version, info.Version)
-	})
-	t.Run("not installed: rejected, nothing stored", func(t *testing.T) {
-		_, err := f.run(nil, f.acts.MintLocationToken, f.ref(1))
-		app := requireAppError(t, err, ErrTypeRejected, false)
-		require.Contains(t, app.Error(), "App is not installed on this location")
-		require.Empty(t, f.secretsIn(err.Error()))
-		_, _, err = f.store.Get(ctx, tokens.KeyHighLevelLocation(f.locs[1].ID))
-		require.ErrorIs(t, err, tokens.ErrNotFound)
-	})
-}
-
-func TestEnableSaaSActivity(t *testing.T) {
-	f := newHLFixture(t, highlevelsim.AgencySpec{LocationCount: 2})
-	plan := f.agency.Plans[1]
-	in := EnableSaaSInput{LocationRef: f.ref(0), PlanID: plan.PlanID, PriceID: plan.Prices[0].ID}
-
-	var first EnableSaaSOutcome
-	_, err := f.run(&first, f.acts.EnableSaaS, in)
-	require.NoError(t, err)
-	st := f.location(in.LocationID).SaaS
-	require.Equal(t, EnableSaaSOutcome{CustomerID: st.CustomerID}, first)
-	require.True(t, strings.HasPrefix(first.CustomerID, "cus_"))
-	require.Equal(t, highlevelsim.SaaSModeV2, st.SaaSMode)
-	require.True(t, st.IsSaaSV2)
-	require.Equal(t, plan.PlanID, st.SaaSPlanID)
-	require.Equal(t, plan.Prices[0].ID, st.PriceID)
-	require.Equal(t, 1, st.EnableCount)
-
-	var second EnableSaaSOutcome
-	_, err = f.run(&second, f.acts.EnableSaaS, in)
-	require.NoError(t, err, "already enabled is an outcome, not a failure")
-	require.Equal(t, EnableSaaSOutcome{AlreadyEnabled: true}, second)
-	require.Equal(t, st, f.location(in.LocationID).SaaS, "state unchanged")
-	require.Equal(t, 1, f.sim.Calls().Count(highlevel.EndpointEnableSaaS, http.StatusBadRequest))
-}
-
-func TestSaaSSubscriptionRoundTrip(t *testing.T) {
-	f := newHLFixture(t, highlevelsim.AgencySpec{LocationCount: 1})
-	ref := f.ref(0)
-
-	var sub Subscription
-	_, err := f.run(&sub, f.acts.GetSaaSSubscription, ref)
-	require.NoError(t, err)
-	require.Equal(t, Subscription{SaaSMode: highlevel.SaaSModeNotActivated}, sub)
-
-	_, err = f.run(nil, f.acts.EnableSaaS, EnableSaaSInput{LocationRef: ref})
-	require.NoError(t, err)
-	in := UpdateSubscriptionInput{LocationRef: ref, SubscriptionID: "sub_1QDPY5FpU9DlKp7R", CustomerID: "cus_1QDPY5FpU9DlKp7R"}
-	raw, err := f.run(nil, f.acts.UpdateSaaSSubscription, in)
-	require.NoError(t, err)
-	require.Empty(t, raw, "UpdateSaaSSubscription returns only an error")
-	_, err = f.run(nil, f.acts.UpdateSaaSSubscription, in)
-	require.NoError(t, err, "setting the same subscription again is harmless")
-
-	_, err = f.run(&sub, f.acts.GetSaaSSubscription, ref)
-	require.NoError(t, err)
-	require.Equal(t, Subscription{
-		Enabled: true, SaaSMode: highlevelsim.SaaSModeV2, SubscriptionID: in.SubscriptionID,
-		CustomerID: in.CustomerID, SubscriptionStatus: "active",
-	}, sub)
-}
-
 func TestHighLevelActivityErrors(t *testing.T) {
 	enableSaaS := highlevel.EndpointEnableSaaS
 	tests := []struct {
@@ -404,7 +281,7 @@ func TestHighLevelActivityErrors(t *testing.T) {
 				require.NoError(t, err)
 			},
 			activity: func(f *hlFixture) (any, any) {
-				return f.acts.UpdateSaaSSubscription, UpdateSubscriptionInput{LocationRef: f.ref(0), SubscriptionID: "sub_1", CustomerID: "cus_1"}
+				return f.acts.UpdateSaaSSubscription, UpdateSaaSSubscriptionInput{LocationRef: f.ref(0), SubscriptionID: "sub_1", CustomerID: "cus_1"}
 			},
 			errType:   ErrTypeUnavailable,
 			retryable: true,
@@ -513,14 +390,6 @@ func TestDeadRefreshTokenNeedsReconnect(t *testing.T) {
 	_, err = f.run(nil, f.acts.EnableSaaS, EnableSaaSInput{LocationRef: f.ref(0)})
 	_ = requireAppError(t, err, ErrTypeReconnectNeeded, false)
 	require.Zero(t, f.sim.Calls().Total)
-}
-
-// LocationToken is recorded in workflow history: its encoded form is camelCase and has
-// nothing but the expiry and scope.
-func TestLocationTokenEncoding(t *testing.T) {
-	p, err := converter.GetDefaultDataConverter().ToPayload(LocationToken{ExpiresAt: time.Date(2026, 3, 3, 9, 30, 0, 0, time.UTC), Scope: "a b"})
-	require.NoError(t, err)
-	require.JSONEq(t, `{"expiresAt":"2026-03-03T09:30:00Z","scope":"a b"}`, string(p.GetData()))
 }
 
 // A refresh HighLevel refused wraps both the store's verdict and the refresh's 400

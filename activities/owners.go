@@ -1,5 +1,8 @@
 package activities
 
+// *Owners: reaching locations' owners and the first releases' workflows. Owners holds
+// the Orchestrator.
+
 import (
 	"context"
 	"fmt"

@@ -11,51 +11,17 @@ import (
 	"github.com/saasbridge/saasbridge/activities"
 )
 
-// ActionstepTaskQueue carries every Actionstep call; its workers share one server-side
-// rate limit (Actionstep limits per user and organisation).
-const ActionstepTaskQueue = "actionstep"
-
-// as refers to Actionstep activity methods; never dereferenced.
-var as *activities.Actionstep
-
-// ErrTypeActionstepDuplicate: a create kept losing its answer and the record never
-// showed up; stop rather than risk a duplicate.
-const ErrTypeActionstepDuplicate = "ActionstepCreateUnconfirmed"
-
 // maxCreateRounds bounds find→create rounds when creates keep failing or losing their
 // answers; rounds back off (1 s, 2 s, 4 s … 30 s).
 const maxCreateRounds = 8
 
-func withActionstep(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              ActionstepTaskQueue,
-		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: budgetOf(ctx),
-		RetryPolicy:            highLevelRetry,
-		Summary:                summary,
-	})
-}
-
 // ActionstepSetup is what the configured names resolve to in the organisation. The
-// subscription entity keeps it so it looks them up once.
+// owner (and the first releases' subscription entity) keeps it in its state, so it
+// resolves them once.
 type ActionstepSetup struct {
 	MatterTypeID     string `json:"matterTypeId"`
 	ClientTypeID     string `json:"clientTypeId"`
 	DataCollectionID string `json:"dataCollectionId"`
-}
-
-// withActionstepCreate sets options for a create: one attempt only. Temporal must not
-// retry a POST on its own (after a worker crash, a timeout or a lost answer the create
-// may have been applied); the workflow looks the record up and creates again only if
-// it is absent.
-func withActionstepCreate(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              ActionstepTaskQueue,
-		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: budgetOf(ctx),
-		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 1},
-		Summary:                summary,
-	})
 }
 
 // roundBackoff is the wait before find→create round n (n ≥ 1), or longer if the
@@ -189,7 +155,7 @@ func createRounds(ctx workflow.Context, what string, createFirst bool, find, cre
 		workflow.GetLogger(ctx).Warn("create failed or lost its answer; looking again before retrying", "what", what, "error", err)
 	}
 	return activities.Found{}, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("could not confirm the %s was created after %d tries: %v", what, maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
+		fmt.Sprintf("could not confirm the %s was created after %d tries: %v", what, maxCreateRounds, lastErr), ErrTypeActionstepCreateUnconfirmed, nil)
 }
 
 // unsentCreateChange: a create that certainly was not applied, because the pacing held
@@ -239,7 +205,7 @@ func findOrCreateFirstRelease(ctx workflow.Context, what string, find, create fu
 		workflow.GetLogger(ctx).Warn("create lost its answer; looking again before retrying", "what", what)
 	}
 	return activities.Found{}, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("could not confirm the %s was created after %d tries", what, firstReleaseCreateRounds), ErrTypeActionstepDuplicate, nil)
+		fmt.Sprintf("could not confirm the %s was created after %d tries", what, firstReleaseCreateRounds), ErrTypeActionstepCreateUnconfirmed, nil)
 }
 
 func outcomeUnknown(err error) bool {
@@ -423,7 +389,7 @@ func (s *actionstepSync) note(ctx workflow.Context, text, marker string) error {
 		lastErr = err
 	}
 	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("could not confirm the file note was added after %d tries: %v", maxCreateRounds, lastErr), ErrTypeActionstepDuplicate, nil)
+		fmt.Sprintf("could not confirm the file note was added after %d tries: %v", maxCreateRounds, lastErr), ErrTypeActionstepCreateUnconfirmed, nil)
 }
 
 // noteFirstRelease is note as the first release ran it (see createRoundsChange).
@@ -439,7 +405,7 @@ func (s *actionstepSync) noteFirstRelease(ctx workflow.Context, n activities.Not
 		}
 	}
 	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("could not confirm the file note was added after %d tries", firstReleaseCreateRounds), ErrTypeActionstepDuplicate, nil)
+		fmt.Sprintf("could not confirm the file note was added after %d tries", firstReleaseCreateRounds), ErrTypeActionstepCreateUnconfirmed, nil)
 }
 
 // Matter statuses.

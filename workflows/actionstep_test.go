@@ -18,7 +18,7 @@ func TestOnboardingSurvivesLostCreateAnswers(t *testing.T) {
 	env := newEnv(t)
 	happyPath(env, enabledSub("", ""))
 	env.as.lose = map[string]int{"CreateClient": 1, "CreateMatter": 1, "CreateRecord": 1, "AddFileNote": 1}
-	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
+	env.ExecuteWorkflow(workflows.LegacyOnboardingWorkflowType, workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, map[string]int{"CreateClient": 1, "CreateMatter": 1, "CreateRecord": 1, "AddFileNote": 1}, env.as.creates)
 	assert.Len(t, env.as.clients, 1)
@@ -33,7 +33,7 @@ func TestOnboardingSurvivesAWorkerDyingAfterACreate(t *testing.T) {
 	env := newEnv(t)
 	happyPath(env, enabledSub("", ""))
 	env.as.crash = map[string]int{"CreateClient": 1, "CreateMatter": 1, "CreateRecord": 1, "AddFileNote": 1}
-	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
+	env.ExecuteWorkflow(workflows.LegacyOnboardingWorkflowType, workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, map[string]int{"CreateClient": 1, "CreateMatter": 1, "CreateRecord": 1, "AddFileNote": 1}, env.as.creates)
 	assert.Len(t, env.as.noteTexts(), 1)
@@ -47,9 +47,9 @@ func TestReonboardingReopensTheMatter(t *testing.T) {
 	env.as.clients[loc] = "p7"
 	env.as.matters[loc] = &fakeMatter{id: "m8", status: "Closed", participant: "p7"}
 	env.as.records["m8"] = "r9"
-	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
+	env.ExecuteWorkflow(workflows.LegacyOnboardingWorkflowType, workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company})
 	require.NoError(t, env.GetWorkflowError())
-	var res workflows.OnboardingResult
+	var res workflows.LegacyOnboardingResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, workflows.ActionstepRecord{ParticipantID: "p7", MatterID: "m8", RecordID: "r9"}, res.Actionstep)
 	assert.Equal(t, map[string]int{"AddFileNote": 1}, env.as.creates, "only the new note is created")
@@ -66,7 +66,7 @@ func TestReonboardingReopensTheMatter(t *testing.T) {
 func TestOnboardingDoesNotRefreshAClientItCreated(t *testing.T) {
 	env := newEnv(t)
 	happyPath(env, enabledSub("", ""))
-	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
+	env.ExecuteWorkflow(workflows.LegacyOnboardingWorkflowType, workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, 1, env.as.creates["CreateClient"])
 	assert.Empty(t, env.as.updates)
@@ -80,7 +80,7 @@ func TestSubscriptionRecordsEveryChangeInActionstep(t *testing.T) {
 	third.Status = "canceled"
 	e.send(time.Second, first, second)
 	e.send(time.Minute, third, uninstall)
-	st, err := e.run(workflows.SubscriptionInput{})
+	st, err := e.run(workflows.LegacySubscriptionInput{})
 	require.NoError(t, err)
 
 	notes := e.as.noteTexts()
@@ -104,12 +104,12 @@ func TestOffboardingClosesTheMatterWithANote(t *testing.T) {
 	env := newEnv(t)
 	env.RegisterActivity(&activities.Credentials{})
 	env.OnActivity(creds.DeleteLocationToken, mock.Anything, ref).Return(nil)
-	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", workflows.SubscriptionSignal, mock.Anything).Return(nil)
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", workflows.LegacySubscriptionSignal, mock.Anything).Return(nil)
 	env.as.matters[loc] = &fakeMatter{id: "m1", status: "Active"}
 
-	env.ExecuteWorkflow(workflows.OffboardingWorkflowType, workflows.OffboardingInput{CompanyID: company, LocationID: loc, Trigger: "HighLevel UNINSTALL webhook"})
+	env.ExecuteWorkflow(workflows.LegacyOffboardingWorkflowType, workflows.LegacyOffboardingInput{CompanyID: company, LocationID: loc, Trigger: "HighLevel UNINSTALL webhook"})
 	require.NoError(t, env.GetWorkflowError())
-	var res workflows.OffboardingResult
+	var res workflows.LegacyOffboardingResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, "m1", res.MatterClosed)
 	assert.Equal(t, "Closed", env.as.matters[loc].status)

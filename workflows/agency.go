@@ -102,15 +102,3 @@ func offboardBatch(ctx workflow.Context, in AgencyOffboardingInput, locs []strin
 	}
 	return nil
 }
-
-// withFanOut sets options for an activity that works through a batch of locations,
-// heartbeating as it goes (a dead worker is noticed within the heartbeat timeout).
-func withFanOut(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           TaskQueue,
-		StartToCloseTimeout: 2 * time.Minute,
-		HeartbeatTimeout:    30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-		Summary:             summary,
-	})
-}

@@ -10,16 +10,16 @@ import (
 	"github.com/saasbridge/saasbridge/activities"
 )
 
-// OffboardingInput offboards one location (LocationID set) or a whole agency (only
+// LegacyOffboardingInput offboards one location (LocationID set) or a whole agency (only
 // CompanyID set: HighLevel's agency-level UNINSTALL).
-type OffboardingInput struct {
+type LegacyOffboardingInput struct {
 	CompanyID  string `json:"companyId"`
 	LocationID string `json:"locationId,omitempty"`
 	Trigger    string `json:"trigger,omitempty"`
 }
 
-// OffboardingResult records what an offboarding removed.
-type OffboardingResult struct {
+// LegacyOffboardingResult records what an offboarding removed.
+type LegacyOffboardingResult struct {
 	CompanyID string `json:"companyId"`
 	// Locations are the locations offboarded (one for a location uninstall).
 	Locations []string `json:"locations"`
@@ -29,12 +29,13 @@ type OffboardingResult struct {
 	MatterClosed string `json:"matterClosed,omitempty"`
 }
 
-// Offboarding is the first releases' offboarding workflow (of a location, or of an
-// agency with a child per location). The location owner and AgencyOffboarding replaced
-// it; it stays registered so runs started before finish and replay.
-func Offboarding(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
+// LegacyOffboarding is the first releases' offboarding workflow (type
+// LocationOffboarding), of a location, or of an agency with a child per location. The
+// location owner and AgencyOffboarding replaced it; it stays registered so runs started
+// before finish and replay.
+func LegacyOffboarding(ctx workflow.Context, in LegacyOffboardingInput) (LegacyOffboardingResult, error) {
 	if in.CompanyID == "" {
-		return OffboardingResult{}, temporal.NewNonRetryableApplicationError("invalid offboarding input: companyId is required", ErrTypeInvalidInput, nil)
+		return LegacyOffboardingResult{}, temporal.NewNonRetryableApplicationError("invalid offboarding input: companyId is required", ErrTypeInvalidInput, nil)
 	}
 	if in.LocationID != "" {
 		return offboardLocation(ctx, in)
@@ -42,9 +43,9 @@ func Offboarding(ctx workflow.Context, in OffboardingInput) (OffboardingResult, 
 	return offboardAgency(ctx, in)
 }
 
-func offboardLocation(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
+func offboardLocation(ctx workflow.Context, in LegacyOffboardingInput) (LegacyOffboardingResult, error) {
 	ref := activities.LocationRef{CompanyID: in.CompanyID, LocationID: in.LocationID}
-	res := OffboardingResult{CompanyID: in.CompanyID, Locations: []string{in.LocationID}}
+	res := LegacyOffboardingResult{CompanyID: in.CompanyID, Locations: []string{in.LocationID}}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding location `%s`**\n\nNow: deleting its stored tokens", in.LocationID))
 	if err := workflow.ExecuteActivity(withStore(ctx, "Token store: delete location token"),
 		creds.DeleteLocationToken, ref).Get(ctx, nil); err != nil {
@@ -52,8 +53,8 @@ func offboardLocation(ctx workflow.Context, in OffboardingInput) (OffboardingRes
 	}
 
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding location `%s`**\n\nNow: ending its subscription workflow", in.LocationID))
-	ev := SubscriptionEvent{EventID: "uninstall/" + workflow.GetInfo(ctx).WorkflowExecution.RunID, Kind: EventUninstalled, Source: in.Trigger}
-	err := workflow.SignalExternalWorkflow(ctx, SubscriptionWorkflowID(in.LocationID), "", SubscriptionSignal, ev).Get(ctx, nil)
+	ev := LegacySubscriptionEvent{EventID: "uninstall/" + workflow.GetInfo(ctx).WorkflowExecution.RunID, Kind: EventUninstalled, Source: in.Trigger}
+	err := workflow.SignalExternalWorkflow(ctx, LegacySubscriptionWorkflowID(in.LocationID), "", LegacySubscriptionSignal, ev).Get(ctx, nil)
 	var notRunning *temporal.UnknownExternalWorkflowExecutionError
 	switch {
 	case err == nil:
@@ -78,7 +79,7 @@ func offboardLocation(ctx workflow.Context, in OffboardingInput) (OffboardingRes
 
 // closeMatter notes the uninstall on the location's matter and closes it; a location
 // that never reached Actionstep has nothing to close.
-func closeMatter(ctx workflow.Context, in OffboardingInput) (string, error) {
+func closeMatter(ctx workflow.Context, in LegacyOffboardingInput) (string, error) {
 	sync := &actionstepSync{}
 	if err := sync.resolve(ctx); err != nil {
 		return "", err
@@ -101,8 +102,8 @@ func closeMatter(ctx workflow.Context, in OffboardingInput) (string, error) {
 	return matter.ID, nil
 }
 
-func offboardAgency(ctx workflow.Context, in OffboardingInput) (OffboardingResult, error) {
-	res := OffboardingResult{CompanyID: in.CompanyID}
+func offboardAgency(ctx workflow.Context, in LegacyOffboardingInput) (LegacyOffboardingResult, error) {
+	res := LegacyOffboardingResult{CompanyID: in.CompanyID}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Offboarding agency `%s`**\n\nNow: finding its locations", in.CompanyID))
 	var locs []string
 	if err := workflow.ExecuteActivity(withStore(ctx, "Token store: list the agency's locations"),
@@ -113,13 +114,13 @@ func offboardAgency(ctx workflow.Context, in OffboardingInput) (OffboardingResul
 	futures := make([]workflow.ChildWorkflowFuture, len(locs))
 	for i, loc := range locs {
 		child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:    OffboardingWorkflowID(loc),
+			WorkflowID:    LegacyOffboardingWorkflowID(loc),
 			StaticSummary: "Offboard location " + loc,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				LocationIDAttr.ValueSet(loc), CompanyIDAttr.ValueSet(in.CompanyID)),
 		})
-		futures[i] = workflow.ExecuteChildWorkflow(child, OffboardingWorkflowType,
-			OffboardingInput{CompanyID: in.CompanyID, LocationID: loc, Trigger: in.Trigger})
+		futures[i] = workflow.ExecuteChildWorkflow(child, LegacyOffboardingWorkflowType,
+			LegacyOffboardingInput{CompanyID: in.CompanyID, LocationID: loc, Trigger: in.Trigger})
 	}
 	for i, f := range futures {
 		if err := f.Get(ctx, nil); err != nil {

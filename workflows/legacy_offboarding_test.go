@@ -23,12 +23,12 @@ func TestOffboardingALocation(t *testing.T) {
 		if !running {
 			err = &temporal.UnknownExternalWorkflowExecutionError{}
 		}
-		env.OnSignalExternalWorkflow(mock.Anything, workflows.SubscriptionWorkflowID(loc), "", workflows.SubscriptionSignal,
-			mock.MatchedBy(func(ev workflows.SubscriptionEvent) bool { return ev.Kind == workflows.EventUninstalled })).Return(err).Once()
+		env.OnSignalExternalWorkflow(mock.Anything, workflows.LegacySubscriptionWorkflowID(loc), "", workflows.LegacySubscriptionSignal,
+			mock.MatchedBy(func(ev workflows.LegacySubscriptionEvent) bool { return ev.Kind == workflows.EventUninstalled })).Return(err).Once()
 
-		env.ExecuteWorkflow(workflows.OffboardingWorkflowType, workflows.OffboardingInput{CompanyID: company, LocationID: loc, Trigger: "test"})
+		env.ExecuteWorkflow(workflows.LegacyOffboardingWorkflowType, workflows.LegacyOffboardingInput{CompanyID: company, LocationID: loc, Trigger: "test"})
 		require.NoError(t, env.GetWorkflowError())
-		var res workflows.OffboardingResult
+		var res workflows.LegacyOffboardingResult
 		require.NoError(t, env.GetWorkflowResult(&res))
 		assert.Equal(t, []string{loc}, res.Locations)
 		assert.Equal(t, running, res.SubscriptionStopped)
@@ -43,14 +43,14 @@ func TestOffboardingAnAgencyOffboardsEachLocation(t *testing.T) {
 	env.OnActivity(creds.LocationsWithTokens, mock.Anything, company).Return(locs, nil).Once()
 	for _, l := range locs {
 		env.OnActivity(creds.DeleteLocationToken, mock.Anything, activities.LocationRef{CompanyID: company, LocationID: l}).Return(nil).Once()
-		env.OnSignalExternalWorkflow(mock.Anything, workflows.SubscriptionWorkflowID(l), "", workflows.SubscriptionSignal, mock.Anything).
+		env.OnSignalExternalWorkflow(mock.Anything, workflows.LegacySubscriptionWorkflowID(l), "", workflows.LegacySubscriptionSignal, mock.Anything).
 			Return(&temporal.UnknownExternalWorkflowExecutionError{}).Once()
 	}
 	env.OnActivity(creds.DeleteAgencyToken, mock.Anything, company).Return(nil).Once()
 
-	env.ExecuteWorkflow(workflows.OffboardingWorkflowType, workflows.OffboardingInput{CompanyID: company})
+	env.ExecuteWorkflow(workflows.LegacyOffboardingWorkflowType, workflows.LegacyOffboardingInput{CompanyID: company})
 	require.NoError(t, env.GetWorkflowError())
-	var res workflows.OffboardingResult
+	var res workflows.LegacyOffboardingResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	assert.Equal(t, locs, res.Locations)
 	env.AssertExpectations(t)

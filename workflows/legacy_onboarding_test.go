@@ -43,7 +43,7 @@ func installed() activities.InstalledLocation {
 
 // happyPath mocks every step as succeeding; tests override single steps with
 // .Once() expectations registered before these.
-func happyPath(env *testEnv, sub activities.Subscription) {
+func happyPath(env *testEnv, sub activities.SaaSSubscription) {
 	env.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(installed(), nil)
 	env.OnActivity(hl.MintLocationToken, mock.Anything, ref).Return(activities.LocationToken{ExpiresAt: time.Unix(1e9, 0)}, nil)
 	env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{CustomerID: "cus_1"}, nil)
@@ -51,29 +51,29 @@ func happyPath(env *testEnv, sub activities.Subscription) {
 	env.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(sub, nil)
 }
 
-func enabledSub(plan, subID string) activities.Subscription {
-	return activities.Subscription{Enabled: true, SaaSMode: "saasV2", PlanID: plan, SubscriptionID: subID, SubscriptionStatus: "active"}
+func enabledSub(plan, subID string) activities.SaaSSubscription {
+	return activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", PlanID: plan, SubscriptionID: subID, SubscriptionStatus: "active"}
 }
 
 func TestOnboarding(t *testing.T) {
-	withSub := workflows.OnboardingInput{LocationID: loc, CompanyID: company, PlanID: "plan_pro", SubscriptionID: "sub_1", CustomerID: "cus_1"}
-	noSub := workflows.OnboardingInput{LocationID: loc, CompanyID: company}
+	withSub := workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company, PlanID: "plan_pro", SubscriptionID: "sub_1", CustomerID: "cus_1"}
+	noSub := workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company}
 
 	tests := []struct {
 		name  string
-		in    workflows.OnboardingInput
+		in    workflows.LegacyOnboardingInput
 		setup func(env *testEnv)
 		// wantErrType is the ApplicationError type the workflow fails with ("" = success).
 		wantErrType string
 		wantErrMsg  string
-		want        workflows.OnboardingResult
+		want        workflows.LegacyOnboardingResult
 		calls       map[string]int
 	}{
 		{
 			name:  "success with subscription",
 			in:    withSub,
 			setup: func(env *testEnv) { happyPath(env, enabledSub("plan_pro", "sub_1")) },
-			want: workflows.OnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", PlanID: "plan_pro",
+			want: workflows.LegacyOnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", PlanID: "plan_pro",
 				SubscriptionID: "sub_1", SubscriptionStatus: "active"},
 			calls: map[string]int{"GetInstalledLocation": 2, "MintLocationToken": 1, "EnableSaaS": 1, "UpdateSaaSSubscription": 1, "GetSaaSSubscription": 1},
 		},
@@ -81,7 +81,7 @@ func TestOnboarding(t *testing.T) {
 			name:  "missing subscription skips the subscription step",
 			in:    noSub,
 			setup: func(env *testEnv) { happyPath(env, enabledSub("", "")) },
-			want:  workflows.OnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", SubscriptionStatus: "active"},
+			want:  workflows.LegacyOnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", SubscriptionStatus: "active"},
 			calls: map[string]int{"GetInstalledLocation": 2, "MintLocationToken": 1, "EnableSaaS": 1, "UpdateSaaSSubscription": 0, "GetSaaSSubscription": 1},
 		},
 		{
@@ -95,7 +95,7 @@ func TestOnboarding(t *testing.T) {
 						temporal.ApplicationErrorOptions{NextRetryDelay: 3 * time.Second})).Once()
 				happyPath(env, enabledSub("", ""))
 			},
-			want:  workflows.OnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", SubscriptionStatus: "active"},
+			want:  workflows.LegacyOnboardingResult{LocationID: loc, CompanyID: company, SaaSMode: "saasV2", SubscriptionStatus: "active"},
 			calls: map[string]int{"EnableSaaS": 3},
 		},
 		{
@@ -118,13 +118,13 @@ func TestOnboarding(t *testing.T) {
 				env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{AlreadyEnabled: true}, nil).Once()
 				happyPath(env, enabledSub("plan_old", "sub_old"))
 			},
-			want: workflows.OnboardingResult{LocationID: loc, CompanyID: company, AlreadyEnabled: true, SaaSMode: "saasV2",
+			want: workflows.LegacyOnboardingResult{LocationID: loc, CompanyID: company, AlreadyEnabled: true, SaaSMode: "saasV2",
 				PlanID: "plan_old", SubscriptionID: "sub_old", SubscriptionStatus: "active"},
 			calls: map[string]int{"EnableSaaS": 1, "GetSaaSSubscription": 1},
 		},
 		{
 			name: "already enabled but the read disagrees fails verification",
-			in:   workflows.OnboardingInput{LocationID: loc, CompanyID: company, PlanID: "plan_pro"},
+			in:   workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company, PlanID: "plan_pro"},
 			setup: func(env *testEnv) {
 				env.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(activities.EnableSaaSOutcome{AlreadyEnabled: true}, nil).Once()
 				happyPath(env, enabledSub("plan_basic", ""))
@@ -144,7 +144,7 @@ func TestOnboarding(t *testing.T) {
 		},
 		{
 			name:        "invalid input",
-			in:          workflows.OnboardingInput{LocationID: loc, CompanyID: company, SubscriptionID: "sub_1"},
+			in:          workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company, SubscriptionID: "sub_1"},
 			setup:       func(*testEnv) {},
 			wantErrType: workflows.ErrTypeInvalidInput,
 			wantErrMsg:  "subscriptionId and customerId must be given together",
@@ -154,7 +154,7 @@ func TestOnboarding(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEnv(t)
 			tt.setup(env)
-			env.ExecuteWorkflow(workflows.OnboardingWorkflowType, tt.in)
+			env.ExecuteWorkflow(workflows.LegacyOnboardingWorkflowType, tt.in)
 			require.True(t, env.IsWorkflowCompleted())
 			err := env.GetWorkflowError()
 			if tt.wantErrType != "" {
@@ -165,7 +165,7 @@ func TestOnboarding(t *testing.T) {
 				require.Contains(t, app.Error(), tt.wantErrMsg)
 			} else {
 				require.NoError(t, err)
-				var got workflows.OnboardingResult
+				var got workflows.LegacyOnboardingResult
 				require.NoError(t, env.GetWorkflowResult(&got))
 				tt.want.Actionstep = workflows.ActionstepRecord{ParticipantID: "p1", MatterID: "m2", RecordID: "r3"}
 				require.Equal(t, tt.want, got)
@@ -187,11 +187,11 @@ func TestOnboardingStatusQueryAndSearchAttribute(t *testing.T) {
 	env.SetOnActivityStartedListener(func(*activity.Info, context.Context, converter.EncodedValues) {
 		v, err := env.QueryWorkflow(workflows.StatusQuery)
 		require.NoError(t, err)
-		var st workflows.OnboardingStatus
+		var st workflows.LegacyOnboardingStatus
 		require.NoError(t, v.Get(&st))
 		steps = append(steps, st.Step)
 	})
-	env.ExecuteWorkflow(workflows.OnboardingWorkflowType, workflows.OnboardingInput{LocationID: loc, CompanyID: company})
+	env.ExecuteWorkflow(workflows.LegacyOnboardingWorkflowType, workflows.LegacyOnboardingInput{LocationID: loc, CompanyID: company})
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, []string{
 		workflows.StepConfirmInstall, workflows.StepMintLocationToken, workflows.StepEnableSaaS, workflows.StepVerify, workflows.StepVerify,
@@ -202,7 +202,7 @@ func TestOnboardingStatusQueryAndSearchAttribute(t *testing.T) {
 
 	v, err := env.QueryWorkflow(workflows.StatusQuery)
 	require.NoError(t, err)
-	var st workflows.OnboardingStatus
+	var st workflows.LegacyOnboardingStatus
 	require.NoError(t, v.Get(&st))
 	require.Equal(t, workflows.StepDone, st.Step)
 	require.Equal(t, []string{workflows.StepConfirmInstall, workflows.StepMintLocationToken, workflows.StepEnableSaaS, workflows.StepVerify, workflows.StepActionstep}, st.CompletedSteps)

@@ -1,8 +1,8 @@
 package workflows
 
-// OnboardingInput starts onboarding. It carries ids only; the workflow reads
+// LegacyOnboardingInput starts onboarding. It carries ids only; the workflow reads
 // credentials from the token store through activities, never from its input.
-type OnboardingInput struct {
+type LegacyOnboardingInput struct {
 	LocationID string `json:"locationId"`
 	CompanyID  string `json:"companyId"`
 	// PlanID and PriceID pre-configure the SaaS plan when enabling SaaS (optional).
@@ -17,12 +17,12 @@ type OnboardingInput struct {
 }
 
 // HasSubscription reports whether a subscription should be attached.
-func (in OnboardingInput) HasSubscription() bool {
+func (in LegacyOnboardingInput) HasSubscription() bool {
 	return in.SubscriptionID != "" && in.CustomerID != ""
 }
 
-// OnboardingResult is what a completed onboarding verified.
-type OnboardingResult struct {
+// LegacyOnboardingResult is what a completed onboarding verified.
+type LegacyOnboardingResult struct {
 	LocationID string `json:"locationId"`
 	CompanyID  string `json:"companyId"`
 	// AlreadyEnabled is true when SaaS was on before this run (a re-install): the
@@ -48,8 +48,8 @@ const (
 	StepDone               = "done"
 )
 
-// OnboardingStatus answers StatusQuery.
-type OnboardingStatus struct {
+// LegacyOnboardingStatus answers StatusQuery.
+type LegacyOnboardingStatus struct {
 	Step           string   `json:"step"`
 	CompletedSteps []string `json:"completedSteps"`
 	AlreadyEnabled bool     `json:"alreadyEnabled"`

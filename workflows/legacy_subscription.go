@@ -11,14 +11,14 @@ import (
 	"github.com/saasbridge/saasbridge/activities"
 )
 
-// Subscription is the first releases' long-lived entity that applied every subscription
-// event of one location, in arrival order. The location owner (Location) replaced it;
-// it stays registered so that runs started before finish and replay (AdoptLegacy ends
-// them). Events come by
-// SignalWithStart (SignalSubscription). A failed event is recorded and does not stop
-// the entity; an uninstall ends it.
-func Subscription(ctx workflow.Context, in SubscriptionInput) (SubscriptionState, error) {
-	s := &subscription{in: in}
+// LegacySubscription is the first releases' long-lived entity (type
+// LocationSubscription) that applied every subscription event of one location, in
+// arrival order. The location owner (Location) replaced it; it stays registered so that
+// runs started before finish and replay (AdoptLegacy ends them). Events came by
+// SignalWithStart on LegacySubscriptionSignal. A failed event is recorded and does not
+// stop the entity; an uninstall ends it.
+func LegacySubscription(ctx workflow.Context, in LegacySubscriptionInput) (LegacySubscriptionState, error) {
+	s := &legacySubscription{in: in}
 	if in.State != nil {
 		s.state = *in.State
 	}
@@ -26,12 +26,12 @@ func Subscription(ctx workflow.Context, in SubscriptionInput) (SubscriptionState
 	if in.LocationID == "" || in.CompanyID == "" {
 		return s.state, temporal.NewNonRetryableApplicationError("invalid subscription input: locationId and companyId are required", ErrTypeInvalidInput, nil)
 	}
-	if err := workflow.SetQueryHandlerWithOptions(ctx, StatusQuery, func() (SubscriptionState, error) {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, StatusQuery, func() (LegacySubscriptionState, error) {
 		return s.state, nil
 	}, workflow.QueryHandlerOptions{Description: "The location's subscription as last applied"}); err != nil {
 		return s.state, err
 	}
-	events := workflow.GetSignalChannelWithOptions(ctx, SubscriptionSignal, workflow.SignalChannelOptions{
+	events := workflow.GetSignalChannelWithOptions(ctx, LegacySubscriptionSignal, workflow.SignalChannelOptions{
 		Description: "A subscription change or check for this location, applied in arrival order",
 	})
 	queue := slices.Clone(in.Pending)
@@ -47,7 +47,7 @@ func Subscription(ctx workflow.Context, in SubscriptionInput) (SubscriptionState
 			if s.state.Uninstalled {
 				return s.state, nil
 			}
-			var ev SubscriptionEvent
+			var ev LegacySubscriptionEvent
 			events.Receive(ctx, &ev)
 			queue = append(queue, ev)
 			continue
@@ -63,19 +63,19 @@ func Subscription(ctx workflow.Context, in SubscriptionInput) (SubscriptionState
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return s.state, err
 			}
-			next := SubscriptionInput{
+			next := LegacySubscriptionInput{
 				LocationID: in.LocationID, CompanyID: in.CompanyID, State: &s.state,
 				Pending: queue, EventsPerRun: in.EventsPerRun,
 			}
-			return s.state, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflowType, next)
+			return s.state, workflow.NewContinueAsNewError(ctx, LegacySubscriptionWorkflowType, next)
 		}
 		s.showIdle(ctx, len(queue))
 	}
 }
 
-func drain(ch workflow.ReceiveChannel, queue []SubscriptionEvent) []SubscriptionEvent {
+func drain(ch workflow.ReceiveChannel, queue []LegacySubscriptionEvent) []LegacySubscriptionEvent {
 	for {
-		var ev SubscriptionEvent
+		var ev LegacySubscriptionEvent
 		if !ch.ReceiveAsync(&ev) {
 			return queue
 		}
@@ -83,13 +83,13 @@ func drain(ch workflow.ReceiveChannel, queue []SubscriptionEvent) []Subscription
 	}
 }
 
-type subscription struct {
-	in    SubscriptionInput
-	state SubscriptionState
+type legacySubscription struct {
+	in    LegacySubscriptionInput
+	state LegacySubscriptionState
 }
 
 // handle applies one event, unless it was applied before, and records the outcome.
-func (s *subscription) handle(ctx workflow.Context, ev SubscriptionEvent, waiting int) {
+func (s *legacySubscription) handle(ctx workflow.Context, ev LegacySubscriptionEvent, waiting int) {
 	logger := workflow.GetLogger(ctx)
 	if ev.EventID != "" && slices.Contains(s.state.Recent, ev.EventID) {
 		s.state.Duplicates++
@@ -118,7 +118,7 @@ func (s *subscription) handle(ctx workflow.Context, ev SubscriptionEvent, waitin
 }
 
 // apply runs the steps of one event: each step is one activity, one endpoint.
-func (s *subscription) apply(ctx workflow.Context, ev SubscriptionEvent) error {
+func (s *legacySubscription) apply(ctx workflow.Context, ev LegacySubscriptionEvent) error {
 	ref := activities.LocationRef{CompanyID: s.in.CompanyID, LocationID: s.in.LocationID}
 	prev := s.state
 	switch ev.Kind {
@@ -127,55 +127,18 @@ func (s *subscription) apply(ctx workflow.Context, ev SubscriptionEvent) error {
 		s.state.TokenStatus = activities.TokenMissing
 		return nil
 	case EventChange:
-		if ev.SubscriptionID == "" || ev.CustomerID == "" {
-			return temporal.NewNonRetryableApplicationError("a change event needs subscriptionId and customerId", ErrTypeInvalidInput, nil)
-		}
-		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"),
-			hl.UpdateSaaSSubscription, activities.UpdateSubscriptionInput{
-				LocationRef: ref, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID,
-			}).Get(ctx, nil); err != nil {
+		if err := s.updateSubscription(ctx, ref, ev); err != nil {
 			return err
 		}
 	case EventCheck:
 	default:
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown event kind %q", ev.Kind), ErrTypeInvalidInput, nil)
 	}
-
-	// Sync the status from HighLevel: it, not the event, is the truth.
-	var sub activities.Subscription
-	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"),
-		hl.GetSaaSSubscription, ref).Get(ctx, &sub); err != nil {
+	if err := s.readSubscription(ctx, ref); err != nil {
 		return err
 	}
-	planChanged := sub.PlanID != "" && sub.PlanID != s.state.PlanID
-	s.state.SubscriptionID, s.state.CustomerID = sub.SubscriptionID, sub.CustomerID
-	s.state.PlanID, s.state.Status, s.state.SaaSMode = sub.PlanID, sub.SubscriptionStatus, sub.SaaSMode
-	s.state.Paused = sub.SubscriptionStatus == statusPaused
-
-	if planChanged {
-		var plan activities.Plan
-		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS plan "+sub.PlanID),
-			hl.GetSaaSPlan, activities.PlanRef{CompanyID: s.in.CompanyID, PlanID: sub.PlanID}).Get(ctx, &plan); err != nil {
-			return err
-		}
-		s.state.PlanTitle = plan.Title
-	}
-
-	if want, ok := pauseFor(ev.Status); ok && want != s.state.Paused {
-		summary := "HighLevel: pause location"
-		if !want {
-			summary = "HighLevel: resume location"
-		}
-		if err := workflow.ExecuteActivity(withHighLevel(ctx, summary),
-			hl.PauseLocation, activities.PauseInput{LocationRef: ref, Paused: want}).Get(ctx, nil); err != nil {
-			return err
-		}
-		s.state.Paused = want
-		if want {
-			s.state.Status = statusPaused
-		} else {
-			s.state.Status = statusActive
-		}
+	if err := s.pauseForStatus(ctx, ref, ev.Status); err != nil {
+		return err
 	}
 	if err := s.adjustToken(ctx, ref); err != nil {
 		return err
@@ -188,10 +151,69 @@ func (s *subscription) apply(ctx workflow.Context, ev SubscriptionEvent) error {
 	return nil
 }
 
+// updateSubscription attaches a change event's subscription in HighLevel.
+func (s *legacySubscription) updateSubscription(ctx workflow.Context, ref activities.LocationRef, ev LegacySubscriptionEvent) error {
+	if ev.SubscriptionID == "" || ev.CustomerID == "" {
+		return temporal.NewNonRetryableApplicationError("a change event needs subscriptionId and customerId", ErrTypeInvalidInput, nil)
+	}
+	return workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"),
+		hl.UpdateSaaSSubscription, activities.UpdateSaaSSubscriptionInput{
+			LocationRef: ref, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID,
+		}).Get(ctx, nil)
+}
+
+// readSubscription syncs the state from HighLevel: it, not the event, is the truth. A
+// new plan's title is read too.
+func (s *legacySubscription) readSubscription(ctx workflow.Context, ref activities.LocationRef) error {
+	var sub activities.SaaSSubscription
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"),
+		hl.GetSaaSSubscription, ref).Get(ctx, &sub); err != nil {
+		return err
+	}
+	planChanged := sub.PlanID != "" && sub.PlanID != s.state.PlanID
+	s.state.SubscriptionID, s.state.CustomerID = sub.SubscriptionID, sub.CustomerID
+	s.state.PlanID, s.state.Status, s.state.SaaSMode = sub.PlanID, sub.SubscriptionStatus, sub.SaaSMode
+	s.state.Paused = sub.SubscriptionStatus == statusPaused
+	if !planChanged {
+		return nil
+	}
+	var plan activities.Plan
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS plan "+sub.PlanID),
+		hl.GetSaaSPlan, activities.PlanRef{CompanyID: s.in.CompanyID, PlanID: sub.PlanID}).Get(ctx, &plan); err != nil {
+		return err
+	}
+	s.state.PlanTitle = plan.Title
+	return nil
+}
+
+// pauseForStatus pauses or resumes the location when the event's billing status calls
+// for it and HighLevel's state differs.
+func (s *legacySubscription) pauseForStatus(ctx workflow.Context, ref activities.LocationRef, status string) error {
+	want, ok := wantsPause(status)
+	if !ok || want == s.state.Paused {
+		return nil
+	}
+	summary := "HighLevel: pause location"
+	if !want {
+		summary = "HighLevel: resume location"
+	}
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, summary),
+		hl.PauseLocation, activities.PauseInput{LocationRef: ref, Paused: want}).Get(ctx, nil); err != nil {
+		return err
+	}
+	s.state.Paused = want
+	if want {
+		s.state.Status = statusPaused
+	} else {
+		s.state.Status = statusActive
+	}
+	return nil
+}
+
 // syncActionstep writes the subscription into the location's matter and notes the
 // change. The first time, it finds (or creates) the client and matter, reading the
 // location's name and address from HighLevel in case they must be created.
-func (s *subscription) syncActionstep(ctx workflow.Context, ev SubscriptionEvent, prev SubscriptionState) error {
+func (s *legacySubscription) syncActionstep(ctx workflow.Context, ev LegacySubscriptionEvent, prev LegacySubscriptionState) error {
 	loc := activities.Location{LocationID: s.in.LocationID, CompanyID: s.in.CompanyID}
 	sync := &actionstepSync{setup: s.state.ActionstepSetup, record: s.state.ActionstepRecord}
 	if sync.record.RecordID == "" {
@@ -217,17 +239,17 @@ func (s *subscription) syncActionstep(ctx workflow.Context, ev SubscriptionEvent
 }
 
 // changeNote says what an event changed, for the matter's file notes.
-func changeNote(ev SubscriptionEvent, prev, now SubscriptionState) string {
+func changeNote(ev LegacySubscriptionEvent, prev, now LegacySubscriptionState) string {
 	return subscriptionNote(ev.Kind, ev.Source, subscriptionOf(prev), subscriptionOf(now))
 }
 
-func subscriptionOf(s SubscriptionState) SubscriptionFacts {
+func subscriptionOf(s LegacySubscriptionState) SubscriptionFacts {
 	return SubscriptionFacts{SubscriptionID: s.SubscriptionID, PlanID: s.PlanID, Status: s.Status}
 }
 
 // adjustToken keeps the location token in step with the location (see
 // adjustLocationToken).
-func (s *subscription) adjustToken(ctx workflow.Context, ref activities.LocationRef) error {
+func (s *legacySubscription) adjustToken(ctx workflow.Context, ref activities.LocationRef) error {
 	status, err := adjustLocationToken(ctx, ref, false)
 	if err == nil {
 		s.state.TokenStatus = status
@@ -235,14 +257,14 @@ func (s *subscription) adjustToken(ctx workflow.Context, ref activities.Location
 	return err
 }
 
-func (s *subscription) upsertSearchAttributes(ctx workflow.Context) {
+func (s *legacySubscription) upsertSearchAttributes(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{keyword(SubscriptionStatusAttr, s.state.Status), keyword(PlanIDAttr, s.state.PlanID)}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("could not upsert subscription search attributes", "error", err)
 	}
 }
 
-func (s *subscription) showIdle(ctx workflow.Context, waiting int) {
+func (s *legacySubscription) showIdle(ctx workflow.Context, waiting int) {
 	what := "waiting for subscription events"
 	if waiting > 0 {
 		what = fmt.Sprintf("%d events waiting", waiting)
@@ -250,7 +272,7 @@ func (s *subscription) showIdle(ctx workflow.Context, waiting int) {
 	workflow.SetCurrentDetails(ctx, s.details(what))
 }
 
-func (s *subscription) details(now string) string {
+func (s *legacySubscription) details(now string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Subscription of location `%s`** (company `%s`)\n\n", s.state.LocationID, s.state.CompanyID)
 	fmt.Fprintf(&b, "| | |\n|---|---|\n| status | %s |\n| plan | %s %s |\n| subscription | %s |\n| paused | %t |\n| location token | %s |\n| events applied / failed / duplicates | %d / %d / %d |\n",

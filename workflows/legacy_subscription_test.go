@@ -23,7 +23,7 @@ import (
 type subEnv struct {
 	*testEnv
 	t       *testing.T
-	model   activities.Subscription
+	model   activities.SaaSSubscription
 	updates []string // subscription ids in the order UpdateSaaSSubscription saw them
 	pauses  []bool
 	plans   []string
@@ -35,10 +35,10 @@ type subEnv struct {
 
 func newSubEnv(t *testing.T) *subEnv {
 	e := &subEnv{t: t, testEnv: newEnv(t), token: activities.TokenActive,
-		model: activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}}
+		model: activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}}
 	e.RegisterActivity(&activities.Credentials{})
 	e.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(installed(), nil)
-	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSubscriptionInput) error {
+	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSaaSSubscriptionInput) error {
 		if err := e.failUpdate[in.SubscriptionID]; err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func newSubEnv(t *testing.T) *subEnv {
 		e.model.PlanID = "plan_" + in.SubscriptionID
 		return nil
 	})
-	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.Subscription, error) {
+	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.SaaSSubscription, error) {
 		return e.model, nil
 	})
 	e.OnActivity(hl.GetSaaSPlan, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PlanRef) (activities.Plan, error) {
@@ -76,21 +76,21 @@ func newSubEnv(t *testing.T) *subEnv {
 }
 
 // send delivers events, all at the same instant, after the workflow started.
-func (e *subEnv) send(at time.Duration, evs ...workflows.SubscriptionEvent) {
+func (e *subEnv) send(at time.Duration, evs ...workflows.LegacySubscriptionEvent) {
 	e.RegisterDelayedCallback(func() {
 		for _, ev := range evs {
-			e.SignalWorkflow(workflows.SubscriptionSignal, ev)
+			e.SignalWorkflow(workflows.LegacySubscriptionSignal, ev)
 		}
 	}, at)
 }
 
-func (e *subEnv) run(in workflows.SubscriptionInput) (workflows.SubscriptionState, error) {
+func (e *subEnv) run(in workflows.LegacySubscriptionInput) (workflows.LegacySubscriptionState, error) {
 	if in.LocationID == "" {
 		in.LocationID, in.CompanyID = loc, company
 	}
-	e.ExecuteWorkflow(workflows.SubscriptionWorkflowType, in)
+	e.ExecuteWorkflow(workflows.LegacySubscriptionWorkflowType, in)
 	require.True(e.t, e.IsWorkflowCompleted())
-	var st workflows.SubscriptionState
+	var st workflows.LegacySubscriptionState
 	if err := e.GetWorkflowError(); err != nil {
 		return st, err
 	}
@@ -98,17 +98,17 @@ func (e *subEnv) run(in workflows.SubscriptionInput) (workflows.SubscriptionStat
 	return st, nil
 }
 
-func change(id, sub string) workflows.SubscriptionEvent {
-	return workflows.SubscriptionEvent{EventID: id, Kind: workflows.EventChange, SubscriptionID: sub, CustomerID: "cus_" + sub, Source: "test"}
+func change(id, sub string) workflows.LegacySubscriptionEvent {
+	return workflows.LegacySubscriptionEvent{EventID: id, Kind: workflows.EventChange, SubscriptionID: sub, CustomerID: "cus_" + sub, Source: "test"}
 }
 
-var uninstall = workflows.SubscriptionEvent{EventID: "uninstall", Kind: workflows.EventUninstalled}
+var uninstall = workflows.LegacySubscriptionEvent{EventID: "uninstall", Kind: workflows.EventUninstalled}
 
 func TestSubscriptionAppliesEventsInArrivalOrder(t *testing.T) {
 	e := newSubEnv(t)
 	e.send(time.Second, change("e1", "s1"), change("e2", "s2"), change("e3", "s3"))
 	e.send(2*time.Second, change("e4", "s4"), uninstall)
-	st, err := e.run(workflows.SubscriptionInput{})
+	st, err := e.run(workflows.LegacySubscriptionInput{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"s1", "s2", "s3", "s4"}, e.updates)
 	assert.Equal(t, "s4", st.SubscriptionID)
@@ -124,7 +124,7 @@ func TestSubscriptionAppliesADuplicateOnce(t *testing.T) {
 	e := newSubEnv(t)
 	e.send(time.Second, change("e1", "s1"), change("e1", "s1"))
 	e.send(time.Hour, change("e1", "s1"), change("e2", "s1"), uninstall)
-	st, err := e.run(workflows.SubscriptionInput{})
+	st, err := e.run(workflows.LegacySubscriptionInput{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"s1", "s1"}, e.updates, "e1 once, e2 once")
 	assert.Equal(t, 2, st.Duplicates)
@@ -140,14 +140,14 @@ func TestSubscriptionPausesAndResumesWithTheBillingStatus(t *testing.T) {
 	active := change("e3", "s1")
 	active.Status = "active"
 	e.send(time.Second, paused)
-	var midway workflows.SubscriptionState
+	var midway workflows.LegacySubscriptionState
 	e.RegisterDelayedCallback(func() {
 		v, err := e.QueryWorkflow(workflows.StatusQuery)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&midway))
 	}, 2*time.Second)
 	e.send(3*time.Second, pastDue, active, uninstall)
-	st, err := e.run(workflows.SubscriptionInput{})
+	st, err := e.run(workflows.LegacySubscriptionInput{})
 	require.NoError(t, err)
 
 	assert.Equal(t, []bool{true, false}, e.pauses, "paused on unpaid, nothing on past_due, resumed on active")
@@ -164,8 +164,8 @@ func TestSubscriptionPausesAndResumesWithTheBillingStatus(t *testing.T) {
 func TestSubscriptionRemintsADeadToken(t *testing.T) {
 	e := newSubEnv(t)
 	e.token = activities.TokenDead
-	e.send(time.Second, workflows.SubscriptionEvent{EventID: "c1", Kind: workflows.EventCheck}, uninstall)
-	_, err := e.run(workflows.SubscriptionInput{})
+	e.send(time.Second, workflows.LegacySubscriptionEvent{EventID: "c1", Kind: workflows.EventCheck}, uninstall)
+	_, err := e.run(workflows.LegacySubscriptionInput{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, e.mints)
 	assert.Empty(t, e.updates, "a check changes nothing")
@@ -175,15 +175,15 @@ func TestSubscriptionRecordsAFailedEventAndGoesOn(t *testing.T) {
 	e := newSubEnv(t)
 	e.failUpdate = map[string]error{"bad": temporal.NewNonRetryableApplicationError(
 		"highlevel PUT /saas/update-saas-subscription/{locationId}: 400: SaaS is not enabled", activities.ErrTypeRejected, nil)}
-	var mid workflows.SubscriptionState
+	var mid workflows.LegacySubscriptionState
 	e.send(time.Second, change("e1", "bad"))
 	e.RegisterDelayedCallback(func() {
 		v, err := e.QueryWorkflow(workflows.StatusQuery)
 		require.NoError(t, err)
 		require.NoError(t, v.Get(&mid))
 	}, 2*time.Second)
-	e.send(3*time.Second, change("e2", "good"), workflows.SubscriptionEvent{EventID: "x", Kind: "bogus"}, uninstall)
-	st, err := e.run(workflows.SubscriptionInput{})
+	e.send(3*time.Second, change("e2", "good"), workflows.LegacySubscriptionEvent{EventID: "x", Kind: "bogus"}, uninstall)
+	st, err := e.run(workflows.LegacySubscriptionInput{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, mid.Failed)
 	assert.Contains(t, mid.LastError, "SaaS is not enabled")
@@ -196,7 +196,7 @@ func TestSubscriptionRecordsAFailedEventAndGoesOn(t *testing.T) {
 // this run or carried, in order, to the next one.
 func TestSubscriptionContinuesAsNewWithoutDroppingEvents(t *testing.T) {
 	e := newSubEnv(t)
-	var evs []workflows.SubscriptionEvent
+	var evs []workflows.LegacySubscriptionEvent
 	for i := range 7 {
 		evs = append(evs, change(fmt.Sprintf("e%d", i), fmt.Sprintf("s%d", i)))
 	}
@@ -204,12 +204,12 @@ func TestSubscriptionContinuesAsNewWithoutDroppingEvents(t *testing.T) {
 	// when the run ends and must be drained into the next run's input. (Signals sent
 	// after the run ended reach the next run through the server.)
 	e.send(time.Second, evs...)
-	_, err := e.run(workflows.SubscriptionInput{EventsPerRun: 2})
+	_, err := e.run(workflows.LegacySubscriptionInput{EventsPerRun: 2})
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(err, &can), "want continue-as-new, got %v", err)
-	assert.Equal(t, workflows.SubscriptionWorkflowType, can.WorkflowType.Name)
+	assert.Equal(t, workflows.LegacySubscriptionWorkflowType, can.WorkflowType.Name)
 
-	var next workflows.SubscriptionInput
+	var next workflows.LegacySubscriptionInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	assert.Equal(t, []string{"s0", "s1"}, e.updates)
 	require.NotNil(t, next.State)
@@ -237,7 +237,7 @@ func TestSubscriptionContinuesAsNewWithoutDroppingEvents(t *testing.T) {
 
 func TestSubscriptionRejectsMissingIDs(t *testing.T) {
 	e := newSubEnv(t)
-	e.ExecuteWorkflow(workflows.SubscriptionWorkflowType, workflows.SubscriptionInput{LocationID: loc})
+	e.ExecuteWorkflow(workflows.LegacySubscriptionWorkflowType, workflows.LegacySubscriptionInput{LocationID: loc})
 	var app *temporal.ApplicationError
 	require.ErrorAs(t, e.GetWorkflowError(), &app)
 	assert.Equal(t, workflows.ErrTypeInvalidInput, app.Type())

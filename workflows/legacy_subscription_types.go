@@ -6,9 +6,9 @@ import "time"
 // events were EventChange and EventCheck).
 const EventUninstalled = "uninstalled"
 
-// SubscriptionEvent is one event for a location's subscription workflow. EventID is
+// LegacySubscriptionEvent is one event for a location's subscription workflow. EventID is
 // the dedupe key: an event whose ID was applied before is skipped.
-type SubscriptionEvent struct {
+type LegacySubscriptionEvent struct {
 	EventID string `json:"eventId"`
 	Kind    string `json:"kind"`
 	// Source says where it came from (billing, highlevel:LocationUpdate, operator …).
@@ -20,22 +20,22 @@ type SubscriptionEvent struct {
 	OccurredAt     time.Time `json:"occurredAt,omitzero"`
 }
 
-// SubscriptionInput starts (or continues) a location's subscription entity. State and
-// Pending are set only by continue-as-new, which carries them to the next run.
-type SubscriptionInput struct {
-	LocationID string             `json:"locationId"`
-	CompanyID  string             `json:"companyId"`
-	State      *SubscriptionState `json:"state,omitempty"`
+// LegacySubscriptionInput starts (or continues) a location's subscription entity. State
+// and Pending are set only by continue-as-new, which carries them to the next run.
+type LegacySubscriptionInput struct {
+	LocationID string                   `json:"locationId"`
+	CompanyID  string                   `json:"companyId"`
+	State      *LegacySubscriptionState `json:"state,omitempty"`
 	// Pending are events received but not yet applied when the last run ended.
-	Pending []SubscriptionEvent `json:"pending,omitempty"`
+	Pending []LegacySubscriptionEvent `json:"pending,omitempty"`
 	// EventsPerRun bounds the events one run applies before continuing as new, so
 	// the history stays small (0 = default). The server's own suggestion also counts.
 	EventsPerRun int `json:"eventsPerRun,omitempty"`
 }
 
-// SubscriptionState is the location's subscription as last applied; it answers
+// LegacySubscriptionState is the location's subscription as last applied; it answers
 // StatusQuery and is the workflow's result when it ends.
-type SubscriptionState struct {
+type LegacySubscriptionState struct {
 	LocationID     string `json:"locationId"`
 	CompanyID      string `json:"companyId"`
 	SubscriptionID string `json:"subscriptionId,omitempty"`

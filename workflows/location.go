@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/saasbridge/saasbridge/activities"
 	"github.com/saasbridge/saasbridge/internal/facts"
 )
 
@@ -44,7 +42,7 @@ func LocationIDOf(workflowID string) string {
 	if !ok || strings.Contains(id, "/") {
 		return ""
 	}
-	for _, own := range []func(string) string{LocationWorkflowID, OnboardingWorkflowID, SubscriptionWorkflowID, OffboardingWorkflowID} {
+	for _, own := range []func(string) string{LocationWorkflowID, LegacyOnboardingWorkflowID, LegacySubscriptionWorkflowID, LegacyOffboardingWorkflowID} {
 		if own(id) == prefix+"/"+id {
 			return id
 		}
@@ -59,11 +57,6 @@ const OutcomeDuplicate = "duplicate"
 // retryingAttentionRounds is how many failed rounds make a retrying event need
 // attention: one outage round is expected, three are worth a look.
 const retryingAttentionRounds = 3
-
-var (
-	factsActs *activities.Facts
-	owners    *activities.Owners
-)
 
 // Location is a location's owner. It applies the location's events one at a time, in
 // arrival order, each to the end: onboarding (install), subscription changes and checks,
@@ -297,38 +290,4 @@ func (o *owner) answer(out EventOutcome) {
 	if o.waiting[out.EventID] > 0 {
 		o.results[out.EventID] = EventResult{Outcome: out, State: o.state}
 	}
-}
-
-// stepBudget is how long one step retries before the owner takes the event back and
-// retries it whole, later (SetStepBudget).
-var stepBudget = highLevelTotalBudget
-
-// SetStepBudget sets how long each step of a location's owner retries before the
-// owner backs off and retries the whole event (the worker's STEP_BUDGET). Owners read
-// it once per run, as a side effect, so replay is unaffected by a later change.
-func SetStepBudget(d time.Duration) {
-	if d > 0 {
-		stepBudget = d
-	}
-}
-
-type budgetKey struct{}
-
-// withStepBudget records the step budget in the run's history and in ctx, where the
-// activity options of the owner's steps read it.
-func withStepBudget(ctx workflow.Context) workflow.Context {
-	var d time.Duration
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any { return stepBudget }).Get(&d); err != nil || d <= 0 {
-		d = highLevelTotalBudget
-	}
-	return workflow.WithValue(ctx, budgetKey{}, d)
-}
-
-// budgetOf is the step budget in ctx; the first releases' workflows have none and use
-// the default.
-func budgetOf(ctx workflow.Context) time.Duration {
-	if d, ok := ctx.Value(budgetKey{}).(time.Duration); ok && d > 0 {
-		return d
-	}
-	return highLevelTotalBudget
 }

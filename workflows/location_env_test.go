@@ -30,7 +30,7 @@ type ownerEnv struct {
 	mu sync.Mutex
 	// HighLevel's model of the location.
 	installed bool
-	sub       activities.Subscription
+	sub       activities.SaaSSubscription
 	token     string // what RefreshLocationToken answers
 	// plans are the agency's plans by id; initialPlan is what InitialPlan answers (no
 	// default plan when zero).
@@ -128,7 +128,7 @@ func (e *ownerEnv) mockHighLevel() {
 		}
 		return activities.ResolvedPlan{}, temporal.NewNonRetryableApplicationError("plan "+q.PlanID+" is not one of agency "+q.CompanyID+"'s SaaS plans", activities.ErrTypePlanUnknown, nil)
 	})
-	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSubscriptionInput) error {
+	e.OnActivity(hl.UpdateSaaSSubscription, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.UpdateSaaSSubscriptionInput) error {
 		return e.effect("UpdateSaaSSubscription", "update "+in.SubscriptionID, func() {
 			e.sub.SubscriptionID, e.sub.CustomerID, e.sub.PlanID = in.SubscriptionID, in.CustomerID, "plan_"+in.SubscriptionID
 			if p, ok := e.subPlans[in.SubscriptionID]; ok {
@@ -136,7 +136,7 @@ func (e *ownerEnv) mockHighLevel() {
 			}
 		})
 	})
-	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.Subscription, error) {
+	e.OnActivity(hl.GetSaaSSubscription, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.SaaSSubscription, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		return e.sub, e.failureLocked("GetSaaSSubscription")

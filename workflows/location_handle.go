@@ -100,15 +100,7 @@ func (o *owner) applyWithRetries(ctx workflow.Context, ev LocationEvent) result 
 // looks the record up first).
 func parks(err error) bool {
 	var app *temporal.ApplicationError
-	return errors.As(err, &app) && app.NonRetryable() && app.Type() != ErrTypeActionstepDuplicate
-}
-
-func errorType(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Type()
-	}
-	return ""
+	return errors.As(err, &app) && app.NonRetryable() && app.Type() != ErrTypeActionstepCreateUnconfirmed
 }
 
 // retrying makes an event that keeps failing visible (query, facts, NeedsAttention).

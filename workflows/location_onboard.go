@@ -58,7 +58,7 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 	o.state.Phase, o.state.InstalledAt = facts.PhaseOnboarding, ev.OccurredAt
 	ref := o.ref()
 	p := o.state.Install
-	var sub activities.Subscription
+	var sub activities.SaaSSubscription
 	withPlan := workflow.GetVersion(ctx, onboardingPlanChange, workflow.DefaultVersion, 1) == 1
 	steps := []onboardStep{
 		{StepConfirmInstall, func() (*result, error) { return o.confirmInstall(ctx, ref, back) }},
@@ -180,12 +180,12 @@ func (o *owner) attachSubscription(ctx workflow.Context, ev LocationEvent) error
 		return nil
 	}
 	return workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"), hl.UpdateSaaSSubscription,
-		activities.UpdateSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil)
+		activities.UpdateSaaSSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil)
 }
 
 // verifyOnboarding reads the SaaS state and the install back and compares them with
 // what the install asked for.
-func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, withPlan bool, sub *activities.Subscription) error {
+func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, withPlan bool, sub *activities.SaaSSubscription) error {
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"), hl.GetSaaSSubscription, o.ref()).Get(ctx, sub); err != nil {
 		return err
 	}
@@ -193,11 +193,11 @@ func (o *owner) verifyOnboarding(ctx workflow.Context, ev LocationEvent, withPla
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: re-check install"), hl.GetInstalledLocation, o.ref()).Get(ctx, &inst); err != nil {
 		return err
 	}
-	in := OnboardingInput{PlanID: ev.PlanID, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}
+	in := LegacyOnboardingInput{PlanID: ev.PlanID, SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}
 	if withPlan {
 		in.PlanID = o.state.Install.expectedPlan()
 	}
-	if problems := verifyOnboarding(in, *sub, inst); len(problems) > 0 {
+	if problems := onboardingProblems(in, *sub, inst); len(problems) > 0 {
 		return temporal.NewNonRetryableApplicationError("verification failed: "+strings.Join(problems, "; "), ErrTypeVerificationFailed, nil)
 	}
 	o.state.Subscription = subscriptionFacts(*sub, o.state.Subscription.PlanTitle)
@@ -221,7 +221,7 @@ func (o *owner) recordInActionstep(ctx workflow.Context, ev LocationEvent, withP
 		return err
 	}
 	o.keepActionstep(sync)
-	note := onboardingNote(OnboardingResult{SaaSMode: s.SaaSMode, PlanID: s.PlanID, SubscriptionID: s.SubscriptionID,
+	note := onboardingNote(LegacyOnboardingResult{SaaSMode: s.SaaSMode, PlanID: s.PlanID, SubscriptionID: s.SubscriptionID,
 		SubscriptionStatus: s.Status, AlreadyEnabled: in.AlreadyEnabled})
 	if withPlan {
 		note += " Initial subscription: " + initialPlanSummary(in, ev, s, workflow.Now(ctx)) + "."

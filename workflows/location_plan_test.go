@@ -63,7 +63,7 @@ func TestOwnerOnboardsWithoutADefaultPlan(t *testing.T) {
 // default was not applied; the verification does not expect it.
 func TestOwnerLeavesAnEnabledLocationsPlanAlone(t *testing.T) {
 	e := newOwnerEnv(t)
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", PlanID: "plan_growth", SubscriptionID: "s0", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", PlanID: "plan_growth", SubscriptionID: "s0", SubscriptionStatus: "active"}
 	e.initialPlan = activities.ResolvedPlan{PlanID: "plan_starter", PriceID: "price_starter", Title: "Starter", Source: "HIGHLEVEL_DEFAULT_PLAN_ID"}
 	var mid workflows.LocationState
 	e.send(0, install("highlevel/install", at(0)))
@@ -100,7 +100,7 @@ func TestOwnerParksAnInstallWhosePlanTheAgencyLacks(t *testing.T) {
 func TestOwnerHonoursAChangesPlan(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.subPlans = map[string]string{"s1": "plan_growth"}
 	withPlan := func(id, sub, plan string, when time.Time) workflows.LocationEvent {
 		ev := changeAt(id, sub, when)

@@ -33,7 +33,7 @@ func (o *owner) subscriptionEvent(ctx workflow.Context, ev LocationEvent) (resul
 // the subscription (PUT update-saas-subscription) and the billing status (pause or
 // resume); an event older for every field it sets is superseded.
 func (o *owner) change(ctx workflow.Context, ev LocationEvent) (result, error) {
-	_, statusKnown := pauseFor(ev.Status)
+	_, statusKnown := wantsPause(ev.Status)
 	if !ev.hasSubscription() && !statusKnown {
 		return result{}, temporal.NewNonRetryableApplicationError(
 			"a change event needs subscriptionId and customerId, or a billing status", ErrTypeInvalidInput, nil)
@@ -54,7 +54,7 @@ func (o *owner) change(ctx workflow.Context, ev LocationEvent) (result, error) {
 	}
 	if subNewer {
 		if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: update SaaS subscription"), hl.UpdateSaaSSubscription,
-			activities.UpdateSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil); err != nil {
+			activities.UpdateSaaSSubscriptionInput{LocationRef: o.ref(), SubscriptionID: ev.SubscriptionID, CustomerID: ev.CustomerID}).Get(ctx, nil); err != nil {
 			return result{}, err
 		}
 	}
@@ -121,7 +121,7 @@ func (o *owner) latestFieldAt() time.Time {
 // changed plan's title is read too, unless it is the plan the event's was checked as
 // (known).
 func (o *owner) readSubscription(ctx workflow.Context, known *activities.ResolvedPlan) error {
-	var sub activities.Subscription
+	var sub activities.SaaSSubscription
 	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: read SaaS subscription"), hl.GetSaaSSubscription, o.ref()).Get(ctx, &sub); err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (o *owner) readSubscription(ctx workflow.Context, known *activities.Resolve
 
 // pauseFor pauses or resumes the location as the billing status calls for.
 func (o *owner) pauseFor(ctx workflow.Context, status string) error {
-	want, ok := pauseFor(status)
+	want, ok := wantsPause(status)
 	if !ok || want == o.state.Subscription.Paused {
 		return nil
 	}
@@ -195,7 +195,7 @@ func (o *owner) syncAfter(ctx workflow.Context, ev LocationEvent, prev Subscript
 	return sync.write(ctx, loc, sync.subscription, subscriptionNote(ev.Kind, ev.Source, prev, o.state.Subscription))
 }
 
-func subscriptionFacts(sub activities.Subscription, planTitle string) SubscriptionFacts {
+func subscriptionFacts(sub activities.SaaSSubscription, planTitle string) SubscriptionFacts {
 	return SubscriptionFacts{SubscriptionID: sub.SubscriptionID, CustomerID: sub.CustomerID, PlanID: sub.PlanID, PlanTitle: planTitle,
 		Status: sub.SubscriptionStatus, SaaSMode: sub.SaaSMode, Paused: sub.SubscriptionStatus == statusPaused}
 }

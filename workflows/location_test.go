@@ -46,7 +46,7 @@ func TestOwnerOnboardsOnceWhenTriggersArriveTogether(t *testing.T) {
 func TestOwnerRetriesAnEventThroughAnOutageLongerThanItsBudget(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.outage("UpdateSaaSSubscription", 80) // ~33 failed attempts fill a 30 min budget: this outage lasts about an hour
 	var mid workflows.LocationState
 	e.send(time.Second, changeAt("e1", "s1", at(time.Second)), changeAt("e2", "s2", at(2*time.Second)))
@@ -71,7 +71,7 @@ func TestOwnerRetriesAnEventThroughAnOutageLongerThanItsBudget(t *testing.T) {
 func TestOwnerParksARejectedEventAndAppliesItsRedelivery(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.fail["UpdateSaaSSubscription"] = []error{rejected("highlevel PUT /saas/update-saas-subscription/{locationId}: 400: Stripe subscription not found")}
 	var mid workflows.LocationState
 	e.send(time.Second, changeAt("bad", "s1", at(time.Second)), changeAt("good", "s0", at(0)))
@@ -101,7 +101,7 @@ func TestOwnerParksARejectedEventAndAppliesItsRedelivery(t *testing.T) {
 func TestOwnerRedrivesAndDiscardsParkedEvents(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.fail["UpdateSaaSSubscription"] = []error{rejected("400: one"), rejected("400: two")}
 	e.send(time.Second, changeAt("e1", "s1", at(time.Second)), changeAt("e2", "s2", at(2*time.Second)))
 	var redriven, discarded workflows.EventResult
@@ -129,7 +129,7 @@ func TestOwnerRedrivesAndDiscardsParkedEvents(t *testing.T) {
 func TestOwnerSupersedesAnOlderChangeDeliveredLate(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.send(time.Second, changeAt("new", "s2", at(2*time.Hour)), statusAt("paused", "unpaid", at(3*time.Hour)))
 	e.send(time.Minute, changeAt("old", "s1", at(time.Hour)), statusAt("old-status", "active", at(time.Hour)),
 		checkAt("check", at(0)))
@@ -151,7 +151,7 @@ func TestOwnerSupersedesAnOlderChangeDeliveredLate(t *testing.T) {
 func TestOwnerUninstallIsTerminalForOlderEvents(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.token = activities.TokenDead // a change would re-mint it
 	e.loaded.Location.MatterID = "m1"
 	e.as.matters[loc] = &fakeMatter{id: "m1", status: "Active"}
@@ -218,7 +218,7 @@ func TestOwnerRestartedByALateEventDropsItAndAReinstallOnboards(t *testing.T) {
 func TestOwnerStartedFromFactsDoesNotOnboardAgain(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.send(time.Second, install("reconcile/install", at(time.Hour)))
 	e.send(time.Minute, uninstallAt("u", at(2*time.Hour)))
 	_, err := e.run(workflows.LocationInput{})
@@ -293,7 +293,7 @@ func TestOwnerApplyUpdateAnswersTheOutcome(t *testing.T) {
 func TestOwnerContinuesAsNewWhenAskedToUpgrade(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.send(time.Second, changeAt("e1", "s1", at(time.Second)))
 	e.RegisterDelayedCallback(func() { e.SignalWorkflow(workflows.UpgradeSignal, nil) }, time.Minute)
 	_, err := e.run(workflows.LocationInput{})
@@ -312,7 +312,7 @@ func TestOwnerContinuesAsNewWhenAskedToUpgrade(t *testing.T) {
 func TestOwnerContinuesAsNewWithoutDroppingEvents(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	var evs []workflows.LocationEvent
 	for i := range 6 {
 		evs = append(evs, changeAt(fmt.Sprintf("e%d", i), fmt.Sprintf("s%d", i), at(time.Duration(i)*time.Second)))
@@ -348,7 +348,7 @@ func TestOwnerAdoptsTheFirstReleasesState(t *testing.T) {
 	e.legacy = activities.LegacyState{Onboarded: true, SubscriptionID: "s0", PlanID: "p0", Status: "active",
 		MatterTypeID: "40", ClientTypeID: "27", DataCollectionID: "148", ParticipantID: "p7", MatterID: "m8", RecordID: "r9",
 		Recent: []string{"billing/old"}}
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionID: "s0", PlanID: "p0", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionID: "s0", PlanID: "p0", SubscriptionStatus: "active"}
 	e.as.matters[loc] = &fakeMatter{id: "m8", status: "Active"}
 	e.send(0, install("install", at(0)), changeAt("billing/old", "sX", at(0)), changeAt("billing/new", "s1", at(time.Second)))
 	e.send(time.Minute, uninstallAt("u", at(time.Hour)))
@@ -421,7 +421,7 @@ func TestOwnerOnboardsALocationThatIsNotActive(t *testing.T) {
 func TestOwnerAppliesAChangeWhenTheTokenCannotBeMinted(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	e.token = activities.TokenDead
 	e.fail["MintLocationToken"] = []error{rejected("highlevel POST /oauth/locationToken: 400: App is not installed on this location")}
 	var mid workflows.LocationState
@@ -442,7 +442,7 @@ func TestOwnerAppliesAChangeWhenTheTokenCannotBeMinted(t *testing.T) {
 func TestOwnerLateUninstallDoesNotUndoANewerInstall(t *testing.T) {
 	e := newOwnerEnv(t)
 	e.loaded = activeFacts()
-	e.sub = activities.Subscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
+	e.sub = activities.SaaSSubscription{Enabled: true, SaaSMode: "saasV2", SubscriptionStatus: "active"}
 	var mid workflows.LocationState
 	e.send(time.Second, install("reinstall", at(2*time.Hour)), uninstallAt("late-uninstall", at(time.Hour)))
 	e.query(time.Minute, &mid)
@@ -478,9 +478,9 @@ func TestOwnerRecordsTheLocationsName(t *testing.T) {
 func TestLocationIDOf(t *testing.T) {
 	for id, want := range map[string]string{
 		workflows.LocationWorkflowID("loc1"):                      "loc1",
-		workflows.OnboardingWorkflowID("loc1"):                    "loc1",
-		workflows.SubscriptionWorkflowID("loc1"):                  "loc1",
-		workflows.OffboardingWorkflowID("loc1"):                   "loc1",
+		workflows.LegacyOnboardingWorkflowID("loc1"):              "loc1",
+		workflows.LegacySubscriptionWorkflowID("loc1"):            "loc1",
+		workflows.LegacyOffboardingWorkflowID("loc1"):             "loc1",
 		workflows.AgencyOffboardingWorkflowID("co1"):              "",
 		workflows.ReconcileWorkflowType + "/scheduled-2026-12-01": "",
 		"location/":    "",

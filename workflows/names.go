@@ -1,8 +1,7 @@
-// Package workflows holds saasbridge's Temporal workflows and everything a client needs
-// to start or signal them: task queues, workflow type names, ID helpers, search
-// attributes and start options. The starter imports this package; it never spells a
-// workflow ID or task queue itself.
 package workflows
+
+// The names a client needs and histories record: task queues, workflow types, queries
+// and signals, search attributes and workflow ids.
 
 import (
 	"go.temporal.io/sdk/temporal"
@@ -12,10 +11,14 @@ import (
 const (
 	// TaskQueue carries workflow tasks and activities that call no rate-limited API.
 	TaskQueue = "saasbridge"
-	// HighLevelAgencyTaskQueue carries every activity that spends the agency's
-	// HighLevel budget (100 requests per 10 s per app per company). Its workers set the
-	// same server-side TaskQueueActivitiesPerSecond, so the whole fleet shares one limit.
+	// HighLevelAgencyTaskQueue carries every activity that spends an agency's
+	// HighLevel budget (100 requests per 10 s per app per company). The queue has no
+	// server-side rate: the activities pace each agency to its own window, shared by the
+	// whole fleet through the store (internal/pacing).
 	HighLevelAgencyTaskQueue = "highlevel-agency"
+	// ActionstepTaskQueue carries every Actionstep call, paced by the activities to the
+	// organisation's adaptive rate (internal/pacing), not by the queue.
+	ActionstepTaskQueue = "actionstep"
 )
 
 // Workflow type names, pinned so that renaming a Go function cannot orphan running
@@ -27,19 +30,21 @@ const (
 	// The first releases' workflows, which the location owner (LocationWorkflowType)
 	// replaced. They stay registered so runs started before it finish and replay;
 	// nothing starts them any more.
-	OnboardingWorkflowType   = "LocationOnboarding"
-	SubscriptionWorkflowType = "LocationSubscription"
-	OffboardingWorkflowType  = "LocationOffboarding"
+	LegacyOnboardingWorkflowType   = "LocationOnboarding"
+	LegacySubscriptionWorkflowType = "LocationSubscription"
+	LegacyOffboardingWorkflowType  = "LocationOffboarding"
 )
 
 // Query and signal names.
 const (
 	// StatusQuery returns a workflow's progress: LocationState for a location's owner
-	// (OnboardingStatus and SubscriptionState for the first releases' workflows).
+	// (LegacyOnboardingStatus and LegacySubscriptionState for the first releases'
+	// workflows).
 	StatusQuery = "status"
-	// SubscriptionSignal delivers a SubscriptionEvent to a location's subscription
-	// workflow; events are applied one at a time in arrival order.
-	SubscriptionSignal = "subscription-event"
+	// LegacySubscriptionSignal delivers a LegacySubscriptionEvent to a location's
+	// first-release subscription entity, which applies them one at a time in arrival
+	// order.
+	LegacySubscriptionSignal = "subscription-event"
 )
 
 // Custom search attributes. They carry ids and step names only, never PII: search
@@ -48,7 +53,9 @@ var (
 	LocationIDAttr     = temporal.NewSearchAttributeKeyKeyword("LocationId")
 	CompanyIDAttr      = temporal.NewSearchAttributeKeyKeyword("CompanyId")
 	OnboardingStepAttr = temporal.NewSearchAttributeKeyKeyword("OnboardingStep")
-	// SubscriptionStatusAttr and PlanIDAttr follow the subscription entity's state.
+	// SubscriptionStatusAttr and PlanIDAttr follow the location's subscription as
+	// HighLevel last reported it (the owner's state; the first releases' subscription
+	// entity's).
 	SubscriptionStatusAttr = temporal.NewSearchAttributeKeyKeyword("SubscriptionStatus")
 	PlanIDAttr             = temporal.NewSearchAttributeKeyKeyword("PlanId")
 	// LocationPhaseAttr is the owner's lifecycle phase (new, onboarding, active,
@@ -73,13 +80,14 @@ func SearchAttributes() map[string]string {
 	}
 }
 
-// OnboardingWorkflowID, SubscriptionWorkflowID and OffboardingWorkflowID name the first
-// releases' workflows of a location (see AdoptLegacy).
-func OnboardingWorkflowID(locationID string) string { return "onboarding/" + locationID }
+// LegacyOnboardingWorkflowID, LegacySubscriptionWorkflowID and
+// LegacyOffboardingWorkflowID name the first releases' workflows of a location (see
+// AdoptLegacy).
+func LegacyOnboardingWorkflowID(locationID string) string { return "onboarding/" + locationID }
 
-func SubscriptionWorkflowID(locationID string) string { return "subscription/" + locationID }
+func LegacySubscriptionWorkflowID(locationID string) string { return "subscription/" + locationID }
 
-func OffboardingWorkflowID(locationID string) string { return "offboarding/" + locationID }
+func LegacyOffboardingWorkflowID(locationID string) string { return "offboarding/" + locationID }
 
 // AgencyOffboardingWorkflowID names the offboarding of a whole agency (company).
 func AgencyOffboardingWorkflowID(companyID string) string { return "offboarding/company/" + companyID }

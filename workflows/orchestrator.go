@@ -44,10 +44,6 @@ func (o Orchestrator) SignalUninstall(ctx context.Context, companyID, locationID
 	return o.signal(ctx, companyID, locationID, EventUninstall, ev)
 }
 
-// ErrTypeLegacyRunning: a first-release workflow of the location still runs; the owner
-// waits for it before it acts on the location.
-const ErrTypeLegacyRunning = "LegacyWorkflowRunning"
-
 // handoverEventID is the event that ends a first-release subscription entity when its
 // location's owner takes over.
 const handoverEventID = "handover/location-owner"
@@ -57,17 +53,17 @@ const handoverEventID = "handover/location-owner"
 // so the owner never acts beside them.
 func (o Orchestrator) AdoptLegacy(ctx context.Context, locationID string) (activities.LegacyState, error) {
 	var st activities.LegacyState
-	onboarded, err := o.closedAt(ctx, OnboardingWorkflowID(locationID), "", &st)
+	onboarded, err := o.closedAt(ctx, LegacyOnboardingWorkflowID(locationID), "", &st)
 	if err != nil {
 		return st, err
 	}
-	offboarded, err := o.closedAt(ctx, OffboardingWorkflowID(locationID), "", nil)
+	offboarded, err := o.closedAt(ctx, LegacyOffboardingWorkflowID(locationID), "", nil)
 	if err != nil {
 		return st, err
 	}
 	st.Onboarded = !onboarded.IsZero() && onboarded.After(offboarded)
 	st.Uninstalled = !offboarded.IsZero() && !offboarded.Before(onboarded)
-	if _, err := o.closedAt(ctx, SubscriptionWorkflowID(locationID), handoverEventID, &st); err != nil {
+	if _, err := o.closedAt(ctx, LegacySubscriptionWorkflowID(locationID), handoverEventID, &st); err != nil {
 		return st, err
 	}
 	return st, nil
@@ -89,8 +85,8 @@ func (o Orchestrator) closedAt(ctx context.Context, workflowID, handover string,
 	switch info.GetStatus() {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 		if handover != "" {
-			ev := SubscriptionEvent{EventID: handover, Kind: EventUninstalled, Source: "handed over to the location owner"}
-			if err := o.Client.SignalWorkflow(ctx, workflowID, "", SubscriptionSignal, ev); err != nil {
+			ev := LegacySubscriptionEvent{EventID: handover, Kind: EventUninstalled, Source: "handed over to the location owner"}
+			if err := o.Client.SignalWorkflow(ctx, workflowID, "", LegacySubscriptionSignal, ev); err != nil {
 				return time.Time{}, fmt.Errorf("hand %s over: %w", workflowID, err)
 			}
 		}
@@ -111,15 +107,15 @@ func (o Orchestrator) closedAt(ctx context.Context, workflowID, handover string,
 func (o Orchestrator) readLegacyResult(ctx context.Context, workflowID, workflowType string, st *activities.LegacyState) error {
 	run := o.Client.GetWorkflow(ctx, workflowID, "")
 	switch workflowType {
-	case OnboardingWorkflowType:
-		var r OnboardingResult
+	case LegacyOnboardingWorkflowType:
+		var r LegacyOnboardingResult
 		if err := run.Get(ctx, &r); err != nil {
 			return fmt.Errorf("read the result of %s: %w", workflowID, err)
 		}
 		st.ParticipantID, st.MatterID, st.RecordID = r.Actionstep.ParticipantID, r.Actionstep.MatterID, r.Actionstep.RecordID
 		st.SubscriptionID, st.PlanID, st.Status, st.SaaSMode = r.SubscriptionID, r.PlanID, r.SubscriptionStatus, r.SaaSMode
-	case SubscriptionWorkflowType:
-		var s SubscriptionState
+	case LegacySubscriptionWorkflowType:
+		var s LegacySubscriptionState
 		if err := run.Get(ctx, &s); err != nil {
 			return fmt.Errorf("read the result of %s: %w", workflowID, err)
 		}

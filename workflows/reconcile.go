@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -29,21 +28,22 @@ type ReconcileInput struct {
 
 // ReconcileTotals counts what a reconciliation found and did.
 type ReconcileTotals struct {
-	Installed           int `json:"installed"`
-	OnboardingsStarted  int `json:"onboardingsStarted"`
-	SaaSLocations       int `json:"saasLocations"`
+	Installed int `json:"installed"`
+	// OnboardingsStarted counts the installs sent to owners of locations not onboarded.
+	OnboardingsStarted int `json:"onboardingsStarted"`
+	SaaSLocations      int `json:"saasLocations"`
+	// SubscriptionsSynced counts the checks sent to owners whose subscription drifted.
 	SubscriptionsSynced int `json:"subscriptionsSynced"`
 	Agencies            int `json:"agencies,omitempty"`
 }
 
-var reconciler *activities.Reconciler
-
 // ReconcileWorkflowID names an agency's reconciliation (one at a time per agency).
 func ReconcileWorkflowID(companyID string) string { return "reconcile/" + companyID }
 
-// Reconcile finds what webhooks missed (docs/architecture.md): installed locations
-// without an onboarding get one; locations whose subscription in HighLevel differs
-// from the last one applied get a check signalled to their subscription workflow.
+// Reconcile finds what webhooks missed (docs/architecture.md): an installed location
+// not onboarded gets an install, and an onboarded location whose subscription in
+// HighLevel differs from the last one applied gets a check, each sent to the location's
+// owner.
 func Reconcile(ctx workflow.Context, in ReconcileInput) (ReconcileTotals, error) {
 	if in.CompanyID == "" {
 		return reconcileAll(ctx)
@@ -136,15 +136,4 @@ func reconcileAll(ctx workflow.Context) (ReconcileTotals, error) {
 	}
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Reconciled %d agencies**: %+v", len(companies), total))
 	return total, firstErr
-}
-
-// withOrchestration sets options for activities that call Temporal itself.
-func withOrchestration(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              TaskQueue,
-		StartToCloseTimeout:    2 * time.Minute,
-		ScheduleToCloseTimeout: 15 * time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-		Summary:                summary,
-	})
 }

@@ -10,9 +10,9 @@ import (
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Location, workflow.RegisterOptions{Name: LocationWorkflowType})
 	r.RegisterWorkflowWithOptions(AgencyOffboarding, workflow.RegisterOptions{Name: AgencyOffboardingWorkflowType})
-	r.RegisterWorkflowWithOptions(Onboarding, workflow.RegisterOptions{Name: OnboardingWorkflowType})
-	r.RegisterWorkflowWithOptions(Subscription, workflow.RegisterOptions{Name: SubscriptionWorkflowType})
-	r.RegisterWorkflowWithOptions(Offboarding, workflow.RegisterOptions{Name: OffboardingWorkflowType})
+	r.RegisterWorkflowWithOptions(LegacyOnboarding, workflow.RegisterOptions{Name: LegacyOnboardingWorkflowType})
+	r.RegisterWorkflowWithOptions(LegacySubscription, workflow.RegisterOptions{Name: LegacySubscriptionWorkflowType})
+	r.RegisterWorkflowWithOptions(LegacyOffboarding, workflow.RegisterOptions{Name: LegacyOffboardingWorkflowType})
 	r.RegisterWorkflowWithOptions(Reconcile, workflow.RegisterOptions{Name: ReconcileWorkflowType})
 	r.RegisterWorkflowWithOptions(CredentialUpkeep, workflow.RegisterOptions{Name: UpkeepWorkflowType})
 }

@@ -60,8 +60,8 @@ func TestReplayCatchesNonDeterminism(t *testing.T) {
 	require.NoError(t, err)
 
 	replayer := newReplayer(t)
-	replayer.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.OnboardingInput) (workflows.OnboardingResult, error) {
-		return workflows.OnboardingResult{}, nil
-	}, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowType})
+	replayer.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.LegacyOnboardingInput) (workflows.LegacyOnboardingResult, error) {
+		return workflows.LegacyOnboardingResult{}, nil
+	}, workflow.RegisterOptions{Name: workflows.LegacyOnboardingWorkflowType})
 	require.Error(t, replayer.ReplayWorkflowHistory(nil, hist))
 }

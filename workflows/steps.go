@@ -1,35 +1,16 @@
 package workflows
 
+// Steps and helpers shared by the location owner (location*.go) and the first
+// releases' workflows (legacy_*.go).
+
 import (
-	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/saasbridge/saasbridge/activities"
 )
-
-// Error types the onboarding workflow itself fails with.
-const (
-	ErrTypeInvalidInput       = "InvalidInput"
-	ErrTypeNotInstalled       = "AppNotInstalled"
-	ErrTypeVerificationFailed = "VerificationFailed"
-)
-
-var creds *activities.Credentials
-
-// withStore sets options for token-store activities: local I/O, quick to retry.
-func withStore(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              TaskQueue,
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 10 * time.Minute,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
-		Summary:                summary,
-	})
-}
 
 // adjustLocationToken keeps the location token in step with the location: refresh it;
 // if the refresh token is dead or missing, mint a new one with the agency token; if
@@ -40,7 +21,7 @@ func withStore(ctx workflow.Context, summary string) workflow.Context {
 // not the event's purpose, and the next event, upkeep or the uninstall deals with it.
 func adjustLocationToken(ctx workflow.Context, ref activities.LocationRef, tolerant bool) (string, error) {
 	var st activities.LocationTokenState
-	if err := workflow.ExecuteActivity(withLocalCall(ctx, "HighLevel: refresh location token"),
+	if err := workflow.ExecuteActivity(withTokenRefresh(ctx, "HighLevel: refresh location token"),
 		hl.RefreshLocationToken, ref).Get(ctx, &st); err != nil {
 		return "", err
 	}
@@ -62,7 +43,7 @@ func adjustLocationToken(ctx workflow.Context, ref activities.LocationRef, toler
 }
 
 // onboardingNote is the file note of an onboarding.
-func onboardingNote(r OnboardingResult) string {
+func onboardingNote(r LegacyOnboardingResult) string {
 	note := fmt.Sprintf("Onboarded from HighLevel: SaaS mode %s", r.SaaSMode)
 	if r.PlanID != "" {
 		note += ", plan " + r.PlanID
@@ -76,9 +57,9 @@ func onboardingNote(r OnboardingResult) string {
 	return note + "."
 }
 
-// verifyOnboarding compares what HighLevel reports after an onboarding with what it
+// onboardingProblems compares what HighLevel reports after an onboarding with what it
 // asked for.
-func verifyOnboarding(in OnboardingInput, sub activities.Subscription, inst activities.InstalledLocation) []string {
+func onboardingProblems(in LegacyOnboardingInput, sub activities.SaaSSubscription, inst activities.InstalledLocation) []string {
 	var problems []string
 	if !sub.Enabled {
 		problems = append(problems, fmt.Sprintf("SaaS mode is %q", sub.SaaSMode))
@@ -101,10 +82,10 @@ const (
 	statusPaused = "paused"
 )
 
-// pauseFor says whether a billing status calls for the location to be paused (true),
+// wantsPause says whether a billing status calls for the location to be paused (true),
 // running (false), or leaves it as it is (ok == false): a past-due or incomplete
 // payment gets the billing system's grace period, not a pause.
-func pauseFor(status string) (pause, ok bool) {
+func wantsPause(status string) (pause, ok bool) {
 	switch status {
 	case statusPaused, "unpaid", "canceled":
 		return true, true
@@ -128,13 +109,4 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
-}
-
-// errorMessage is the most useful line of an activity failure: the API's message.
-func errorMessage(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Error()
-	}
-	return err.Error()
 }

@@ -60,7 +60,7 @@ func CredentialUpkeep(ctx workflow.Context, in UpkeepInput) (UpkeepReport, error
 			continue
 		}
 		var outcome string
-		if err := workflow.ExecuteActivity(withLocalCall(ctx, "Refresh "+c.Key), creds.RefreshCredential, c.Key).Get(ctx, &outcome); err != nil {
+		if err := workflow.ExecuteActivity(withTokenRefresh(ctx, "Refresh "+c.Key), creds.RefreshCredential, c.Key).Get(ctx, &outcome); err != nil {
 			workflow.GetLogger(ctx).Warn("credential refresh failed", "credential", c.Key, "error", err)
 			continue
 		}

@@ -1,5 +1,8 @@
 package activities
 
+// *HighLevel: the agency's plans, and a new location's initial plan. HighLevel (highlevel.go) holds the HighLevel client, the token store, the pacing of
+// each agency's budget and the initial-plan rules.
+
 import (
 	"context"
 	"errors"
@@ -12,10 +15,6 @@ import (
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 )
-
-// ErrTypePlanUnknown: an event names a plan (or a price) the agency does not have.
-// Only a change in HighLevel or in the event's sender fixes it: the event is parked.
-const ErrTypePlanUnknown = "PlanNotOfAgency"
 
 // PlanQuery asks for the agency plan an event names: by plan id, by price, or both
 // (then the price must be one of the plan's).
@@ -88,10 +87,6 @@ func planList(plans []highlevel.SaaSPlan) string {
 		names[i] = fmt.Sprintf("%s %s", p.PlanID, p.Title)
 	}
 	return "it has " + strings.Join(names, ", ")
-}
-
-func planUnknown(msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, ErrTypePlanUnknown, nil)
 }
 
 // InitialPlanQuery asks for a new location's initial plan, by its fields.

@@ -1,5 +1,8 @@
 package activities
 
+// *HighLevel: a location's business profile. HighLevel (highlevel.go) holds the HighLevel client, the token store, the pacing of
+// each agency's budget and the initial-plan rules.
+
 import "context"
 
 // LocationProfile is a location's business contact as HighLevel keeps it.

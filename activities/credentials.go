@@ -1,14 +1,63 @@
 package activities
 
+// *Credentials: the token store's credentials (deletion, listing, upkeep refreshes).
+// Credentials holds the token store and the HighLevel and Actionstep clients whose
+// token endpoints refresh them.
+
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
+
+// Credentials holds activities on the token store: deletion, listing, and refreshing
+// credentials through their provider's token endpoint.
+type Credentials struct {
+	Tokens     *tokens.Store
+	HighLevel  *highlevel.Client
+	Actionstep *actionstep.Client
+}
+
+// DeleteLocationToken removes a location's stored token (offboarding). Deleting a
+// token that is already gone succeeds, so retries are safe.
+func (c *Credentials) DeleteLocationToken(ctx context.Context, in LocationRef) error {
+	return classify(c.Tokens.Delete(ctx, tokens.KeyHighLevelLocation(in.LocationID)))
+}
+
+// DeleteAgencyToken removes an agency's stored token (agency uninstall).
+func (c *Credentials) DeleteAgencyToken(ctx context.Context, companyID string) error {
+	return classify(c.Tokens.Delete(ctx, tokens.KeyHighLevelAgency(companyID)))
+}
+
+// LocationsWithTokens lists the locations of a company that have a stored token: after
+// an agency uninstall HighLevel can no longer be asked which locations there were.
+func (c *Credentials) LocationsWithTokens(ctx context.Context, companyID string) ([]string, error) {
+	locs, err := locationsWithTokens(ctx, c.Tokens, companyID)
+	return locs, classify(err)
+}
+
+// locationsWithTokens lists the locations of a company whose token the store holds.
+func locationsWithTokens(ctx context.Context, store *tokens.Store, companyID string) ([]string, error) {
+	infos, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, info := range infos {
+		loc, ok := strings.CutPrefix(info.Key, tokens.KeyHighLevelLocation(""))
+		if ok && info.Attrs[credentials.AttrCompanyID] == companyID {
+			out = append(out, loc)
+		}
+	}
+	return out, nil
+}
 
 // CredentialInfo is what upkeep knows of a stored credential (nothing secret).
 type CredentialInfo struct {

@@ -1,5 +1,8 @@
 package activities
 
+// *Reconciler: turning HighLevel's state into events for the owners. Reconciler holds
+// the Orchestrator and the facts store.
+
 import (
 	"context"
 	"fmt"
@@ -8,104 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/saasbridge/saasbridge/internal/facts"
-	"github.com/saasbridge/saasbridge/internal/highlevel"
 )
-
-// InstalledPageRequest asks for one page of a company's installed locations.
-type InstalledPageRequest struct {
-	CompanyID string `json:"companyId"`
-	Skip      int    `json:"skip"`
-}
-
-// InstalledPage is one page of installedLocations: the ids where the app is installed,
-// and where the next page starts (0 when this was the last).
-type InstalledPage struct {
-	Installed []string `json:"installed"`
-	Total     int      `json:"total"`
-	Next      int      `json:"next"`
-}
-
-// ListInstalledLocations calls GET /oauth/installedLocations for one page of 100.
-func (a *HighLevel) ListInstalledLocations(ctx context.Context, in InstalledPageRequest) (InstalledPage, error) {
-	installed := true
-	api := a.agency(in.CompanyID)
-	page, err := api.InstalledLocations(ctx, highlevel.InstalledLocationsQuery{
-		CompanyID: in.CompanyID, Skip: in.Skip, Limit: highlevel.MaxInstalledLocationsLimit, IsInstalled: &installed,
-	})
-	if err != nil {
-		return InstalledPage{}, classify(err)
-	}
-	out := InstalledPage{Total: page.Count}
-	for _, l := range page.Locations {
-		if l.IsInstalled {
-			out.Installed = append(out.Installed, l.ID)
-		}
-	}
-	if next := in.Skip + len(page.Locations); len(page.Locations) > 0 && next < page.Count {
-		out.Next = next
-	}
-	return out, nil
-}
-
-// SaaSPageRequest asks for one page (1-based) of a company's SaaS locations.
-type SaaSPageRequest struct {
-	CompanyID string `json:"companyId"`
-	Page      int    `json:"page"`
-}
-
-// SaaSState is HighLevel's subscription state of one location, as reconciliation
-// compares it with the last one applied.
-type SaaSState struct {
-	LocationID     string `json:"locationId"`
-	SubscriptionID string `json:"subscriptionId,omitempty"`
-	PlanID         string `json:"planId,omitempty"`
-	Status         string `json:"status,omitempty"`
-}
-
-// SaaSPage is one page of saas-locations.
-type SaaSPage struct {
-	Locations []SaaSState `json:"locations"`
-	HasNext   bool        `json:"hasNext"`
-}
-
-// ListSaaSLocations calls GET /saas/saas-locations/{companyId} for one page.
-func (a *HighLevel) ListSaaSLocations(ctx context.Context, in SaaSPageRequest) (SaaSPage, error) {
-	api := a.agency(in.CompanyID)
-	page, err := api.SaaSLocations(ctx, in.CompanyID, in.Page)
-	if err != nil {
-		return SaaSPage{}, classify(err)
-	}
-	out := SaaSPage{HasNext: page.Pagination.HasNext}
-	for _, l := range page.Locations {
-		out.Locations = append(out.Locations, SaaSState{
-			LocationID: l.LocationID, SubscriptionID: l.SubscriptionID,
-			PlanID: l.SubscriptionInfo.SaaSPlanID, Status: l.SubscriptionInfo.SubscriptionStatus,
-		})
-	}
-	return out, nil
-}
-
-// Orchestrator is what reconciliation and the owners ask of Temporal. The worker wires
-// it to the workflows package's start helpers: activities cannot import workflows
-// (workflows import activities).
-type Orchestrator interface {
-	// SignalInstall, SignalCheck and SignalUninstall deliver an event to a location's
-	// owner, starting it if it is not running.
-	SignalInstall(ctx context.Context, companyID, locationID string, ev OwnerEvent) error
-	SignalCheck(ctx context.Context, companyID, locationID string, ev OwnerEvent) error
-	SignalUninstall(ctx context.Context, companyID, locationID string, ev OwnerEvent) error
-	// AdoptLegacy hands what the workflows of the first releases (onboarding/<id>,
-	// subscription/<id>, offboarding/<id>) know of a location to its owner, ending the
-	// subscription entity. It fails, retryably, while one of them still runs.
-	AdoptLegacy(ctx context.Context, locationID string) (LegacyState, error)
-}
-
-// OwnerEvent is an event reconciliation or an agency offboarding sends an owner.
-type OwnerEvent struct {
-	EventID    string    `json:"eventId"`
-	Source     string    `json:"source"`
-	OccurredAt time.Time `json:"occurredAt"`
-}
 
 // Reconciler holds the activities that turn HighLevel's state into events for the
 // locations' owners. What was onboarded, and what was applied, it reads from the
@@ -193,9 +99,9 @@ func (r *Reconciler) SignalDrifted(ctx context.Context, in DriftCheck) ([]string
 	}
 	return r.eachLocation(ctx, ids, func(loc string) (bool, error) {
 		l, ok := known[loc]
-		hl := state[loc]
+		saas := state[loc]
 		if !ok || l.Phase != facts.PhaseActive ||
-			(l.SubscriptionID == hl.SubscriptionID && l.PlanID == hl.PlanID && l.Status == hl.Status) {
+			(l.SubscriptionID == saas.SubscriptionID && l.PlanID == saas.PlanID && l.Status == saas.Status) {
 			return false, nil
 		}
 		ev := OwnerEvent{EventID: in.EventPrefix + loc, Source: "reconciliation: HighLevel differs from the last state applied", OccurredAt: r.now()}
