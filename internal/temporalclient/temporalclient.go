@@ -30,7 +30,7 @@ type Deps struct {
 
 // Options builds client options from configuration.
 func Options(cfg config.Temporal, logger *zap.Logger, deps Deps) (client.Options, error) {
-	tlsCfg, err := cfg.TLS()
+	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
 		return client.Options{}, err
 	}
@@ -46,7 +46,7 @@ func Options(cfg config.Temporal, logger *zap.Logger, deps Deps) (client.Options
 	}
 	opts.ConnectionOptions.TLS = tlsCfg
 	if cfg.APIKey != "" {
-		// Temporal Cloud requires TLS with API keys; cfg.TLS returned a config for it.
+		// Temporal Cloud requires TLS with API keys; tlsConfig returned a config for it.
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
 	}
 	return opts, nil
