@@ -59,10 +59,12 @@ type Starter struct {
 	// agency CLI commands act for by default, belongs to the list too.
 	CompanyIDs []string `env:"HIGHLEVEL_COMPANY_IDS" envSeparator:","`
 	CompanyID  string   `env:"HIGHLEVEL_COMPANY_ID"`
-	// ListenAddr is the public listener: webhooks, billing events, OAuth callbacks.
+	// ListenAddr is the public listener: webhooks, Stripe and billing events, the OAuth
+	// begin and callback pages.
 	ListenAddr string `env:"STARTER_LISTEN_ADDR" envDefault:"127.0.0.1:8080"`
 	// OperatorAddr is the operator listener: codec, metrics, readiness, connect start
-	// pages. Bound beyond loopback it requires OPERATOR_AUTH_TOKEN or OIDC.
+	// pages, the location console. Bound beyond loopback it requires
+	// OPERATOR_AUTH_TOKEN or OIDC.
 	OperatorAddr string `env:"STARTER_OPERATOR_ADDR" envDefault:"127.0.0.1:8090"`
 	// OperatorTokens authenticate operators on the operator listener (bearer, or the
 	// password of HTTP Basic for browsers); several during a rotation.
@@ -92,7 +94,7 @@ type Starter struct {
 	WebhookLegacyRSA Switch `env:"HIGHLEVEL_WEBHOOK_LEGACY_RSA" envDefault:"off"`
 	// WebhookMaxAge is the replay window for a webhook's timestamp.
 	WebhookMaxAge time.Duration `env:"WEBHOOK_MAX_AGE" envDefault:"5m"`
-	// WebhookMaxBodyBytes bounds webhook and billing-event bodies (413 beyond).
+	// WebhookMaxBodyBytes bounds webhook, Stripe and billing-event bodies (413 beyond).
 	WebhookMaxBodyBytes int64 `env:"WEBHOOK_MAX_BODY_BYTES" envDefault:"1048576"`
 
 	// BillingSecrets authenticate the billing system's subscription events
