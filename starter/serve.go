@@ -45,15 +45,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(cfg.Companies()) == 0 {
 		return errors.New("HIGHLEVEL_COMPANY_IDS (or HIGHLEVEL_COMPANY_ID) must name the agencies saasbridge serves: only they may connect, and webhooks of other companies start nothing")
 	}
-	d, err := deps.Open(ctx, deps.Settings{
-		Log: cfg.Log, Store: cfg.Store, Payloads: cfg.Payloads, HighLevel: cfg.HighLevel, Actionstep: cfg.Actionstep,
-	})
+	d, err := deps.Open(ctx, cfg.Common)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	// Lazy: the server comes up, and answers webhooks with 429, even while Temporal is down.
-	if err := d.LazyTemporal(cfg.Temporal); err != nil {
+	if err := d.LazyTemporal(); err != nil {
 		return err
 	}
 	watchState(d)

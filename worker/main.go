@@ -47,9 +47,7 @@ func run() error {
 	defer stop()
 
 	// The trail files a call made by an owner's activities under the owner's location.
-	d, err := deps.Open(ctx, deps.Settings{
-		Log: cfg.Log, Store: cfg.Store, Payloads: cfg.Payloads, HighLevel: cfg.HighLevel, Actionstep: cfg.Actionstep,
-	}, audit.WithLocationOf(workflows.LocationIDOf))
+	d, err := deps.Open(ctx, cfg.Common, audit.WithLocationOf(workflows.LocationIDOf))
 	if err != nil {
 		return err
 	}
@@ -88,7 +86,7 @@ func run() error {
 // connectTemporal dials Temporal and refuses a namespace that lacks the workflows'
 // search attributes.
 func connectTemporal(ctx context.Context, t config.Temporal, d *deps.Deps) error {
-	if err := d.DialTemporal(ctx, t); err != nil {
+	if err := d.DialTemporal(ctx); err != nil {
 		return err
 	}
 	return temporalclient.RequireSearchAttributes(ctx, d.Temporal, t, workflows.SearchAttributes())

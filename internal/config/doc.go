@@ -6,7 +6,8 @@
 // the environment in one pass instead of one restart per mistake.
 //
 // The package's files follow its jobs: sections.go and programs.go are the settings
-// (one struct per section, and the worker's and the starter's), values.go the value
-// types that parse themselves (keys, secrets, switches), load.go reads the environment
-// and explains what is wrong, and validate.go holds each section's own checks.
+// (one struct per section; what every program reads, Common, and the worker's and the
+// starter's own), values.go the value types that parse themselves (keys, secrets,
+// switches), load.go reads the environment and explains what is wrong, and validate.go
+// holds each section's own checks.
 package config

@@ -8,14 +8,20 @@ import (
 	"github.com/saasbridge/saasbridge/internal/pacing"
 )
 
-// Worker is the worker process's configuration.
-type Worker struct {
+// Common is what every program reads: how to reach Temporal and both APIs, the token
+// store, the payload keys and the log. internal/deps opens what it describes.
+type Common struct {
 	Temporal   Temporal
 	HighLevel  HighLevel
 	Actionstep Actionstep
 	Store      Store
 	Payloads   Payloads
 	Log        Log
+}
+
+// Worker is the worker process's configuration.
+type Worker struct {
+	Common
 	// HTTPAddr serves /metrics, /healthz and /readyz.
 	HTTPAddr string `env:"WORKER_HTTP_ADDR" envDefault:"127.0.0.1:9090"`
 	// HighLevelRateLimit is HighLevel's burst window per app and company: each agency's
@@ -48,12 +54,7 @@ type Worker struct {
 
 // Starter is the starter process's configuration (HTTP server and CLI commands).
 type Starter struct {
-	Temporal   Temporal
-	HighLevel  HighLevel
-	Actionstep Actionstep
-	Store      Store
-	Payloads   Payloads
-	Log        Log
+	Common
 	// CompanyIDs are the agencies (HighLevel companies) saasbridge serves: only they may
 	// connect, and webhooks naming any other company start nothing. CompanyID, the
 	// agency CLI commands act for by default, belongs to the list too.

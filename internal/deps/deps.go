@@ -26,15 +26,6 @@ import (
 	"github.com/saasbridge/saasbridge/internal/tokens"
 )
 
-// Settings are the sections of config.Worker and config.Starter that Open reads.
-type Settings struct {
-	Log        config.Log
-	Store      config.Store
-	Payloads   config.Payloads
-	HighLevel  config.HighLevel
-	Actionstep config.Actionstep
-}
-
 // Deps are a process's open dependencies.
 type Deps struct {
 	Logger     *zap.Logger
@@ -49,18 +40,19 @@ type Deps struct {
 	// Temporal is nil until DialTemporal or LazyTemporal.
 	Temporal client.Client
 
-	closers []func()
+	temporal config.Temporal
+	closers  []func()
 }
 
 // Open opens every dependency but the Temporal client, which each program opens its
 // own way (DialTemporal, LazyTemporal). auditOpts add to the audit trail's options. On
 // an error what was opened is closed again.
-func Open(ctx context.Context, s Settings, auditOpts ...audit.Option) (*Deps, error) {
+func Open(ctx context.Context, s config.Common, auditOpts ...audit.Option) (*Deps, error) {
 	logger, err := logging.New(s.Log.Level, s.Log.Format)
 	if err != nil {
 		return nil, err
 	}
-	d := &Deps{Logger: logger}
+	d := &Deps{Logger: logger, temporal: s.Temporal}
 	if err := d.open(ctx, s, auditOpts); err != nil {
 		d.Close()
 		return nil, err
@@ -68,7 +60,7 @@ func Open(ctx context.Context, s Settings, auditOpts ...audit.Option) (*Deps, er
 	return d, nil
 }
 
-func (d *Deps) open(ctx context.Context, s Settings, auditOpts []audit.Option) error {
+func (d *Deps) open(ctx context.Context, s config.Common, auditOpts []audit.Option) error {
 	d.Metrics = metrics.New(metrics.WithLogger(d.Logger))
 	d.onClose(func() { _ = d.Metrics.Close() })
 	if err := d.openStore(ctx, s.Store, auditOpts); err != nil {
@@ -130,8 +122,8 @@ func OpenStore(ctx context.Context, s config.Store, logger *zap.Logger, opts ...
 
 // DialTemporal connects to Temporal and checks the connection once, so that a wrong
 // address fails at start: the worker has nothing to do without Temporal.
-func (d *Deps) DialTemporal(ctx context.Context, t config.Temporal) error {
-	c, err := temporalclient.Dial(ctx, t, d.Logger, d.temporalDeps())
+func (d *Deps) DialTemporal(ctx context.Context) error {
+	c, err := temporalclient.Dial(ctx, d.temporal, d.Logger, d.temporalDeps())
 	if err != nil {
 		return err
 	}
@@ -141,8 +133,8 @@ func (d *Deps) DialTemporal(ctx context.Context, t config.Temporal) error {
 
 // LazyTemporal creates a Temporal client that connects on first use: the starter's
 // server comes up, and answers webhooks with 429, even while Temporal is down.
-func (d *Deps) LazyTemporal(t config.Temporal) error {
-	c, err := temporalclient.Lazy(t, d.Logger, d.temporalDeps())
+func (d *Deps) LazyTemporal() error {
+	c, err := temporalclient.Lazy(d.temporal, d.Logger, d.temporalDeps())
 	if err != nil {
 		return err
 	}

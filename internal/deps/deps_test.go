@@ -11,14 +11,15 @@ import (
 	"github.com/saasbridge/saasbridge/internal/config"
 )
 
-func settings(t *testing.T) Settings {
+func settings(t *testing.T) config.Common {
 	t.Helper()
 	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	var storeKey config.StoreKey
 	if err := storeKey.UnmarshalText([]byte(key)); err != nil {
 		t.Fatal(err)
 	}
-	return Settings{
+	return config.Common{
+		Temporal: config.Temporal{Address: "127.0.0.1:1", Namespace: "default"},
 		Log:      config.Log{Level: "error", Format: "json"},
 		Store:    config.Store{DSN: filepath.Join(t.TempDir(), "tokens.db"), EncryptionKey: storeKey},
 		Payloads: config.Payloads{Keys: "k1:" + key},
@@ -43,7 +44,7 @@ func TestOpenThenLazyTemporal(t *testing.T) {
 	if d.Temporal != nil {
 		t.Fatal("Open connected to Temporal: each program opens it its own way")
 	}
-	if err := d.LazyTemporal(config.Temporal{Address: "127.0.0.1:1", Namespace: "default"}); err != nil {
+	if err := d.LazyTemporal(); err != nil {
 		t.Fatal(err)
 	}
 	checks := d.Checks()
@@ -64,12 +65,12 @@ func TestOpenThenLazyTemporal(t *testing.T) {
 func TestOpenFailsWholeAndClean(t *testing.T) {
 	tests := []struct {
 		name  string
-		spoil func(*Settings)
+		spoil func(*config.Common)
 		want  string
 	}{
-		{"bad payload keys", func(s *Settings) { s.Payloads.Keys = "not a key" }, "PAYLOAD_ENCRYPTION_KEYS"},
-		{"unopenable store", func(s *Settings) { s.Store.DSN = filepath.Join(t.TempDir(), "missing", "dir", "tokens.db") }, "open token store"},
-		{"bad log level", func(s *Settings) { s.Log.Level = "loud" }, ""},
+		{"bad payload keys", func(s *config.Common) { s.Payloads.Keys = "not a key" }, "PAYLOAD_ENCRYPTION_KEYS"},
+		{"unopenable store", func(s *config.Common) { s.Store.DSN = filepath.Join(t.TempDir(), "missing", "dir", "tokens.db") }, "open token store"},
+		{"bad log level", func(s *config.Common) { s.Log.Level = "loud" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
