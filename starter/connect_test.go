@@ -86,13 +86,15 @@ func newConnectFixture(t *testing.T, o fixtureOpts) *connectFixture {
 	f.public, f.operator = httptest.NewUnstartedServer(pub), httptest.NewServer(op)
 	t.Cleanup(f.operator.Close)
 	cfg := config.Starter{
-		HighLevel: config.HighLevel{
-			BaseURL: f.hl.URL, AuthURL: f.hl.URL + "/v2/oauth/chooselocation",
-			ClientID: clientID, ClientSecret: clientSecret, Scopes: []string{"oauth.readonly", "oauth.write"},
-		},
-		Actionstep: config.Actionstep{
-			AuthURL: f.as.URL + "/api/oauth/authorize", TokenURL: f.as.URL + "/api/oauth/token",
-			ClientID: asClientID, ClientSecret: asSecret, OrgKey: orgKey, Scopes: []string{"participants", "users"},
+		Common: config.Common{
+			HighLevel: config.HighLevel{
+				BaseURL: f.hl.URL, AuthURL: f.hl.URL + "/v2/oauth/chooselocation",
+				ClientID: clientID, ClientSecret: clientSecret, Scopes: []string{"oauth.readonly", "oauth.write"},
+			},
+			Actionstep: config.Actionstep{
+				AuthURL: f.as.URL + "/api/oauth/authorize", TokenURL: f.as.URL + "/api/oauth/token",
+				ClientID: asClientID, ClientSecret: asSecret, OrgKey: orgKey, Scopes: []string{"participants", "users"},
+			},
 		},
 		CompanyIDs: []string{f.company}, PublicURL: "http://" + f.public.Listener.Addr().String(),
 		HighLevelPKCE: config.Switch(o.pkce), ActionstepPKCE: config.Switch(o.pkce),

@@ -22,6 +22,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/actionstepsetup"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/deps"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 	"github.com/saasbridge/saasbridge/internal/temporalclient"
@@ -204,7 +205,7 @@ func (d *doctorRun) checkSchedules(ctx context.Context) checkResult {
 
 func (d *doctorRun) checkHighLevel(ctx context.Context) checkResult {
 	connect := d.cfg.OperatorURL() + "/oauth/highlevel/start"
-	store, err := openStore(ctx, d.cfg.Store, zap.NewNop())
+	store, err := deps.OpenStore(ctx, d.cfg.Store, zap.NewNop())
 	if err != nil {
 		return fail("open the token store: "+err.Error(), "check STORE_DSN and STORE_ENCRYPTION_KEY")
 	}

@@ -1,11 +1,15 @@
-// Command starter turns the outside world into workflow starts: it serves webhooks,
-// Stripe and billing events and the OAuth "connect" flow, and offers operator commands.
+// Command starter turns the outside world into workflow starts: it serves HighLevel's
+// webhooks, Stripe and billing events and the OAuth "connect" flow, and offers operator
+// commands. The main ones (`starter help` lists them all):
 //
 //	starter serve                                  HTTP server (public and operator listeners)
 //	starter onboard --location ID [--plan ID] ...  start (or join) one onboarding
+//	starter events parked|redrive|discard          the events owners parked for an operator
+//	starter schedules apply                        the reconciliation and upkeep schedules
 //	starter store reencrypt                        re-seal stored tokens with the current key
 //	starter migrate status|up                      the store's schema migrations
-//	starter audit [--location ID] … | verify        print or verify the audit trail
+//	starter audit [--location ID] … | verify       print or verify the audit trail
+//	starter doctor                                 check a running deployment
 package main
 
 import (

@@ -10,19 +10,15 @@ import (
 	"net/http"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
-	"github.com/saasbridge/saasbridge/internal/actionstep"
-	"github.com/saasbridge/saasbridge/internal/audit"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/deps"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
-	"github.com/saasbridge/saasbridge/internal/httpapi"
 	"github.com/saasbridge/saasbridge/internal/logging"
-	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/internal/operatorauth"
 	"github.com/saasbridge/saasbridge/internal/payloadcodec"
 	"github.com/saasbridge/saasbridge/internal/stripeevent"
@@ -39,13 +35,8 @@ import (
 //     /healthz, /readyz and the connect start pages. Bound beyond loopback it needs
 //     operator authentication, or the starter refuses to start.
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+	if err := parseServeFlags(args, stderr); err != nil {
+		return err
 	}
 	cfg, err := config.LoadStarter()
 	if err != nil {
@@ -54,81 +45,37 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(cfg.Companies()) == 0 {
 		return errors.New("HIGHLEVEL_COMPANY_IDS (or HIGHLEVEL_COMPANY_ID) must name the agencies saasbridge serves: only they may connect, and webhooks of other companies start nothing")
 	}
-	logger, err := logging.New(cfg.Log.Level, cfg.Log.Format)
+	d, err := deps.Open(ctx, cfg.Common)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = logger.Sync() }()
-
-	d, closeDeps, err := openDeps(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer closeDeps()
-	watchState(d)
-	if err := temporalclient.CheckSearchAttributesAtStart(ctx, d.temporal, cfg.Temporal, workflows.SearchAttributes(), logger); err != nil {
-		return err
-	}
-	public, operator, err := buildHandlers(ctx, cfg, d, logger)
-	if err != nil {
-		return err
-	}
-	return runListeners(ctx, cfg, public, operator, logger)
-}
-
-// deps are what the handlers share.
-type deps struct {
-	metrics  *metrics.Metrics
-	store    *tokens.Store
-	trail    *audit.Log
-	temporal client.Client
-	keys     payloadcodec.Keys
-}
-
-// openDeps opens the metrics registry, the token store and the (lazy) Temporal client;
-// the returned func closes them.
-func openDeps(ctx context.Context, cfg config.Starter, logger *zap.Logger) (deps, func(), error) {
-	d := deps{metrics: metrics.New(metrics.WithLogger(logger))}
-	closers := []func(){func() { _ = d.metrics.Close() }}
-	closeAll := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	var err error
-	d.store, err = openStore(ctx, cfg.Store, logger,
-		tokens.WithRefreshObserver(func(kind tokens.Kind, outcome string) { d.metrics.TokenRefresh(string(kind), outcome) }))
-	if err != nil {
-		closeAll()
-		return deps{}, nil, err
-	}
-	closers = append(closers, func() { _ = d.store.Close() })
-	d.trail = audit.NewLog(d.store.DB(), audit.WithLogger(logger))
-	closers = append(closers, func() { _ = d.trail.Close() })
-	if d.keys, err = payloadcodec.ParseKeys(cfg.Payloads.Keys, cfg.Payloads.KeyID); err != nil {
-		closeAll()
-		return deps{}, nil, fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
-	}
+	defer d.Close()
 	// Lazy: the server comes up, and answers webhooks with 429, even while Temporal is down.
-	d.temporal, err = temporalclient.Lazy(cfg.Temporal, logger, temporalclient.Deps{
-		DataConverter: payloadcodec.DataConverter(d.keys), Metrics: d.metrics.TemporalHandler(),
-	})
-	if err != nil {
-		closeAll()
-		return deps{}, nil, err
+	if err := d.LazyTemporal(); err != nil {
+		return err
 	}
-	closers = append(closers, d.temporal.Close)
-	return d, closeAll, nil
+	watchState(d)
+	if err := temporalclient.CheckSearchAttributesAtStart(ctx, d.Temporal, cfg.Temporal, workflows.SearchAttributes(), d.Logger); err != nil {
+		return err
+	}
+	public, operator, err := buildHandlers(ctx, cfg, d)
+	if err != nil {
+		return err
+	}
+	return runListeners(ctx, cfg, public, operator, d.Logger)
 }
 
-// openStore opens the token store with its key ring.
-func openStore(ctx context.Context, s config.Store, logger *zap.Logger, opts ...tokens.Option) (*tokens.Store, error) {
-	opts = append([]tokens.Option{tokens.WithKeyID(s.EncryptionKey.ID), tokens.WithOldKeys(s.OldKeys()), tokens.WithLogger(logger)}, opts...)
-	store, err := tokens.Open(ctx, s.DSN, s.EncryptionKey.Key, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("open token store: %w", err)
+// parseServeFlags parses serve's flags: there are none but -h.
+func parseServeFlags(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
 	}
-	return store, nil
+	return nil
 }
 
 // storeFromEnv opens the store as the one-shot commands do (store, migrate, audit):
@@ -142,48 +89,35 @@ func storeFromEnv(ctx context.Context, opts ...tokens.Option) (*tokens.Store, co
 	if err != nil {
 		return nil, cfg, err
 	}
-	s, err := openStore(ctx, cfg.Store, logger, opts...)
+	s, err := deps.OpenStore(ctx, cfg.Store, logger, opts...)
 	return s, cfg, err
 }
 
 // buildHandlers builds what each listener serves.
-func buildHandlers(ctx context.Context, cfg config.Starter, d deps, logger *zap.Logger) (public, operator http.Handler, err error) {
-	hl, err := highlevel.New(cfg.HighLevel.BaseURL, cfg.HighLevel.ClientID, cfg.HighLevel.ClientSecret,
-		highlevel.WithHTTPClient(&http.Client{Timeout: cfg.HighLevel.RequestTimeout}),
-		highlevel.WithObserver(httpapi.Tee(d.metrics.HighLevelObserver(), d.trail.HighLevelObserver())))
-	if err != nil {
-		return nil, nil, err
-	}
-	asc, err := actionstep.New(cfg.Actionstep.TokenURL, cfg.Actionstep.ClientID, cfg.Actionstep.ClientSecret,
-		actionstep.WithHTTPClient(&http.Client{Timeout: cfg.Actionstep.CallTimeout}),
-		actionstep.WithObserver(httpapi.Tee(d.metrics.ActionstepObserver(), d.trail.ActionstepObserver())))
-	if err != nil {
-		return nil, nil, err
-	}
+func buildHandlers(ctx context.Context, cfg config.Starter, d *deps.Deps) (public, operator http.Handler, err error) {
 	flows, err := newFlowSigner(cfg.Store.EncryptionKey.Key, time.Now)
 	if err != nil {
 		return nil, nil, err
 	}
-	gw, err := buildGateway(cfg, d, hl, logger)
+	gw, err := buildGateway(cfg, d)
 	if err != nil {
 		return nil, nil, err
 	}
 	conns := []*connector{
-		newHighLevelConnect(cfg, hl, d.store, flows, logger),
-		newActionstepConnect(cfg, asc, d.store, flows, logger),
+		newHighLevelConnect(cfg, d.HighLevel, d.Store, flows, d.Logger),
+		newActionstepConnect(cfg, d.Actionstep, d.Store, flows, d.Logger),
 	}
-	probes := health.Handler(map[string]health.Check{
-		"temporal": health.TemporalCheck(d.temporal), "token_store": health.PingCheck(d.store),
-	}, 3*time.Second)
-	cons, err := consoleHandler(ctx, cfg, d, logger)
+	probes := health.Handler(d.Checks(), 3*time.Second)
+	cons, err := consoleHandler(ctx, cfg, d, d.Logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, cons, logger), nil
+	return publicMux(gw, conns), operatorMux(cfg, d, conns, probes, cons, d.Logger), nil
 }
 
 // buildGateway builds the webhook gateway.
-func buildGateway(cfg config.Starter, d deps, hl *highlevel.Client, logger *zap.Logger) (*gateway, error) {
+func buildGateway(cfg config.Starter, d *deps.Deps) (*gateway, error) {
+	logger := d.Logger
 	var opts []highlevel.WebhookOption
 	if cfg.WebhookLegacyRSA {
 		opts = append(opts, highlevel.WithLegacyRSA())
@@ -195,14 +129,14 @@ func buildGateway(cfg config.Starter, d deps, hl *highlevel.Client, logger *zap.
 	if len(cfg.BillingSecrets) == 0 {
 		logger.Info("billing events disabled: BILLING_WEBHOOK_SECRETS is empty")
 	}
-	known := facts.New(d.store.DB())
+	known := facts.New(d.Store.DB())
 	g := &gateway{
-		temporal: d.temporal, verifier: verifier, appID: cfg.HighLevel.AppID(), companies: newAllowlist(cfg.Companies()),
+		temporal: d.Temporal, verifier: verifier, appID: cfg.HighLevel.AppID(), companies: newAllowlist(cfg.Companies()),
 		billingSecrets: cfg.BillingSecrets, billingMaxAge: cfg.BillingMaxAge,
 		maxBody: cfg.WebhookMaxBodyBytes, temporalTimeout: cfg.TemporalCallTimeout,
-		companyOf: companyFromStore(known, d.store, cfg.DefaultCompany()),
+		companyOf: companyFromStore(known, d.Store, cfg.DefaultCompany()),
 		seen:      newSeenCache(dedupeTTL(cfg.WebhookMaxAge, cfg.BillingMaxAge, cfg.StripeMaxAge), 1_000_000),
-		logger:    logger.Named("gateway"), now: time.Now, metrics: d.metrics,
+		logger:    logger.Named("gateway"), now: time.Now, metrics: d.Metrics,
 	}
 	if len(cfg.StripeSecrets) == 0 {
 		logger.Info("Stripe events disabled: STRIPE_WEBHOOK_SECRETS is empty")
@@ -211,7 +145,7 @@ func buildGateway(cfg config.Starter, d deps, hl *highlevel.Client, logger *zap.
 	if g.stripeVerifier, err = stripeevent.NewVerifier(secretStrings(cfg.StripeSecrets), cfg.StripeMaxAge, time.Now); err != nil {
 		return nil, fmt.Errorf("STRIPE_WEBHOOK_SECRETS: %w", err)
 	}
-	g.stripeLocations = newStripeLocator(known, g.companyOf, cfg.Companies(), agencyLookup(hl, d.store))
+	g.stripeLocations = newStripeLocator(known, g.companyOf, cfg.Companies(), agencyLookup(d.HighLevel, d.Store))
 	return g, nil
 }
 
@@ -246,14 +180,14 @@ func publicMux(gw *gateway, conns []*connector) http.Handler {
 // credentials (CODEC_AUTH_TOKEN or an OIDC JWT), and the rest (metrics, probes, connect
 // start pages, the location console), which needs the operator's (OPERATOR_AUTH_TOKEN or
 // an OIDC JWT) whenever they are configured.
-func operatorMux(cfg config.Starter, d deps, conns []*connector, probes, cons http.Handler, logger *zap.Logger) http.Handler {
+func operatorMux(cfg config.Starter, d *deps.Deps, conns []*connector, probes, cons http.Handler, logger *zap.Logger) http.Handler {
 	oidc := operatorauth.OIDC{Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience, JWKSURL: cfg.OIDC.JWKSURL}
 	codecAuth := operatorauth.New(operatorauth.Config{Tokens: cfg.CodecTokens, OIDC: oidc})
 	if !codecAuth.Configured() {
 		logger.Warn("the codec server refuses every request: set CODEC_AUTH_TOKEN or OPERATOR_OIDC_ISSUER to decode payloads in the Web UI")
 	}
 	rest := http.NewServeMux()
-	rest.Handle("GET /metrics", d.metrics.Handler())
+	rest.Handle("GET /metrics", d.Metrics.Handler())
 	rest.Handle("/healthz", probes)
 	rest.Handle("/readyz", probes)
 	for _, c := range conns {
@@ -266,7 +200,7 @@ func operatorMux(cfg config.Starter, d deps, conns []*connector, probes, cons ht
 		guarded = auth.Require(rest)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(d.keys, payloadcodec.HandlerOptions{
+	mux.Handle("/codec/", http.StripPrefix("/codec", payloadcodec.Handler(d.Keys, payloadcodec.HandlerOptions{
 		AllowedOrigins: cfg.CodecOrigins, Authenticate: codecAuth.Check,
 	})))
 	mux.Handle("/", guarded)

@@ -13,6 +13,7 @@ import (
 	"github.com/saasbridge/saasbridge/internal/actionstepsetup"
 	"github.com/saasbridge/saasbridge/internal/config"
 	"github.com/saasbridge/saasbridge/internal/credentials"
+	"github.com/saasbridge/saasbridge/internal/deps"
 	"github.com/saasbridge/saasbridge/internal/logging"
 	"github.com/saasbridge/saasbridge/internal/mapping"
 	"github.com/saasbridge/saasbridge/internal/tokens"
@@ -133,7 +134,7 @@ func openActionstep(ctx context.Context, cfg config.Starter) (*actionstepOrg, er
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg.Store, logger)
+	store, err := deps.OpenStore(ctx, cfg.Store, logger)
 	if err != nil {
 		return nil, fmt.Errorf("open token store: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/saasbridge/saasbridge/internal/deps"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/metrics"
 	"github.com/saasbridge/saasbridge/workflows"
@@ -14,12 +15,13 @@ import (
 
 // watchState exports, on the operator listener's /metrics, what the alerts watch beyond
 // the programs' counters: locations by phase and attention and the events parked (the
-// owners' facts), credentials by status (the token store), the actions the schedules
-// skipped (Temporal), and the audit entries this process dropped. The starter exports
-// them, not the workers: one process reads the store for them, however many workers run.
-func watchState(d deps) {
-	known := facts.New(d.store.DB())
-	d.metrics.WatchStore(func(ctx context.Context) (metrics.StoreState, error) {
+// owners' facts), credentials by status (the token store) and the actions the schedules
+// skipped (Temporal). The starter exports them, not the workers: one process reads the
+// store for them, however many workers run. (The audit entries a process dropped, every
+// process exports: deps.Open watches them.)
+func watchState(d *deps.Deps) {
+	known := facts.New(d.Store.DB())
+	d.Metrics.WatchStore(func(ctx context.Context) (metrics.StoreState, error) {
 		sum, err := known.Summarize(ctx)
 		if err != nil {
 			return metrics.StoreState{}, err
@@ -32,7 +34,7 @@ func watchState(d deps) {
 		for _, reason := range workflows.AttentionReasons() {
 			st.Attention[reason] = sum.AttentionBy[reason] // 0 too: a series to alert on from the start
 		}
-		infos, err := d.store.List(ctx)
+		infos, err := d.Store.List(ctx)
 		if err != nil {
 			return metrics.StoreState{}, err
 		}
@@ -45,11 +47,11 @@ func watchState(d deps) {
 		}
 		return st, nil
 	})
-	d.metrics.WatchSchedules(func(ctx context.Context) ([]metrics.ScheduleState, error) {
+	d.Metrics.WatchSchedules(func(ctx context.Context) ([]metrics.ScheduleState, error) {
 		var out []metrics.ScheduleState
 		for _, id := range []string{workflows.ReconcileScheduleID, workflows.UpkeepScheduleID} {
 			skipped := map[string]int{"overlap": 0, "missed_catchup_window": 0} // not applied (yet): nothing skipped
-			desc, err := d.temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
+			desc, err := d.Temporal.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
 			var notFound *serviceerror.NotFound
 			switch {
 			case errors.As(err, &notFound):
@@ -62,5 +64,4 @@ func watchState(d deps) {
 		}
 		return out, nil
 	})
-	d.metrics.WatchAuditDrops(d.trail.Dropped)
 }

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/deps"
 	"github.com/saasbridge/saasbridge/internal/facts"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/logging"
@@ -80,7 +81,7 @@ func openStripeOperator(ctx context.Context) (*stripeOperator, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := openStore(ctx, cfg.Store, logger)
+	store, err := deps.OpenStore(ctx, cfg.Store, logger)
 	if err != nil {
 		return nil, nil, err
 	}

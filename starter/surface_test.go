@@ -21,6 +21,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/billing"
 	"github.com/saasbridge/saasbridge/internal/config"
+	"github.com/saasbridge/saasbridge/internal/deps"
 	"github.com/saasbridge/saasbridge/internal/health"
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/metrics"
@@ -57,7 +58,7 @@ func newSurface(t *testing.T, cfg config.Starter) *surface {
 	}}
 	keys, err := payloadcodec.ParseKeys("k1:"+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)), "")
 	require.NoError(t, err)
-	d := deps{metrics: s.metrics, store: s.conn.store, temporal: s.gw.tc, keys: keys}
+	d := &deps.Deps{Metrics: s.metrics, Store: s.conn.store, Temporal: s.gw.tc, Keys: keys}
 	conns := []*connector{s.conn.conns["highlevel"], s.conn.conns["actionstep"]}
 	probes := health.Handler(map[string]health.Check{"temporal": func(context.Context) error { return nil }}, time.Second)
 	start := func(h http.Handler) *httptest.Server {

@@ -115,8 +115,7 @@ func WithLogger(l *zap.Logger) Option { return func(m *Metrics) { m.logger = l }
 // New builds a registry with the Go runtime and process collectors and the project's
 // metrics. Call Close when done if TemporalHandler was used.
 func New(opts ...Option) *Metrics {
-	reg := prometheus.NewRegistry()
-	m := &Metrics{reg: reg, logger: zap.NewNop()}
+	m := &Metrics{reg: prometheus.NewRegistry(), logger: zap.NewNop()}
 	for _, o := range opts {
 		o(m)
 	}
@@ -124,7 +123,22 @@ func New(opts ...Option) *Metrics {
 		m.logger = zap.NewNop()
 	}
 	m.temporal.flushInterval = DefaultTemporalFlushInterval
+	m.newEventMetrics()
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.webhooksReceived, m.webhooksRejected, m.webhooksAccepted, m.webhooksVerified,
+		m.apiRequests, m.apiDuration, m.apiRateLimited,
+		m.tokenRefreshes, m.workflowOutcomes, m.sdkMetricErrors,
+	)
+	m.newStateMetrics()
+	m.startKnownSeries()
+	return m
+}
 
+// newEventMetrics creates the counters and the histogram of what happens: webhooks, API
+// calls, token refreshes, workflow outcomes and the SDK metrics dropped.
+func (m *Metrics) newEventMetrics() {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 	}
@@ -147,17 +161,11 @@ func New(opts ...Option) *Metrics {
 		Name:      "temporal_metric_errors_total",
 		Help:      "Temporal SDK metrics that could not be registered with Prometheus and are dropped.",
 	})
+}
 
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.webhooksReceived, m.webhooksRejected, m.webhooksAccepted, m.webhooksVerified,
-		m.apiRequests, m.apiDuration, m.apiRateLimited,
-		m.tokenRefreshes, m.workflowOutcomes, m.sdkMetricErrors,
-	)
-	m.newStateMetrics()
-	// Known label values start at 0, so that rate() and increase() see a series before
-	// the first event (the alerts compare against them).
+// startKnownSeries creates the series of known label values at 0, so that rate() and
+// increase() see a series before the first event (the alerts compare against them).
+func (m *Metrics) startKnownSeries() {
 	for _, kind := range []tokens.Kind{tokens.KindHighLevelAgency, tokens.KindHighLevelLocation, tokens.KindActionstep} {
 		for _, outcome := range refreshOutcomes {
 			m.tokenRefreshes.WithLabelValues(string(kind), outcome)
@@ -175,7 +183,6 @@ func New(opts ...Option) *Metrics {
 			m.webhooksRejected.WithLabelValues(source, reason)
 		}
 	}
-	return m
 }
 
 // Registry is the registry behind Handler, for registering collectors of other packages.

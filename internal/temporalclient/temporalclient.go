@@ -30,7 +30,7 @@ type Deps struct {
 
 // Options builds client options from configuration.
 func Options(cfg config.Temporal, logger *zap.Logger, deps Deps) (client.Options, error) {
-	tlsCfg, err := cfg.TLS()
+	tlsCfg, err := tlsConfig(cfg)
 	if err != nil {
 		return client.Options{}, err
 	}
@@ -46,7 +46,7 @@ func Options(cfg config.Temporal, logger *zap.Logger, deps Deps) (client.Options
 	}
 	opts.ConnectionOptions.TLS = tlsCfg
 	if cfg.APIKey != "" {
-		// Temporal Cloud requires TLS with API keys; cfg.TLS returned a config for it.
+		// Temporal Cloud requires TLS with API keys; tlsConfig returned a config for it.
 		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
 	}
 	return opts, nil
@@ -84,11 +84,21 @@ func Lazy(cfg config.Temporal, logger *zap.Logger, deps Deps) (client.Client, er
 // PayloadConverter is the data converter that encrypts payloads with the configured
 // keys; every program's client uses it, so what one writes the others can read.
 func PayloadConverter(p config.Payloads) (converter.DataConverter, error) {
-	keys, err := payloadcodec.ParseKeys(p.Keys, p.KeyID)
+	keys, err := PayloadKeys(p)
 	if err != nil {
-		return nil, fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
+		return nil, err
 	}
 	return payloadcodec.DataConverter(keys), nil
+}
+
+// PayloadKeys are the configured payload keys, for a program that needs them besides
+// the converter (the starter's codec server).
+func PayloadKeys(p config.Payloads) (payloadcodec.Keys, error) {
+	keys, err := payloadcodec.ParseKeys(p.Keys, p.KeyID)
+	if err != nil {
+		return payloadcodec.Keys{}, fmt.Errorf("PAYLOAD_ENCRYPTION_KEYS / PAYLOAD_ENCRYPTION_KEY_ID: %w", err)
+	}
+	return keys, nil
 }
 
 // FailureConverter moves every failure's message and stack trace into a payload

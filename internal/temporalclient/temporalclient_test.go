@@ -48,13 +48,6 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-func TestOptionsRejectsUnreadableCertificate(t *testing.T) {
-	_, err := Options(config.Temporal{Address: "a:1", Namespace: "n", TLSCertPath: "/nonexistent/c.pem", TLSKeyPath: "/nonexistent/k.pem"}, zap.NewNop(), Deps{})
-	if err == nil || !strings.Contains(err.Error(), "certificate") {
-		t.Fatalf("err = %v", err)
-	}
-}
-
 // A wrong address fails at start with the address and namespace in the message.
 func TestDialNamesTheAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

@@ -1,8 +1,9 @@
 // Command sandbox runs the API simulators used by `make dev` and the
-// end-to-end tests: today the HighLevel simulator (package highlevelsim),
-// each on its own listener. It prints "sandbox <name> listening on
-// http://ADDR" once each listener accepts connections, and stops gracefully
-// on SIGINT or SIGTERM.
+// end-to-end tests: the HighLevel simulator (package highlevelsim) and, when
+// its client id and secret are given, the Actionstep simulator (package
+// actionstepsim), each on its own listener. It prints "sandbox <name>
+// listening on http://ADDR" once each listener accepts connections, and stops
+// gracefully on SIGINT or SIGTERM.
 package main
 
 import (
