@@ -1,0 +1,86 @@
+package simkit
+
+import "net/http"
+
+// Route is one row of a simulator's admin API: the pattern, the status of
+// a successful reply with a body, and the handler (see Admin.Handle).
+type Route struct {
+	Pattern string
+	Status  int
+	Handle  func(*http.Request) (any, error)
+}
+
+// HandleAll serves every route of routes.
+func (a Admin) HandleAll(routes ...[]Route) {
+	for _, group := range routes {
+		for _, r := range group {
+			a.Handle(r.Pattern, r.Status, r.Handle)
+		}
+	}
+}
+
+// Reply adapts an operation that cannot fail and takes no input to an
+// admin handler.
+func Reply[V any](fn func() V) func(*http.Request) (any, error) {
+	return func(*http.Request) (any, error) { return fn(), nil }
+}
+
+// NoContent adapts an operation without a reply to an admin handler that
+// answers 204.
+func NoContent(fn func()) func(*http.Request) (any, error) {
+	return func(*http.Request) (any, error) {
+		fn()
+		return nil, nil
+	}
+}
+
+// HealthRoute answers GET /_sandbox/healthz once the simulator serves.
+func HealthRoute() []Route {
+	return []Route{{"GET /_sandbox/healthz", http.StatusOK, Reply(func() map[string]bool { return map[string]bool{"ok": true} })}}
+}
+
+// FaultRoutes are the admin routes of fault injection, alike in every
+// simulator: F is its fault configuration, R its rule. DELETE sets the
+// zero configuration; a new rule is answered with the whole configuration.
+func FaultRoutes[F, R any](get func() F, set func(F) (F, error), addRule func(R) error) []Route {
+	return []Route{
+		{"GET /_sandbox/faults", http.StatusOK, Reply(get)},
+		{"PUT /_sandbox/faults", http.StatusOK, WithBody(set)},
+		{"DELETE /_sandbox/faults", http.StatusOK, func(*http.Request) (any, error) {
+			var none F
+			return set(none)
+		}},
+		{"POST /_sandbox/faults/rules", http.StatusCreated, WithBody(func(r R) (F, error) {
+			if err := addRule(r); err != nil {
+				var none F
+				return none, err
+			}
+			return get(), nil
+		})},
+	}
+}
+
+// RateLimitRoutes are the admin routes of the rate limit L.
+func RateLimitRoutes[L any](get func() L, set func(L) (L, error)) []Route {
+	return []Route{
+		{"GET /_sandbox/ratelimit", http.StatusOK, Reply(get)},
+		{"PUT /_sandbox/ratelimit", http.StatusOK, WithBody(set)},
+	}
+}
+
+// TokenRoutes are the admin routes of issued tokens: expiring those that
+// match a filter F (answered with E) and listing every one issued.
+func TokenRoutes[F, E any](expire func(F) E, issued func() IssuedTokens) []Route {
+	return []Route{
+		{"POST /_sandbox/tokens/expire", http.StatusOK, WithBody(func(f F) (E, error) { return expire(f), nil })},
+		{"GET /_sandbox/tokens", http.StatusOK, Reply(issued)},
+	}
+}
+
+// CallRoutes are the admin routes of the call report.
+func CallRoutes(report func() CallReport, reset func()) []Route {
+	return []Route{
+		{"GET /_sandbox/calls", http.StatusOK, Reply(report)},
+		{"DELETE /_sandbox/calls", http.StatusNoContent, NoContent(reset)},
+	}
+}
