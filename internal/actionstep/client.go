@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -286,8 +285,6 @@ func roundTrip[T any](ctx context.Context, c *Client, r request, resource string
 	return out, nil
 }
 
-var errEmptyID = errors.New("empty or invalid id")
-
 // recordPath is "<resource>/<id>". An empty id would turn a get into a list and an update into
 // a bulk update, so it is refused (see idSegment).
 func recordPath(resource string, id ID) (string, error) {
@@ -303,7 +300,7 @@ func recordPath(resource string, id ID) (string, error) {
 // addressing several records.
 func idSegment(id ID) (string, error) {
 	if id == "" || id == "." || id == ".." || strings.Contains(string(id), ",") {
-		return "", errEmptyID
+		return "", errInvalidID
 	}
 	return url.PathEscape(string(id)), nil
 }

@@ -65,20 +65,6 @@ const (
 	SchemeRSA     Scheme = "rsa-sha256" // x-wh-signature (legacy)
 )
 
-// Webhook errors. Verify and CheckFresh wrap them with a reason that never contains the
-// body or the signature; test with errors.Is. Missing and invalid signatures deserve a
-// 401, malformed bodies a 400, stale ones a 401 or 400 (never a 429: that would ask
-// HighLevel to redeliver).
-var (
-	ErrSignatureMissing = errors.New("highlevel webhook: signature missing")
-	ErrSignatureInvalid = errors.New("highlevel webhook: signature invalid")
-	ErrStale            = errors.New("highlevel webhook: timestamp outside the replay window")
-	// ErrTimestampMissing is a signed event without a timestamp: its freshness cannot be
-	// checked, which is not the same as stale.
-	ErrTimestampMissing = errors.New("highlevel webhook: timestamp missing")
-	ErrMalformed        = errors.New("highlevel webhook: malformed")
-)
-
 // WebhookVerifier checks webhook signatures and timestamps. It is immutable once built
 // and safe for concurrent use.
 type WebhookVerifier struct {
@@ -477,7 +463,26 @@ func ParseWebhook(body []byte) (WebhookEvent, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return WebhookEvent{}, webhookJSONError(err)
 	}
-	e := WebhookEvent{
+	e := w.event()
+	if err := e.checkIDs(); err != nil {
+		return WebhookEvent{}, err
+	}
+	var err error
+	if e.Timestamp, err = w.timestamp(); err != nil {
+		return WebhookEvent{}, err
+	}
+	if e.Trial, err = w.trial(); err != nil {
+		return WebhookEvent{}, err
+	}
+	if err := e.checkRequired(); err != nil {
+		return WebhookEvent{}, err
+	}
+	return e, nil
+}
+
+// event is w's fields that need no parsing.
+func (w webhookWire) event() WebhookEvent {
+	return WebhookEvent{
 		Type: w.Type, WebhookID: w.WebhookID,
 		AppID: w.AppID, VersionID: w.VersionID, InstallType: w.InstallType,
 		LocationID: w.LocationID, CompanyID: w.CompanyID, UserID: w.UserID, PlanID: w.PlanID,
@@ -486,8 +491,12 @@ func ParseWebhook(body []byte) (WebhookEvent, error) {
 		ID: w.ID, Name: w.Name, Email: w.Email, StripeProductID: w.StripeProductID,
 		CurrentPlanID: w.CurrentPlanID, NewPlanID: w.NewPlanID,
 	}
+}
+
+// checkIDs insists on a type, and on ids fit to be workflow ids and log fields.
+func (e WebhookEvent) checkIDs() error {
 	if e.Type == "" {
-		return WebhookEvent{}, fmt.Errorf("%w: type missing", ErrMalformed)
+		return fmt.Errorf("%w: type missing", ErrMalformed)
 	}
 	for _, f := range []struct{ name, value string }{
 		{"type", e.Type}, {"webhookId", e.WebhookID}, {"appId", e.AppID}, {"versionId", e.VersionID},
@@ -495,44 +504,61 @@ func ParseWebhook(body []byte) (WebhookEvent, error) {
 		{"planId", e.PlanID}, {"id", e.ID}, {"currentPlanId", e.CurrentPlanID}, {"newPlanId", e.NewPlanID},
 	} {
 		if reason := checkID(f.value); reason != "" {
-			return WebhookEvent{}, fmt.Errorf("%w: %s %s", ErrMalformed, f.name, reason)
+			return fmt.Errorf("%w: %s %s", ErrMalformed, f.name, reason)
 		}
 	}
-	if w.Timestamp != nil {
-		t, err := parseTime(*w.Timestamp)
+	return nil
+}
+
+// timestamp is w's timestamp, the zero time when it has none.
+func (w webhookWire) timestamp() (time.Time, error) {
+	if w.Timestamp == nil {
+		return time.Time{}, nil
+	}
+	t, err := parseTime(*w.Timestamp)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: timestamp is not an RFC 3339 time", ErrMalformed)
+	}
+	return t, nil
+}
+
+// trial is w's trial, nil when it has none.
+func (w webhookWire) trial() (*WebhookTrial, error) {
+	if w.Trial == nil {
+		return nil, nil
+	}
+	tr := &WebhookTrial{OnTrial: w.Trial.OnTrial}
+	if d := w.Trial.TrialDuration; d != nil {
+		if *d < 0 || *d > 1e6 {
+			return nil, fmt.Errorf("%w: trial.trialDuration is out of range", ErrMalformed)
+		}
+		tr.TrialDuration = int(*d)
+	}
+	if w.Trial.TrialStartDate != nil && *w.Trial.TrialStartDate != "" {
+		t, err := parseTime(*w.Trial.TrialStartDate)
 		if err != nil {
-			return WebhookEvent{}, fmt.Errorf("%w: timestamp is not an RFC 3339 time", ErrMalformed)
+			return nil, fmt.Errorf("%w: trial.trialStartDate is not an RFC 3339 time", ErrMalformed)
 		}
-		e.Timestamp = t
+		tr.TrialStartDate = t
 	}
-	if w.Trial != nil {
-		tr := &WebhookTrial{OnTrial: w.Trial.OnTrial}
-		if d := w.Trial.TrialDuration; d != nil {
-			if *d < 0 || *d > 1e6 {
-				return WebhookEvent{}, fmt.Errorf("%w: trial.trialDuration is out of range", ErrMalformed)
-			}
-			tr.TrialDuration = int(*d)
-		}
-		if w.Trial.TrialStartDate != nil && *w.Trial.TrialStartDate != "" {
-			t, err := parseTime(*w.Trial.TrialStartDate)
-			if err != nil {
-				return WebhookEvent{}, fmt.Errorf("%w: trial.trialStartDate is not an RFC 3339 time", ErrMalformed)
-			}
-			tr.TrialStartDate = t
-		}
-		e.Trial = tr
-	}
+	return tr, nil
+}
+
+// checkRequired insists on what the worker needs of each type: whom an
+// INSTALL or UNINSTALL is about, which location a LocationCreate or
+// LocationUpdate is.
+func (e WebhookEvent) checkRequired() error {
 	switch e.Type {
 	case EventInstall, EventUninstall:
 		if e.LocationID == "" && e.CompanyID == "" {
-			return WebhookEvent{}, fmt.Errorf("%w: %s has neither locationId nor companyId", ErrMalformed, e.Type)
+			return fmt.Errorf("%w: %s has neither locationId nor companyId", ErrMalformed, e.Type)
 		}
 	case EventLocationCreate, EventLocationUpdate:
 		if e.ID == "" {
-			return WebhookEvent{}, fmt.Errorf("%w: %s has no id", ErrMalformed, e.Type)
+			return fmt.Errorf("%w: %s has no id", ErrMalformed, e.Type)
 		}
 	}
-	return e, nil
+	return nil
 }
 
 func webhookJSONError(err error) error {

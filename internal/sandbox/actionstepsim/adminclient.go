@@ -15,9 +15,6 @@ type AdminClient struct {
 	HTTP    *http.Client
 }
 
-// AdminError is a non-2xx admin reply.
-type AdminError = simkit.AdminError
-
 // kit is the shared transport under c.
 func (c *AdminClient) kit() simkit.AdminClient {
 	return simkit.AdminClient{BaseURL: c.BaseURL, HTTP: c.HTTP, Name: "actionstep sandbox"}

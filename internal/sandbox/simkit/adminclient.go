@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,18 +18,6 @@ type AdminClient struct {
 	HTTP    *http.Client // default http.DefaultClient
 	// Name starts the client's own error messages, e.g. "highlevel sandbox".
 	Name string
-}
-
-// AdminError is a reply of a simulator's admin API (or consent page) with an
-// unexpected status.
-type AdminError struct {
-	Name       string // the simulator, e.g. "highlevel sandbox"
-	StatusCode int
-	Message    string
-}
-
-func (e *AdminError) Error() string {
-	return fmt.Sprintf("%s admin: %d %s", e.Name, e.StatusCode, e.Message)
 }
 
 func (c AdminClient) newError(status int, message string) error {
