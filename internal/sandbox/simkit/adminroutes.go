@@ -2,6 +2,17 @@ package simkit
 
 import "net/http"
 
+// The paths of the admin endpoints every simulator has.
+const (
+	pathHealthz      = AdminPrefix + "healthz"
+	pathFaults       = AdminPrefix + "faults"
+	pathFaultRules   = AdminPrefix + "faults/rules"
+	pathRateLimit    = AdminPrefix + "ratelimit"
+	pathExpireTokens = AdminPrefix + "tokens/expire"
+	pathTokens       = AdminPrefix + "tokens"
+	pathCalls        = AdminPrefix + "calls"
+)
+
 // Route is one row of a simulator's admin API: the pattern, the status of
 // a successful reply with a body, and the handler (see Admin.Handle).
 type Route struct {
@@ -36,7 +47,7 @@ func NoContent(fn func()) func(*http.Request) (any, error) {
 
 // HealthRoute answers GET /_sandbox/healthz once the simulator serves.
 func HealthRoute() []Route {
-	return []Route{{"GET /_sandbox/healthz", http.StatusOK, Reply(func() map[string]bool { return map[string]bool{"ok": true} })}}
+	return []Route{{"GET " + pathHealthz, http.StatusOK, Reply(func() map[string]bool { return map[string]bool{"ok": true} })}}
 }
 
 // FaultRoutes are the admin routes of fault injection, alike in every
@@ -44,13 +55,13 @@ func HealthRoute() []Route {
 // zero configuration; a new rule is answered with the whole configuration.
 func FaultRoutes[F, R any](get func() F, set func(F) (F, error), addRule func(R) error) []Route {
 	return []Route{
-		{"GET /_sandbox/faults", http.StatusOK, Reply(get)},
-		{"PUT /_sandbox/faults", http.StatusOK, WithBody(set)},
-		{"DELETE /_sandbox/faults", http.StatusOK, func(*http.Request) (any, error) {
+		{"GET " + pathFaults, http.StatusOK, Reply(get)},
+		{"PUT " + pathFaults, http.StatusOK, WithBody(set)},
+		{"DELETE " + pathFaults, http.StatusOK, func(*http.Request) (any, error) {
 			var none F
 			return set(none)
 		}},
-		{"POST /_sandbox/faults/rules", http.StatusCreated, WithBody(func(r R) (F, error) {
+		{"POST " + pathFaultRules, http.StatusCreated, WithBody(func(r R) (F, error) {
 			if err := addRule(r); err != nil {
 				var none F
 				return none, err
@@ -63,8 +74,8 @@ func FaultRoutes[F, R any](get func() F, set func(F) (F, error), addRule func(R)
 // RateLimitRoutes are the admin routes of the rate limit L.
 func RateLimitRoutes[L any](get func() L, set func(L) (L, error)) []Route {
 	return []Route{
-		{"GET /_sandbox/ratelimit", http.StatusOK, Reply(get)},
-		{"PUT /_sandbox/ratelimit", http.StatusOK, WithBody(set)},
+		{"GET " + pathRateLimit, http.StatusOK, Reply(get)},
+		{"PUT " + pathRateLimit, http.StatusOK, WithBody(set)},
 	}
 }
 
@@ -72,15 +83,15 @@ func RateLimitRoutes[L any](get func() L, set func(L) (L, error)) []Route {
 // match a filter F (answered with E) and listing every one issued.
 func TokenRoutes[F, E any](expire func(F) E, issued func() IssuedTokens) []Route {
 	return []Route{
-		{"POST /_sandbox/tokens/expire", http.StatusOK, WithBody(func(f F) (E, error) { return expire(f), nil })},
-		{"GET /_sandbox/tokens", http.StatusOK, Reply(issued)},
+		{"POST " + pathExpireTokens, http.StatusOK, WithBody(func(f F) (E, error) { return expire(f), nil })},
+		{"GET " + pathTokens, http.StatusOK, Reply(issued)},
 	}
 }
 
 // CallRoutes are the admin routes of the call report.
 func CallRoutes(report func() CallReport, reset func()) []Route {
 	return []Route{
-		{"GET /_sandbox/calls", http.StatusOK, Reply(report)},
-		{"DELETE /_sandbox/calls", http.StatusNoContent, NoContent(reset)},
+		{"GET " + pathCalls, http.StatusOK, Reply(report)},
+		{"DELETE " + pathCalls, http.StatusNoContent, NoContent(reset)},
 	}
 }
