@@ -21,9 +21,9 @@ type Route struct {
 	Handle  func(*http.Request) (any, error)
 }
 
-// HandleAll serves every route of routes.
-func (a Admin) HandleAll(routes ...[]Route) {
-	for _, group := range routes {
+// HandleAll serves every route of the groups.
+func (a Admin) HandleAll(groups ...[]Route) {
+	for _, group := range groups {
 		for _, r := range group {
 			a.Handle(r.Pattern, r.Status, r.Handle)
 		}
