@@ -1,7 +1,7 @@
 // Package actionstep is a typed client for the parts of Actionstep's REST API that saasbridge
 // uses: OAuth (code exchange, refresh), participants and their types, matters (actions,
 // actioncreate, actionparticipants), custom data (data collections, fields, records, values),
-// file and contact notes, and the current user.
+// file and contact notes, tasks, and the current user.
 //
 // One method per endpoint. Every non-2xx answer becomes an *APIError (or *OAuthError from the
 // token endpoint) carrying the status, Actionstep's own message and Retry-After, so callers
@@ -37,9 +37,6 @@ const mediaType = "application/vnd.api+json"
 // maxBody bounds how much of a response is read: a 200-record page with side-loads is well
 // under a megabyte, and an unbounded read is how a misbehaving proxy exhausts a worker's memory.
 const maxBody = 8 << 20
-
-// errBodyTooLarge is a 2xx answer cut off at maxBody; decoding a prefix would lose records.
-var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxBody)
 
 // Client calls Actionstep. The zero value is not usable; use New. A Client is safe for
 // concurrent use; As returns a copy bound to one credential.

@@ -21,7 +21,7 @@ var (
 	ErrScanLimit = errors.New("actionstep: too many records to check client-side")
 )
 
-// What the wire types, the envelope and record paths refuse.
+// What the wire types, the envelope, record paths and response reading refuse.
 var (
 	errBool = errors.New("actionstep: a flag must be T, F, true, false, 1 or 0")
 	errID   = errors.New("actionstep: an id must be a string or an integer")
@@ -31,6 +31,9 @@ var (
 	// errInvalidID is a record id that cannot be a path segment: empty, a dot
 	// segment, or a list (the server reads "1,2" as two ids).
 	errInvalidID = errors.New("empty or invalid id")
+	// errBodyTooLarge is a 2xx answer cut off at maxBody; decoding a prefix would lose
+	// records.
+	errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxBody)
 )
 
 // APIError is a non-2xx answer from the REST API.
