@@ -1,7 +1,7 @@
 // Package actionstep is a typed client for the parts of Actionstep's REST API that saasbridge
 // uses: OAuth (code exchange, refresh), participants and their types, matters (actions,
 // actioncreate, actionparticipants), custom data (data collections, fields, records, values),
-// file and contact notes, and the current user.
+// file and contact notes, tasks, and the current user.
 //
 // One method per endpoint. Every non-2xx answer becomes an *APIError (or *OAuthError from the
 // token endpoint) carrying the status, Actionstep's own message and Retry-After, so callers
@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -38,9 +37,6 @@ const mediaType = "application/vnd.api+json"
 // maxBody bounds how much of a response is read: a 200-record page with side-loads is well
 // under a megabyte, and an unbounded read is how a misbehaving proxy exhausts a worker's memory.
 const maxBody = 8 << 20
-
-// errBodyTooLarge is a 2xx answer cut off at maxBody; decoding a prefix would lose records.
-var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxBody)
 
 // Client calls Actionstep. The zero value is not usable; use New. A Client is safe for
 // concurrent use; As returns a copy bound to one credential.
@@ -286,8 +282,6 @@ func roundTrip[T any](ctx context.Context, c *Client, r request, resource string
 	return out, nil
 }
 
-var errEmptyID = errors.New("empty or invalid id")
-
 // recordPath is "<resource>/<id>". An empty id would turn a get into a list and an update into
 // a bulk update, so it is refused (see idSegment).
 func recordPath(resource string, id ID) (string, error) {
@@ -303,7 +297,7 @@ func recordPath(resource string, id ID) (string, error) {
 // addressing several records.
 func idSegment(id ID) (string, error) {
 	if id == "" || id == "." || id == ".." || strings.Contains(string(id), ",") {
-		return "", errEmptyID
+		return "", errInvalidID
 	}
 	return url.PathEscape(string(id)), nil
 }

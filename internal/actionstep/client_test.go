@@ -2,14 +2,21 @@ package actionstep_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 )
 
 // methodCase is one call of a client method against a fake API: what must go over the wire,
@@ -584,4 +591,258 @@ func TestBulkValuesAcceptsAShortReply(t *testing.T) {
 	assert.Equal(t, "Pro", written[0].Value())
 	require.Len(t, api.requests(), 1)
 	assert.Equal(t, "/api/rest/datacollectionrecordvalues/148--plan--6000,148--status--6000", api.requests()[0].Path)
+}
+
+// sandboxCovered lists the Client methods these tests call against the simulator; a new method
+// must get a sandbox test and be added here.
+var sandboxCovered = []string{
+	"As", "Paced", "ExchangeCode", "ExchangeCodeWithVerifier", "RefreshToken", "CurrentUser",
+	"ListParticipants", "GetParticipant", "CreateParticipant", "UpdateParticipant",
+	"ListParticipantTypes", "ListParticipantDefaultTypes", "CreateParticipantDefaultType",
+	"ListActionTypes", "ActionCreateNeeds", "CreateAction", "ListActions", "GetAction", "UpdateAction", "CloseAction",
+	"ListActionParticipants", "CreateActionParticipant",
+	"ListDataCollections", "GetDataCollection", "CreateDataCollection",
+	"ListDataCollectionFields", "GetDataCollectionField", "CreateDataCollectionField",
+	"ListDataCollectionRecords", "GetDataCollectionRecord", "CreateDataCollectionRecord",
+	"ListDataCollectionRecordValues", "GetDataCollectionRecordValue", "CreateDataCollectionRecordValue",
+	"UpdateDataCollectionRecordValue", "UpdateDataCollectionRecordValues",
+	"CreateFileNote", "ListFileNotes", "CreateContactNote", "CreateTask", "ListTasks",
+}
+
+func TestSandboxCoversEveryMethod(t *testing.T) {
+	typ := reflect.TypeFor[*actionstep.Client]()
+	var methods []string
+	for m := range typ.Methods() {
+		methods = append(methods, m.Name)
+	}
+	assert.ElementsMatch(t, methods, sandboxCovered)
+}
+
+func TestSandboxExpiredTokenIsReplacedOnce(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{RotateAPIEndpoint: true})
+	ctx := t.Context()
+	c, s := e.login("all")
+	stale := s.current()
+	require.Equal(t, 1, e.sim.ExpireTokens(actionstepsim.TokenFilter{OrgKey: simOrgKey}).Expired)
+
+	// Without a Reauthorizer the 401 is the caller's: the OAuth-shaped body becomes the APIError.
+	_, err := e.api.As(oauth2.StaticTokenSource(stale)).GetParticipant(ctx, e.userContact())
+	apiErr := requireAPIError(t, err, http.StatusUnauthorized)
+	assert.Equal(t, "expired_token", apiErr.Code)
+	assert.Contains(t, apiErr.Message, "has expired")
+	assert.Equal(t, actionstep.EndpointGetParticipant, apiErr.Endpoint)
+	assert.NotContains(t, err.Error(), stale.AccessToken)
+
+	// With one, the client refreshes once and repeats the call against the new api_endpoint.
+	p, err := c.UpdateParticipant(ctx, e.userContact(), actionstep.ParticipantFields{PreferredName: new("Bridge")})
+	require.NoError(t, err)
+	assert.Equal(t, "Bridge", p.PreferredName)
+	assert.Equal(t, 1, s.refreshes)
+	assert.Equal(t, []string{stale.AccessToken}, s.rejected)
+	fresh := s.current()
+	assert.Contains(t, actionstep.APIEndpoint(fresh), "/cluster2/")
+	puts := slices.DeleteFunc(e.wire.all(), func(x exchange) bool { return x.method != http.MethodPut })
+	require.Len(t, puts, 2)
+	assert.Equal(t, []int{401, 200}, []int{puts[0].status, puts[1].status})
+	assert.Equal(t, "/api/"+simOrgKey+"/rest/participants/10", puts[0].url.Path)
+	assert.Equal(t, "/cluster2/api/"+simOrgKey+"/rest/participants/10", puts[1].url.Path)
+	assert.Equal(t, string(puts[0].body), string(puts[1].body), "the retry resends the body")
+	calls := e.sim.Calls()
+	assert.Equal(t, 1, calls.Count("PUT /rest/participants/{id}", http.StatusUnauthorized))
+	assert.Equal(t, 1, calls.Count("PUT /rest/participants/{id}", http.StatusOK))
+
+	// When the refresh token is dead too, the 401 ends in invalid_grant: consent again.
+	e.sim.ExpireTokens(actionstepsim.TokenFilter{RefreshTokens: true})
+	_, err = c.CurrentUser(ctx)
+	require.Error(t, err)
+	assert.True(t, actionstep.IsInvalidGrant(err), "got %v", err)
+	assert.Contains(t, err.Error(), "re-authorize after 401")
+	assert.Equal(t, 1, s.refreshes)
+}
+
+func TestSandboxRateLimit(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	ctx := t.Context()
+	c, _ := e.login("all")
+	me := e.userContact()
+
+	_, err := e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 2, Window: actionstepsim.Duration(time.Minute), RetryAfter: true})
+	require.NoError(t, err)
+	for range 2 {
+		_, err := c.GetParticipant(ctx, me)
+		require.NoError(t, err)
+	}
+	_, err = c.GetParticipant(ctx, me)
+	apiErr := requireAPIError(t, err, http.StatusTooManyRequests)
+	assert.True(t, apiErr.Temporary())
+	assert.Equal(t, "AS-1105", apiErr.Code)
+	assert.Contains(t, apiErr.Message, "rate limit exceeded")
+	assert.Greater(t, apiErr.RetryAfter, time.Duration(0))
+	assert.LessOrEqual(t, apiErr.RetryAfter, time.Minute)
+
+	// As documented: no Retry-After unless configured.
+	_, err = e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 1, Window: actionstepsim.Duration(time.Minute)})
+	require.NoError(t, err)
+	_, err = c.GetParticipant(ctx, me)
+	require.NoError(t, err)
+	_, err = c.GetParticipant(ctx, me)
+	apiErr = requireAPIError(t, err, http.StatusTooManyRequests)
+	assert.Zero(t, apiErr.RetryAfter)
+	assert.True(t, apiErr.Temporary())
+
+	// An injected burst with a configured Retry-After.
+	_, err = e.sim.SetRateLimit(actionstepsim.RateLimit{})
+	require.NoError(t, err)
+	_, err = e.sim.SetFaults(actionstepsim.Faults{BurstRate: 1, BurstRetryAfter: actionstepsim.Duration(3 * time.Second)})
+	require.NoError(t, err)
+	_, err = c.ListActions(ctx, actionstep.Query{})
+	apiErr = requireAPIError(t, err, http.StatusTooManyRequests)
+	assert.Equal(t, 3*time.Second, apiErr.RetryAfter)
+	assert.Equal(t, actionstep.EndpointListActions, apiErr.Endpoint)
+}
+
+func TestSandboxServerErrors(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	ctx := t.Context()
+	c, _ := e.login("all")
+	p := e.provision(c, "1")
+
+	require.NoError(t, e.sim.AddFaultRule(actionstepsim.Rule{Endpoint: "GET /rest/participants/{id}", Status: 503, Message: "Down for maintenance", Times: 1}))
+	_, err := c.GetParticipant(ctx, p.participant)
+	apiErr := requireAPIError(t, err, http.StatusServiceUnavailable)
+	assert.True(t, apiErr.Temporary())
+	assert.Equal(t, "AS-1400", apiErr.Code)
+	assert.Equal(t, "Service Unavailable: Down for maintenance", apiErr.Message)
+	_, err = c.GetParticipant(ctx, p.participant)
+	require.NoError(t, err, "the rule fired once")
+
+	// A 5xx comes before any change: the note was not written.
+	_, err = e.sim.SetFaults(actionstepsim.Faults{Endpoints: []string{"POST /rest/filenotes"}, ErrorRate: 1, ErrorStatuses: []int{502}})
+	require.NoError(t, err)
+	_, err = c.CreateFileNote(ctx, p.action, actionstep.NewNote{Text: "lost"})
+	apiErr = requireAPIError(t, err, http.StatusBadGateway)
+	assert.True(t, apiErr.Temporary())
+	assert.Empty(t, e.state().FileNotes)
+	calls := e.obs.snapshot()
+	last := calls[len(calls)-1]
+	assert.Equal(t, actionstep.EndpointCreateFileNote, last.Endpoint)
+	assert.Equal(t, http.StatusBadGateway, last.StatusCode)
+}
+
+// TestSandboxCommitThenDrop is the case the provisioning activities are built for: the create
+// is committed, the reply is lost. The client reports a TransportError (outcome unknown) and
+// does not repeat the POST; a lookup by our key then finds exactly the one record.
+func TestSandboxCommitThenDrop(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	ctx := t.Context()
+	c, _ := e.login("all")
+	_, err := e.sim.SetFaults(actionstepsim.Faults{
+		Endpoints: []string{"POST /rest/participants", "POST /rest/actioncreate"}, DropAfterCommitRate: 1,
+	})
+	require.NoError(t, err)
+
+	_, err = c.CreateParticipant(ctx, actionstep.ParticipantFields{
+		IsCompany: new(actionstep.Bool(true)), CompanyName: new("Acme Dental"), ImportExternalReference: new("loc_drop"),
+	})
+	var te *httpapi.TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, actionstep.EndpointCreateParticipant, te.Endpoint)
+	var apiErr *actionstep.APIError
+	assert.False(t, errors.As(err, &apiErr))
+
+	st := e.state()
+	var made []actionstepsim.Participant
+	for _, p := range st.Participants {
+		if p.ImportExternalReference == "loc_drop" {
+			made = append(made, p)
+		}
+	}
+	require.Len(t, made, 1, "the participant WAS created")
+	calls := e.sim.Calls()
+	assert.Equal(t, 1, calls.Count("POST /rest/participants", 0), "the client did not repeat the POST")
+	assert.Equal(t, 1, calls.Dropped)
+
+	page, err := c.ListParticipants(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq(actionstep.FieldImportExternalReference, "loc_drop")}})
+	require.NoError(t, err, "reads are not dropped")
+	require.Len(t, page.Items, 1)
+	found := page.Items[0]
+	assert.Equal(t, simID(made[0].ID), found.ID)
+
+	_, err = c.CreateAction(ctx, actionstep.NewAction{
+		Name: "Acme Dental: SaaS subscription", Reference: "sub_drop", ActionType: e.matterType(),
+		Participants: map[actionstep.ID][]actionstep.ID{e.clientType(): {found.ID}},
+	})
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, actionstep.EndpointActionCreate, te.Endpoint)
+	st = e.state()
+	require.Len(t, st.Actions, 1, "the matter WAS created")
+	assert.Equal(t, "sub_drop", st.Actions[0].Reference)
+	assert.Equal(t, []int{made[0].ID}, st.Actions[0].PrimaryParticipantIDs, "with its client linked")
+	assert.Equal(t, 1, e.sim.Calls().Count("POST /rest/actioncreate", 0))
+
+	matters, err := c.ListActions(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("reference", "sub_drop")}})
+	require.NoError(t, err)
+	require.Len(t, matters.Items, 1)
+	assert.Equal(t, simID(st.Actions[0].ID), matters.Items[0].ID)
+	assert.Empty(t, e.state().DuplicateExternalReferences)
+}
+
+// stepPacer is a pacer that admits every request and lets the test act on each answer.
+type stepPacer struct {
+	waits   int
+	answers []int
+	onDone  func(status int, retryAfter time.Duration)
+}
+
+func (p *stepPacer) Wait(context.Context) (time.Time, error) {
+	p.waits++
+	return time.Now(), nil
+}
+
+func (p *stepPacer) Done(_ context.Context, _ time.Time, status int, retryAfter time.Duration) {
+	p.answers = append(p.answers, status)
+	if p.onDone != nil {
+		p.onDone(status, retryAfter)
+	}
+}
+
+// TestSandboxPacedSendsA429Again: a paced client waits for its pacer before every REST
+// call (the token endpoint is not paced), tells it each answer with a 429's Retry-After,
+// and sends the 429 again, a create included (a 429 applied nothing), once the pacer
+// lets it.
+func TestSandboxPacedSendsA429Again(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	ctx := t.Context()
+	c, _ := e.login("all")
+	_, err := e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 1, Window: actionstepsim.Duration(time.Minute), RetryAfter: true})
+	require.NoError(t, err)
+	p := &stepPacer{onDone: func(status int, retryAfter time.Duration) {
+		if status == http.StatusTooManyRequests {
+			assert.Greater(t, retryAfter, 50*time.Second)
+			_, err := e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 1000}) // the minute has passed
+			assert.NoError(t, err)
+		}
+	}}
+	paced := c.Paced(p)
+	_, err = paced.ListParticipants(ctx, actionstep.Query{})
+	require.NoError(t, err)
+	const ref = "loc_paced"
+	_, err = paced.CreateParticipant(ctx, actionstep.ParticipantFields{
+		IsCompany: new(actionstep.Bool(true)), CompanyName: new("Paced Ltd"), ImportExternalReference: new(ref),
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int{200, 429, 200}, p.answers)
+	assert.Equal(t, 3, p.waits)
+	made := 0
+	for _, pt := range e.state().Participants {
+		if pt.ImportExternalReference == ref {
+			made++
+		}
+	}
+	assert.Equal(t, 1, made, "created once")
 }

@@ -2,17 +2,11 @@ package actionstep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
 // MaxScanPages bounds how many pages Collect reads (MaxPageSize records each).
 const MaxScanPages = 50
-
-// ErrScanLimit is returned, wrapped, when a query still has pages after MaxScanPages: the
-// server applied none of its filters (or the organisation really holds that much), and a
-// lookup that scans further would outlast any reasonable timeout.
-var ErrScanLimit = errors.New("actionstep: too many records to check client-side")
 
 // Collect runs q page by page (MaxPageSize records a page, from q.Page or the first) and
 // returns the records keep accepts, in the API's order.

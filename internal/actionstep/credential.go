@@ -1,7 +1,6 @@
 package actionstep
 
 import (
-	"errors"
 	"net/url"
 	"strings"
 
@@ -20,10 +19,6 @@ const (
 	ExtraAPIEndpoint = "api_endpoint"
 	ExtraOrgKey      = "orgkey"
 )
-
-// ErrNoAPIEndpoint is returned, wrapped, when the bound token carries no usable api_endpoint.
-// It is a wiring or storage fault, not something a retry fixes.
-var ErrNoAPIEndpoint = errors.New("actionstep: token has no valid api_endpoint")
 
 // WithAPIEndpoint returns a copy of t that carries apiEndpoint for the client to call.
 func WithAPIEndpoint(t *oauth2.Token, apiEndpoint string) *oauth2.Token {

@@ -3,7 +3,6 @@ package actionstep
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -65,9 +64,6 @@ type Linked struct {
 	DataCollectionFields  OneOrMany[DataCollectionField]  `json:"datacollectionfields"`
 	DataCollectionRecords OneOrMany[DataCollectionRecord] `json:"datacollectionrecords"`
 }
-
-// errNoRecord is a 2xx answer without the record a get, create or update must return.
-var errNoRecord = errors.New("response holds no record")
 
 // decodePage reads a response document whose records sit under the key resource. An empty
 // body (204 No Content, the API's answer to "nothing matched") is an empty page.

@@ -10,6 +10,32 @@ import (
 	"unicode/utf8"
 )
 
+// Sentinels a caller tests for with errors.Is; they are returned wrapped.
+var (
+	// ErrNoAPIEndpoint is returned when the bound token carries no usable api_endpoint.
+	// It is a wiring or storage fault, not something a retry fixes.
+	ErrNoAPIEndpoint = errors.New("actionstep: token has no valid api_endpoint")
+	// ErrScanLimit is returned when a query still has pages after MaxScanPages: the
+	// server applied none of its filters (or the organisation really holds that much), and
+	// a lookup that scans further would outlast any reasonable timeout.
+	ErrScanLimit = errors.New("actionstep: too many records to check client-side")
+)
+
+// What the wire types, the envelope, record paths and response reading refuse.
+var (
+	errBool = errors.New("actionstep: a flag must be T, F, true, false, 1 or 0")
+	errID   = errors.New("actionstep: an id must be a string or an integer")
+	errInt  = errors.New("actionstep: expected a whole number")
+	// errNoRecord is a 2xx answer without the record a get, create or update must return.
+	errNoRecord = errors.New("response holds no record")
+	// errInvalidID is a record id that cannot be a path segment: empty, a dot
+	// segment, or a list (the server reads "1,2" as two ids).
+	errInvalidID = errors.New("empty or invalid id")
+	// errBodyTooLarge is a 2xx answer cut off at maxBody; decoding a prefix would lose
+	// records.
+	errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxBody)
+)
+
 // APIError is a non-2xx answer from the REST API.
 type APIError struct {
 	Endpoint   string // template, e.g. "GET /participants/{id}"

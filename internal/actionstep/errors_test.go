@@ -1,7 +1,10 @@
 package actionstep_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 )
 
 // errorsDoc is an Actionstep error document as the API sends it (reference §2.10).
@@ -184,4 +188,125 @@ func TestRefusedBeforeSending(t *testing.T) {
 		})
 	}
 	assert.Empty(t, api.requests())
+}
+
+func TestSandboxErrorDocuments(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		scope     string
+		tamper    func(r *http.Request, body []byte) []byte
+		call      func(ctx context.Context, c *actionstep.Client) error
+		status    int
+		code      string
+		message   string // contained
+		endpoint  string
+		temporary bool
+	}{
+		{
+			name: "400 unknown attribute (names are case-sensitive)",
+			tamper: func(_ *http.Request, body []byte) []byte {
+				return bytes.ReplaceAll(body, []byte(`"companyName"`), []byte(`"CompanyName"`))
+			},
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.CreateParticipant(ctx, actionstep.ParticipantFields{IsCompany: new(actionstep.Bool(true)), CompanyName: new("Acme")})
+				return err
+			},
+			status: 400, code: "AS-1300", message: "Invalid Request: Unknown attribute 'CompanyName' for participants",
+			endpoint: actionstep.EndpointCreateParticipant,
+		},
+		{
+			name: "400 validation",
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.CreateParticipant(ctx, actionstep.ParticipantFields{IsCompany: new(actionstep.Bool(true))})
+				return err
+			},
+			status: 400, code: "AS-1300", message: "companyName is required", endpoint: actionstep.EndpointCreateParticipant,
+		},
+		{
+			name: "400 unknown filter field",
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.ListParticipants(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("importExternalRef", "x")}})
+				return err
+			},
+			status: 400, code: "AS-1300", message: "Cannot filter participants by 'importExternalRef'", endpoint: actionstep.EndpointListParticipants,
+		},
+		{
+			name:  "403 outside the token's scope",
+			scope: "participants users",
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.ListActions(ctx, actionstep.Query{})
+				return err
+			},
+			status: 403, code: "AS-1104", message: "scope does not include 'actions'", endpoint: actionstep.EndpointListActions,
+		},
+		{
+			name: "404 record",
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.GetParticipant(ctx, "9999")
+				return err
+			},
+			status: 404, code: "AS-1501", message: "Resource Not Found: The requested participants record '9999' does not exist",
+			endpoint: actionstep.EndpointGetParticipant,
+		},
+		{
+			name: "404 value of a record that does not exist",
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.UpdateDataCollectionRecordValue(ctx, "148--plan--9999", "Pro")
+				return err
+			},
+			status: 404, code: "AS-1501", endpoint: actionstep.EndpointUpdateDataCollectionRecordValue,
+		},
+		{
+			name: "406 when Accept is not the API's type",
+			tamper: func(r *http.Request, body []byte) []byte {
+				r.Header.Set("Accept", "application/json")
+				return body
+			},
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.GetParticipant(ctx, "10")
+				return err
+			},
+			status: 406, code: "AS-1103", message: "Not Acceptable", endpoint: actionstep.EndpointGetParticipant,
+		},
+		{
+			name: "415 when the body is not the API's type",
+			tamper: func(r *http.Request, body []byte) []byte {
+				r.Header.Set("Content-Type", "application/json")
+				return body
+			},
+			call: func(ctx context.Context, c *actionstep.Client) error {
+				_, err := c.UpdateParticipant(ctx, "10", actionstep.ParticipantFields{PreferredName: new("x")})
+				return err
+			},
+			status: 415, code: "AS-1102", message: "Unsupported Media Type", endpoint: actionstep.EndpointUpdateParticipant,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newSimEnv(t, actionstepsim.Options{})
+			c, s := e.login(cmp.Or(tt.scope, "all"))
+			e.wire.setTamper(tt.tamper)
+			err := tt.call(t.Context(), c)
+			apiErr := requireAPIError(t, err, tt.status)
+			assert.Equal(t, tt.code, apiErr.Code)
+			assert.Contains(t, apiErr.Message, tt.message)
+			assert.Equal(t, tt.endpoint, apiErr.Endpoint)
+			assert.Equal(t, tt.temporary, apiErr.Temporary())
+			assert.Zero(t, apiErr.RetryAfter)
+			assert.NotContains(t, err.Error(), s.current().AccessToken)
+			// The body really was the errors document.
+			var doc struct {
+				Errors struct {
+					Status int    `json:"status"`
+					Code   string `json:"code"`
+				} `json:"errors"`
+			}
+			log := e.wire.all()
+			require.NoError(t, json.Unmarshal(log[len(log)-1].resp, &doc))
+			assert.Equal(t, tt.status, doc.Errors.Status)
+			assert.Equal(t, tt.code, doc.Errors.Code)
+		})
+	}
 }

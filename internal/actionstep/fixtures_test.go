@@ -2,7 +2,6 @@ package actionstep_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -148,14 +147,6 @@ var fixtureCases = map[string]fixtureCase{
 		assert.Equal(t, "https://ap-southeast-2.actionstep.com/api/", tr.APIEndpoint)
 		assert.Equal(t, "fixturelegal", tr.OrgKey)
 	}},
-}
-
-func requireAPIError(t *testing.T, err error, status int) *actionstep.APIError {
-	t.Helper()
-	var api *actionstep.APIError
-	require.True(t, errors.As(err, &api), "want *APIError, got %T: %v", err, err)
-	require.Equal(t, status, api.StatusCode)
-	return api
 }
 
 // TestWireFixtures serves every fixture in testdata to the method that would receive it.

@@ -59,7 +59,7 @@ func (c *Client) CreateFileNote(ctx context.Context, action ID, n NewNote) (*Fil
 func (c *Client) ListFileNotes(ctx context.Context, action ID, q Query) (*Page[FileNote], error) {
 	if action == "" {
 		// Without the matter the query would list every note of the organisation.
-		return nil, endpointError(EndpointListFileNotes, errEmptyID)
+		return nil, endpointError(EndpointListFileNotes, errInvalidID)
 	}
 	return getPage[FileNote](ctx, c, EndpointListFileNotes, resFileNotes, q.with(Eq("action", string(action))))
 }

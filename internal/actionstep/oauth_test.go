@@ -2,6 +2,8 @@ package actionstep_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +15,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 )
 
 const tokenBody = `{"access_token":"at-SECRET-1","token_type":"bearer","expires_in":3600,
@@ -166,4 +170,159 @@ func TestTokenResponseRedacts(t *testing.T) {
 func TestNewRejectsRelativeTokenURL(t *testing.T) {
 	_, err := actionstep.New("/api/oauth/token", testClientID, testClientSecret)
 	require.Error(t, err)
+}
+
+func TestSandboxOAuth(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	ctx := t.Context()
+
+	code, _, err := e.admin.Authorize(ctx, actionstepsim.AuthorizeRequest{
+		ClientID: testClientID, RedirectURI: testRedirect, Scope: "all", OrgKey: simOrgKey,
+	})
+	require.NoError(t, err)
+	before := time.Now()
+	tr, err := e.api.ExchangeCode(ctx, code, testRedirect)
+	require.NoError(t, err)
+	assert.Equal(t, e.srv.URL+"/api/"+simOrgKey+"/", tr.APIEndpoint)
+	assert.Equal(t, simOrgKey, tr.OrgKey)
+	assert.Equal(t, "bearer", tr.TokenType)
+	assert.Equal(t, actionstep.Int(3600), tr.ExpiresIn)
+	assert.NotEmpty(t, tr.AccessToken)
+	assert.NotEmpty(t, tr.RefreshToken)
+	tok := tr.OAuth2(before)
+	assert.Equal(t, tr.APIEndpoint, actionstep.APIEndpoint(tok))
+	assert.WithinDuration(t, before.Add(time.Hour), tok.Expiry, time.Second)
+	assert.NotContains(t, fmt.Sprint(tr), tr.AccessToken)
+
+	// The form carries the client credentials and the grant.
+	form, err := url.ParseQuery(string(e.wire.last(t, http.MethodPost, "/api/oauth/token").body))
+	require.NoError(t, err)
+	assert.Equal(t, "authorization_code", form.Get("grant_type"))
+	assert.Equal(t, testClientID, form.Get("client_id"))
+	assert.Equal(t, testRedirect, form.Get("redirect_uri"))
+
+	// A code is single use.
+	_, err = e.api.ExchangeCode(ctx, code, testRedirect)
+	assert.True(t, actionstep.IsInvalidGrant(err), "reused code: %v", err)
+
+	// The token works for REST calls.
+	c := e.api.As(oauth2.StaticTokenSource(tok))
+	_, err = c.CurrentUser(ctx)
+	require.NoError(t, err)
+
+	// Refresh rotates the pair; without rotation the endpoint stays.
+	tr2, err := e.api.RefreshToken(ctx, tr.RefreshToken)
+	require.NoError(t, err)
+	assert.NotEqual(t, tr.AccessToken, tr2.AccessToken)
+	assert.NotEqual(t, tr.RefreshToken, tr2.RefreshToken)
+	assert.Equal(t, tr.APIEndpoint, tr2.APIEndpoint)
+	_, err = e.api.As(oauth2.StaticTokenSource(tr2.OAuth2(time.Now()))).CurrentUser(ctx)
+	require.NoError(t, err)
+
+	// Reusing the spent refresh token is invalid_grant: the credential needs a new consent.
+	_, err = e.api.RefreshToken(ctx, tr.RefreshToken)
+	require.True(t, actionstep.IsInvalidGrant(err), "reused refresh token: %v", err)
+	var oe *actionstep.OAuthError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, http.StatusBadRequest, oe.StatusCode)
+	assert.Equal(t, "Invalid refresh_token", oe.Description)
+	assert.False(t, oe.Temporary())
+	assert.NotContains(t, err.Error(), tr.RefreshToken)
+
+	// Wrong client credentials are invalid_client, not invalid_grant.
+	bad, err := actionstep.New(e.srv.URL+"/api/oauth/token", testClientID, "wrong", actionstep.WithHTTPClient(e.srv.Client()))
+	require.NoError(t, err)
+	_, err = bad.RefreshToken(ctx, tr2.RefreshToken)
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, http.StatusUnauthorized, oe.StatusCode)
+	assert.Equal(t, "invalid_client", oe.Code)
+	assert.False(t, actionstep.IsInvalidGrant(err))
+}
+
+func TestSandboxRefreshFollowsRotatedEndpoint(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{RotateAPIEndpoint: true})
+	ctx := t.Context()
+	c, s := e.login("all")
+	first := s.current()
+	assert.Equal(t, e.srv.URL+"/api/"+simOrgKey+"/", actionstep.APIEndpoint(first))
+
+	_, err := c.CurrentUser(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "/api/"+simOrgKey+"/rest/users/current", e.wire.last(t, http.MethodGet, "/users/current").url.Path)
+
+	second, err := s.refresh(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, e.srv.URL+"/cluster2/api/"+simOrgKey+"/", actionstep.APIEndpoint(second))
+
+	// The same bound client sends its next call to the new endpoint.
+	u, err := c.CurrentUser(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, e.userContact(), u.Links.Participant)
+	assert.Equal(t, "/cluster2/api/"+simOrgKey+"/rest/users/current", e.wire.last(t, http.MethodGet, "/users/current").url.Path)
+	assert.Equal(t, 1, s.refreshes)
+	assert.Empty(t, s.rejected, "no 401 on the way")
+
+	// The old endpoint is dead, even for the old, unexpired access token.
+	_, err = e.api.As(oauth2.StaticTokenSource(first)).CurrentUser(ctx)
+	apiErr := requireAPIError(t, err, http.StatusUnauthorized)
+	assert.Equal(t, "invalid_token", apiErr.Code)
+	assert.False(t, apiErr.Temporary())
+}
+
+// TestSandboxTokenEndpointFaults: a 5xx from the token endpoint leaves the refresh token
+// usable; a reply lost after the refresh was committed leaves it spent.
+func TestSandboxTokenEndpointFaults(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	ctx := t.Context()
+	tr := e.authorize("all")
+
+	_, err := e.sim.SetFaults(actionstepsim.Faults{Endpoints: []string{"POST /api/oauth/token"}, ErrorRate: 1, ErrorStatuses: []int{503}})
+	require.NoError(t, err)
+	_, err = e.api.RefreshToken(ctx, tr.RefreshToken)
+	var oe *actionstep.OAuthError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, http.StatusServiceUnavailable, oe.StatusCode)
+	assert.Equal(t, "temporarily_unavailable", oe.Code)
+	assert.True(t, oe.Temporary())
+	assert.False(t, actionstep.IsInvalidGrant(err))
+
+	_, err = e.sim.SetFaults(actionstepsim.Faults{})
+	require.NoError(t, err)
+	tr2, err := e.api.RefreshToken(ctx, tr.RefreshToken)
+	require.NoError(t, err, "the failed attempt did not spend the refresh token")
+
+	_, err = e.sim.SetFaults(actionstepsim.Faults{Endpoints: []string{"POST /api/oauth/token"}, DropAfterCommitRate: 1})
+	require.NoError(t, err)
+	_, err = e.api.RefreshToken(ctx, tr2.RefreshToken)
+	var te *httpapi.TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, actionstep.EndpointToken, te.Endpoint)
+	_, err = e.sim.SetFaults(actionstepsim.Faults{})
+	require.NoError(t, err)
+	_, err = e.api.RefreshToken(ctx, tr2.RefreshToken)
+	assert.True(t, actionstep.IsInvalidGrant(err), "the lost refresh spent the token: %v", err)
+}
+
+// TestSandboxOAuthPKCE: a code issued for a PKCE challenge is exchanged only with its
+// verifier.
+func TestSandboxOAuthPKCE(t *testing.T) {
+	t.Parallel()
+	e := newSimEnv(t, actionstepsim.Options{})
+	verifier := strings.Repeat("v", 43)
+	sum := sha256.Sum256([]byte(verifier))
+	code, _, err := e.admin.Authorize(t.Context(), actionstepsim.AuthorizeRequest{
+		ClientID: testClientID, RedirectURI: testRedirect, Scope: "all", OrgKey: simOrgKey,
+		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]),
+	})
+	require.NoError(t, err)
+	_, err = e.api.ExchangeCode(t.Context(), code, testRedirect)
+	assert.True(t, actionstep.IsInvalidGrant(err), "no verifier: %v", err)
+	_, err = e.api.ExchangeCodeWithVerifier(t.Context(), code, testRedirect, strings.Repeat("w", 43))
+	assert.True(t, actionstep.IsInvalidGrant(err), "wrong verifier: %v", err)
+	tr, err := e.api.ExchangeCodeWithVerifier(t.Context(), code, testRedirect, verifier)
+	require.NoError(t, err)
+	assert.Equal(t, simOrgKey, tr.OrgKey)
 }

@@ -64,7 +64,7 @@ func (c *Client) CreateTask(ctx context.Context, t NewTask) (*Task, error) {
 func (c *Client) ListTasks(ctx context.Context, action ID, q Query) (*Page[Task], error) {
 	if action == "" {
 		// Without the matter the query would list every task of the organisation.
-		return nil, endpointError(EndpointListTasks, errEmptyID)
+		return nil, endpointError(EndpointListTasks, errInvalidID)
 	}
 	return getPage[Task](ctx, c, EndpointListTasks, resTasks, q.with(Eq("action", string(action))))
 }

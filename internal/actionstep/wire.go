@@ -48,8 +48,6 @@ func (o *OneOrMany[T]) UnmarshalJSON(b []byte) error {
 // "T"/"F", the form the API documents for requests.
 type Bool bool
 
-var errBool = errors.New("actionstep: a flag must be T, F, true, false, 1 or 0")
-
 // UnmarshalJSON implements the tolerant decoding described on Bool.
 func (v *Bool) UnmarshalJSON(b []byte) error {
 	s, ok, err := scalar(b)
@@ -82,8 +80,6 @@ func (v Bool) MarshalJSON() ([]byte, error) {
 // null and [] decode to the empty ID. It encodes as a JSON string, which the API accepts
 // wherever it accepts an integer (reference §2.4).
 type ID string
-
-var errID = errors.New("actionstep: an id must be a string or an integer")
 
 // UnmarshalJSON implements the tolerant decoding described on ID.
 func (id *ID) UnmarshalJSON(b []byte) error {
@@ -141,8 +137,6 @@ func DataCollectionRecordValueID(dataCollection ID, fieldName string, record ID)
 // Int is a whole number that the API sends as a JSON number or as a numeric string; "", null
 // and [] decode to 0. A number with a fraction is rejected rather than silently truncated.
 type Int int64
-
-var errInt = errors.New("actionstep: expected a whole number")
 
 // UnmarshalJSON implements the tolerant decoding described on Int.
 func (v *Int) UnmarshalJSON(b []byte) error {

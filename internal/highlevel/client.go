@@ -1,8 +1,10 @@
 // Package highlevel is a typed client for the parts of HighLevel's API v2 that saasbridge
-// uses: OAuth (token, installedLocations, locationToken), the SaaS API and the app
-// uninstall endpoint. One method per endpoint; every non-2xx answer becomes an *APIError
-// carrying the status, HighLevel's own message and the rate-limit headers, so callers
-// classify failures once (see activities) instead of parsing bodies everywhere.
+// uses: OAuth (token, installedLocations, locationToken), the SaaS API, a location's
+// profile and the app uninstall endpoint. One method per endpoint; every non-2xx answer
+// becomes an *APIError carrying the status, HighLevel's own message and the rate-limit
+// headers, so callers classify failures once (see activities) instead of parsing bodies
+// everywhere. It also verifies and parses the webhooks HighLevel sends (webhook.go,
+// webhookevent.go).
 package highlevel
 
 import (

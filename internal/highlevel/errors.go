@@ -12,6 +12,20 @@ import (
 	"github.com/saasbridge/saasbridge/internal/httpapi"
 )
 
+// Webhook errors. Verify, CheckFresh and ParseWebhook wrap them with a reason that never
+// contains the body or the signature; test with errors.Is. Missing and invalid signatures
+// deserve a 401, malformed bodies a 400, stale ones a 401 or 400 (never a 429: that would
+// ask HighLevel to redeliver).
+var (
+	ErrSignatureMissing = errors.New("highlevel webhook: signature missing")
+	ErrSignatureInvalid = errors.New("highlevel webhook: signature invalid")
+	ErrStale            = errors.New("highlevel webhook: timestamp outside the replay window")
+	// ErrTimestampMissing is a signed event without a timestamp: its freshness cannot be
+	// checked, which is not the same as stale.
+	ErrTimestampMissing = errors.New("highlevel webhook: timestamp missing")
+	ErrMalformed        = errors.New("highlevel webhook: malformed")
+)
+
 // APIError is a non-2xx answer from HighLevel.
 type APIError struct {
 	Endpoint   string // template, e.g. "POST /saas/enable-saas/{locationId}"

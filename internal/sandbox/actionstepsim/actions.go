@@ -174,35 +174,71 @@ func (c *restCall) typedParticipants(in *item) (map[int][]string, map[string]jso
 // createAction creates a matter, links its participants and adds the
 // optional file note.
 func createAction(c *restCall, in *item) (*record, error) {
-	typed, links, err := c.typedParticipants(in)
+	req, typed, err := c.actionCreateRequest(in)
 	if err != nil {
 		return nil, err
 	}
+	assigned, err := c.assignee(req, in.pointer)
+	if err != nil {
+		return nil, err
+	}
+	a := c.newAction(req, assigned)
+	c.org.insert(a)
+	first := len(c.events)
+	c.linkTypedParticipants(a, typed)
+	// ActionCreated goes first but shows the linked participants.
+	c.emit("ActionCreated", a)
+	c.events = slices.Insert(c.events[:len(c.events)-1], first, c.events[len(c.events)-1])
+	if note := req.str("fileNote"); note != "" {
+		c.addFileNote(a.idString(), note, "User")
+	}
+	return a, nil
+}
+
+// actionCreateRequest reads and checks the body of POST /rest/actions:
+// the request as an actioncreate record, and the participants to link by
+// participant type.
+func (c *restCall) actionCreateRequest(in *item) (*record, map[int][]string, error) {
+	typed, links, err := c.typedParticipants(in)
+	if err != nil {
+		return nil, nil, err
+	}
 	req := newRecord(actionCreateInput, 0)
 	if err := c.apply(req, &item{pointer: in.pointer, attrs: in.attrs, links: links}, onCreate); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if req.str("actionName") == "" {
-		return nil, errInvalid(in.pointer+"/actionName", "actionName is required")
+		return nil, nil, errInvalid(in.pointer+"/actionName", "actionName is required")
 	}
-	typeID := req.links["actionType"]
-	if typeID == nil {
-		return nil, errInvalid(in.pointer+"/links/actionType", "links.actionType is required")
+	if req.links["actionType"] == nil {
+		return nil, nil, errInvalid(in.pointer+"/links/actionType", "links.actionType is required")
 	}
 	if err := c.checkStartStep(req, typed, in.pointer); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return req, typed, nil
+}
+
+// assignee is the participant a new matter is assigned to: the request's
+// link, else its assignedToParticipant, else the signed-in user.
+func (c *restCall) assignee(req *record, ptr string) (string, error) {
 	assigned := strconv.Itoa(c.org.userPartID)
 	if n, ok := req.attrs["assignedToParticipant"].(int); ok {
 		assigned = strconv.Itoa(n)
 		if c.org.lookup(kParticipants, assigned) == nil {
-			return nil, errInvalid(in.pointer+"/assignedToParticipant", "participants '%s' does not exist", assigned)
+			return "", errInvalid(ptr+"/assignedToParticipant", "participants '%s' does not exist", assigned)
 		}
 	}
 	if l, ok := req.links["assignedToParticipant"].(string); ok {
 		assigned = l
 	}
+	return assigned, nil
+}
+
+// newAction is the matter req asks for, at its first step, not yet stored.
+func (c *restCall) newAction(req *record, assigned string) *record {
 	now := c.s.timestamp(c.now)
+	typeID := req.links["actionType"]
 	a := newRecord(c.s.kinds[kActions], c.org.nextID(kActions))
 	a.attrs["name"], a.attrs["reference"] = req.attrs["actionName"], c.reference(a, req.attrs["fileReference"])
 	a.attrs["priority"], a.attrs["status"] = 0, "Active"
@@ -216,8 +252,12 @@ func createAction(c *restCall, in *item) (*record, error) {
 	a.attrs["isDeleted"], a.attrs["isFavorite"], a.attrs["amlReviewStatus"] = "F", "F", "None"
 	a.links["assignedTo"], a.links["division"], a.links["actionType"] = assigned, "1", typeID
 	a.links["step"], a.links["billSettings"] = typeID.(string)+"--1", a.idString()
-	c.org.insert(a)
-	first := len(c.events)
+	return a
+}
+
+// linkTypedParticipants links the participants of a new matter, in
+// participant type order, each once.
+func (c *restCall) linkTypedParticipants(a *record, typed map[int][]string) {
 	for _, t := range slices.Sorted(maps.Keys(typed)) {
 		for _, p := range typed[t] {
 			pid, _ := strconv.Atoi(p)
@@ -227,13 +267,6 @@ func createAction(c *restCall, in *item) (*record, error) {
 			c.linkParticipant(a, t, pid)
 		}
 	}
-	// ActionCreated goes first but shows the linked participants.
-	c.emit("ActionCreated", a)
-	c.events = slices.Insert(c.events[:len(c.events)-1], first, c.events[len(c.events)-1])
-	if note := req.str("fileNote"); note != "" {
-		c.addFileNote(a.idString(), note, "User")
-	}
-	return a, nil
 }
 
 // actionParticipantsKind links participants to matters in a role

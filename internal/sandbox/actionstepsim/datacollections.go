@@ -119,54 +119,66 @@ func dataFieldsKind() *kind {
 		{name: "tag", target: "tags", access: writable},
 	}}
 	k.rows = stored(k.name)
-	k.create = func(c *restCall, in *item) (*record, error) {
-		r := newRecord(k, "")
-		r.attrs["required"] = "F"
-		if err := c.apply(r, in, onCreate); err != nil {
-			return nil, err
-		}
-		dc, name := r.links["dataCollection"], r.str("name")
-		switch {
-		case !fieldNamePattern.MatchString(name):
-			return nil, errInvalid(in.pointer+"/name", "name is required: letters, digits and '_', starting with a letter")
-		case r.attrs["dataType"] == nil:
-			return nil, errInvalid(in.pointer+"/dataType", "dataType is required")
-		case dc == nil:
-			return nil, errInvalid(in.pointer+"/links/dataCollection", "links.dataCollection is required")
-		}
-		r.id = dc.(string) + "--" + name
-		if c.org.lookup(k.name, r.idString()) != nil {
-			return nil, errInvalid(in.pointer+"/name", "Data collection %s already has a field named '%s'", dc, name)
-		}
-		order := 10 * (len(c.collectionFields(dc.(string))) + 1)
-		for _, f := range []string{"formOrder", "listOrder"} {
-			if r.attrs[f] == nil {
-				r.attrs[f] = order
-			}
-		}
-		if r.attrs["label"] == nil {
-			r.attrs["label"] = name
-		}
-		c.org.insert(r)
-		return r, nil
-	}
-	k.update = func(c *restCall, r *record, in *item) error {
-		if err := c.apply(r, in, onUpdate); err != nil {
-			return err
-		}
-		if r.attrs["dataType"] == nil {
-			return errInvalid(in.pointer+"/dataType", "dataType must not be null")
-		}
-		return nil
-	}
-	k.remove = func(c *restCall, r *record) error {
-		for _, rec := range c.collectionRecords(r.links["dataCollection"].(string)) {
-			delete(c.org.values, valueKey{rec.id.(int), r.str("name")})
-		}
-		c.org.delete(r)
-		return nil
-	}
+	k.create = func(c *restCall, in *item) (*record, error) { return c.createDataField(k, in) }
+	k.update = updateDataField
+	k.remove = removeDataField
 	return k
+}
+
+// createDataField adds a field to a collection: its name is checked and
+// unique in the collection; its orders follow the collection's last
+// field, and its label is its name, unless given.
+func (c *restCall) createDataField(k *kind, in *item) (*record, error) {
+	r := newRecord(k, "")
+	r.attrs["required"] = "F"
+	if err := c.apply(r, in, onCreate); err != nil {
+		return nil, err
+	}
+	dc, name := r.links["dataCollection"], r.str("name")
+	switch {
+	case !fieldNamePattern.MatchString(name):
+		return nil, errInvalid(in.pointer+"/name", "name is required: letters, digits and '_', starting with a letter")
+	case r.attrs["dataType"] == nil:
+		return nil, errInvalid(in.pointer+"/dataType", "dataType is required")
+	case dc == nil:
+		return nil, errInvalid(in.pointer+"/links/dataCollection", "links.dataCollection is required")
+	}
+	r.id = dc.(string) + "--" + name
+	if c.org.lookup(k.name, r.idString()) != nil {
+		return nil, errInvalid(in.pointer+"/name", "Data collection %s already has a field named '%s'", dc, name)
+	}
+	order := 10 * (len(c.collectionFields(dc.(string))) + 1)
+	for _, f := range []string{"formOrder", "listOrder"} {
+		if r.attrs[f] == nil {
+			r.attrs[f] = order
+		}
+	}
+	if r.attrs["label"] == nil {
+		r.attrs["label"] = name
+	}
+	c.org.insert(r)
+	return r, nil
+}
+
+// updateDataField changes a field; its dataType cannot be cleared.
+func updateDataField(c *restCall, r *record, in *item) error {
+	if err := c.apply(r, in, onUpdate); err != nil {
+		return err
+	}
+	if r.attrs["dataType"] == nil {
+		return errInvalid(in.pointer+"/dataType", "dataType must not be null")
+	}
+	return nil
+}
+
+// removeDataField deletes a field and its values in every record of the
+// collection.
+func removeDataField(c *restCall, r *record) error {
+	for _, rec := range c.collectionRecords(r.links["dataCollection"].(string)) {
+		delete(c.org.values, valueKey{rec.id.(int), r.str("name")})
+	}
+	c.org.delete(r)
+	return nil
 }
 
 // dataRecordsKind is a matter's record of a collection (reference §3.5):

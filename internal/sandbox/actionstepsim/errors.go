@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // Media types: Actionstep answers REST calls with the JSON:API type
@@ -217,3 +219,6 @@ func replyOf(err error) reply {
 	}
 	return errStatus(http.StatusInternalServerError, "Internal Server Error").reply()
 }
+
+// AdminError is a non-2xx admin reply.
+type AdminError = simkit.AdminError

@@ -19,69 +19,68 @@ type ExpireResult struct {
 // delivered ("&" stays "&").
 func (s *Server) adminRoutes() *http.ServeMux {
 	a := simkit.Admin{Mux: http.NewServeMux(), ContentType: "application/json; charset=utf-8"}
-	a.Handle("GET /_sandbox/healthz", http.StatusOK, func(*http.Request) (any, error) {
-		return map[string]bool{"ok": true}, nil
-	})
-	a.Handle("GET /_sandbox/state", http.StatusOK, func(*http.Request) (any, error) { return s.State(), nil })
-	a.Handle("POST /_sandbox/agencies", http.StatusCreated, simkit.WithBody(s.CreateAgency))
-	a.Handle("PATCH /_sandbox/agencies/{id}", http.StatusOK, func(r *http.Request) (any, error) {
-		var p AgencyPatch
-		if err := simkit.DecodeBody(r, &p); err != nil {
-			return nil, err
-		}
-		return s.UpdateAgency(r.PathValue("id"), p)
-	})
-	a.Handle("POST /_sandbox/locations", http.StatusCreated, func(r *http.Request) (any, error) {
-		var req AddLocationsRequest
-		if err := simkit.DecodeBody(r, &req); err != nil {
-			return nil, err
-		}
-		locs, err := s.AddLocations(req)
-		return map[string][]Location{"locations": locs}, err
-	})
-	a.Handle("PATCH /_sandbox/locations/{id}", http.StatusOK, func(r *http.Request) (any, error) {
-		var p LocationPatch
-		if err := simkit.DecodeBody(r, &p); err != nil {
-			return nil, err
-		}
-		return s.UpdateLocation(r.PathValue("id"), p)
-	})
-	a.Handle("GET /_sandbox/faults", http.StatusOK, func(*http.Request) (any, error) { return s.Faults(), nil })
-	a.Handle("PUT /_sandbox/faults", http.StatusOK, simkit.WithBody(s.SetFaults))
-	a.Handle("DELETE /_sandbox/faults", http.StatusOK, func(*http.Request) (any, error) { return s.SetFaults(Faults{}) })
-	a.Handle("POST /_sandbox/faults/rules", http.StatusCreated, simkit.WithBody(func(rule Rule) (Faults, error) {
-		if err := s.AddFaultRule(rule); err != nil {
-			return Faults{}, err
-		}
-		return s.Faults(), nil
-	}))
-	a.Handle("GET /_sandbox/ratelimit", http.StatusOK, func(*http.Request) (any, error) { return s.RateLimit(), nil })
-	a.Handle("PUT /_sandbox/ratelimit", http.StatusOK, simkit.WithBody(s.SetRateLimit))
-	a.Handle("POST /_sandbox/tokens/expire", http.StatusOK, simkit.WithBody(func(f TokenFilter) (ExpireResult, error) {
-		return ExpireResult{Expired: s.ExpireAccessTokens(f)}, nil
-	}))
-	a.Handle("GET /_sandbox/tokens", http.StatusOK, func(*http.Request) (any, error) { return s.IssuedTokens(), nil })
-	a.Handle("GET /_sandbox/calls", http.StatusOK, func(*http.Request) (any, error) { return s.Calls(), nil })
-	a.Handle("DELETE /_sandbox/calls", http.StatusNoContent, func(*http.Request) (any, error) {
-		s.ResetCalls()
-		return nil, nil
-	})
-	a.Handle("GET /_sandbox/webhooks/keys", http.StatusOK, func(*http.Request) (any, error) { return s.WebhookKeys(), nil })
-	a.Handle("GET /_sandbox/webhooks/config", http.StatusOK, func(*http.Request) (any, error) { return s.WebhookConfig(), nil })
-	a.Handle("PUT /_sandbox/webhooks/config", http.StatusOK, simkit.WithBody(s.SetWebhookConfig))
-	a.Handle("POST /_sandbox/webhooks/send", http.StatusAccepted, simkit.WithBody(s.SendWebhook))
-	a.Handle("POST /_sandbox/webhooks/bulk-install", http.StatusCreated, simkit.WithBody(s.BulkInstall))
-	a.Handle("GET /_sandbox/webhooks/deliveries", http.StatusOK, func(*http.Request) (any, error) { return s.WebhookDeliveries(), nil })
-	a.Handle("DELETE /_sandbox/webhooks/deliveries", http.StatusNoContent, func(*http.Request) (any, error) {
-		s.ResetWebhookDeliveries()
-		return nil, nil
-	})
-	a.Handle("GET /_sandbox/stripe/config", http.StatusOK, func(*http.Request) (any, error) { return s.StripeConfig(), nil })
-	a.Handle("PUT /_sandbox/stripe/config", http.StatusOK, simkit.WithBody(s.SetStripeConfig))
-	a.Handle("POST /_sandbox/stripe/send", http.StatusAccepted, simkit.WithBody(s.SendStripeEvent))
-	a.Handle("GET /_sandbox/stripe/subscriptions", http.StatusOK, func(*http.Request) (any, error) {
-		return map[string][]StripeSubscription{"subscriptions": s.StripeSubscriptions()}, nil
-	})
+	a.HandleAll(
+		simkit.HealthRoute(),
+		s.stateRoutes(),
+		simkit.FaultRoutes(s.Faults, s.SetFaults, s.AddFaultRule),
+		simkit.RateLimitRoutes(s.RateLimit, s.SetRateLimit),
+		simkit.TokenRoutes(s.expireTokens, s.IssuedTokens),
+		simkit.CallRoutes(s.Calls, s.ResetCalls),
+		s.webhookRoutes(),
+		s.stripeRoutes(),
+	)
 	a.Mux.HandleFunc("/", notFound)
 	return a.Mux
+}
+
+// stateRoutes read the agencies and locations, and add and change them.
+func (s *Server) stateRoutes() []simkit.Route {
+	return []simkit.Route{
+		{Pattern: "GET /_sandbox/state", Status: http.StatusOK, Handle: simkit.Reply(s.State)},
+		{Pattern: "POST /_sandbox/agencies", Status: http.StatusCreated, Handle: simkit.WithBody(s.CreateAgency)},
+		{Pattern: "PATCH /_sandbox/agencies/{id}", Status: http.StatusOK, Handle: withID(s.UpdateAgency)},
+		{Pattern: "POST /_sandbox/locations", Status: http.StatusCreated, Handle: simkit.WithBody(func(req AddLocationsRequest) (map[string][]Location, error) {
+			locs, err := s.AddLocations(req)
+			return map[string][]Location{"locations": locs}, err
+		})},
+		{Pattern: "PATCH /_sandbox/locations/{id}", Status: http.StatusOK, Handle: withID(s.UpdateLocation)},
+	}
+}
+
+// withID is simkit.WithBody for an operation on the record named by the
+// pattern's {id}.
+func withID[T, V any](fn func(id string, body T) (V, error)) func(*http.Request) (any, error) {
+	return func(r *http.Request) (any, error) {
+		return simkit.WithBody(func(body T) (V, error) { return fn(r.PathValue("id"), body) })(r)
+	}
+}
+
+// expireTokens is ExpireAccessTokens as the admin API answers it.
+func (s *Server) expireTokens(f TokenFilter) ExpireResult {
+	return ExpireResult{Expired: s.ExpireAccessTokens(f)}
+}
+
+// webhookRoutes configure, send and log the webhooks to the app.
+func (s *Server) webhookRoutes() []simkit.Route {
+	return []simkit.Route{
+		{Pattern: "GET /_sandbox/webhooks/keys", Status: http.StatusOK, Handle: simkit.Reply(s.WebhookKeys)},
+		{Pattern: "GET /_sandbox/webhooks/config", Status: http.StatusOK, Handle: simkit.Reply(s.WebhookConfig)},
+		{Pattern: "PUT /_sandbox/webhooks/config", Status: http.StatusOK, Handle: simkit.WithBody(s.SetWebhookConfig)},
+		{Pattern: "POST /_sandbox/webhooks/send", Status: http.StatusAccepted, Handle: simkit.WithBody(s.SendWebhook)},
+		{Pattern: "POST /_sandbox/webhooks/bulk-install", Status: http.StatusCreated, Handle: simkit.WithBody(s.BulkInstall)},
+		{Pattern: "GET /_sandbox/webhooks/deliveries", Status: http.StatusOK, Handle: simkit.Reply(s.WebhookDeliveries)},
+		{Pattern: "DELETE /_sandbox/webhooks/deliveries", Status: http.StatusNoContent, Handle: simkit.NoContent(s.ResetWebhookDeliveries)},
+	}
+}
+
+// stripeRoutes configure the Stripe webhook endpoint and change the agencies' subscriptions.
+func (s *Server) stripeRoutes() []simkit.Route {
+	return []simkit.Route{
+		{Pattern: "GET /_sandbox/stripe/config", Status: http.StatusOK, Handle: simkit.Reply(s.StripeConfig)},
+		{Pattern: "PUT /_sandbox/stripe/config", Status: http.StatusOK, Handle: simkit.WithBody(s.SetStripeConfig)},
+		{Pattern: "POST /_sandbox/stripe/send", Status: http.StatusAccepted, Handle: simkit.WithBody(s.SendStripeEvent)},
+		{Pattern: "GET /_sandbox/stripe/subscriptions", Status: http.StatusOK, Handle: simkit.Reply(func() map[string][]StripeSubscription {
+			return map[string][]StripeSubscription{"subscriptions": s.StripeSubscriptions()}
+		})},
+	}
 }

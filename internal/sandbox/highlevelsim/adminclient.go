@@ -15,9 +15,6 @@ type AdminClient struct {
 	HTTP    *http.Client
 }
 
-// AdminError is a non-2xx admin reply.
-type AdminError = simkit.AdminError
-
 // kit is the shared transport under c.
 func (c *AdminClient) kit() simkit.AdminClient {
 	return simkit.AdminClient{BaseURL: c.BaseURL, HTTP: c.HTTP, Name: "highlevel sandbox"}
@@ -25,7 +22,7 @@ func (c *AdminClient) kit() simkit.AdminClient {
 
 // Healthz succeeds once the sandbox serves requests.
 func (c *AdminClient) Healthz(ctx context.Context) error {
-	return c.kit().Do(ctx, http.MethodGet, "/_sandbox/healthz", nil, nil)
+	return c.kit().Healthz(ctx)
 }
 
 // State returns agencies, locations and SaaS state.
@@ -58,54 +55,54 @@ func (c *AdminClient) UpdateLocation(ctx context.Context, id string, p LocationP
 
 // Faults returns the fault configuration.
 func (c *AdminClient) Faults(ctx context.Context) (Faults, error) {
-	return simkit.Fetch[Faults](ctx, c.kit(), http.MethodGet, "/_sandbox/faults", nil)
+	return simkit.FetchFaults[Faults](ctx, c.kit())
 }
 
 // SetFaults replaces the fault configuration and returns it normalised.
 func (c *AdminClient) SetFaults(ctx context.Context, f Faults) (Faults, error) {
-	return simkit.Fetch[Faults](ctx, c.kit(), http.MethodPut, "/_sandbox/faults", f)
+	return simkit.PutFaults(ctx, c.kit(), f)
 }
 
 // ClearFaults turns all fault injection off.
 func (c *AdminClient) ClearFaults(ctx context.Context) error {
-	return c.kit().Do(ctx, http.MethodDelete, "/_sandbox/faults", nil, nil)
+	return c.kit().ClearFaults(ctx)
 }
 
 // AddFaultRule appends a scripted failure.
 func (c *AdminClient) AddFaultRule(ctx context.Context, r Rule) error {
-	return c.kit().Do(ctx, http.MethodPost, "/_sandbox/faults/rules", r, nil)
+	return c.kit().AddFaultRule(ctx, r)
 }
 
 // RateLimit returns the rate limit.
 func (c *AdminClient) RateLimit(ctx context.Context) (RateLimit, error) {
-	return simkit.Fetch[RateLimit](ctx, c.kit(), http.MethodGet, "/_sandbox/ratelimit", nil)
+	return simkit.FetchRateLimit[RateLimit](ctx, c.kit())
 }
 
 // SetRateLimit replaces the rate limit and clears usage.
 func (c *AdminClient) SetRateLimit(ctx context.Context, rl RateLimit) (RateLimit, error) {
-	return simkit.Fetch[RateLimit](ctx, c.kit(), http.MethodPut, "/_sandbox/ratelimit", rl)
+	return simkit.PutRateLimit(ctx, c.kit(), rl)
 }
 
 // ExpireTokens expires the live access tokens matching f and returns how
 // many it expired.
 func (c *AdminClient) ExpireTokens(ctx context.Context, f TokenFilter) (int, error) {
-	out, err := simkit.Fetch[ExpireResult](ctx, c.kit(), http.MethodPost, "/_sandbox/tokens/expire", f)
+	out, err := simkit.ExpireTokens[ExpireResult](ctx, c.kit(), f)
 	return out.Expired, err
 }
 
 // Tokens returns every token string issued so far.
 func (c *AdminClient) Tokens(ctx context.Context) (IssuedTokens, error) {
-	return simkit.Fetch[IssuedTokens](ctx, c.kit(), http.MethodGet, "/_sandbox/tokens", nil)
+	return c.kit().Tokens(ctx)
 }
 
 // Calls returns the call report.
 func (c *AdminClient) Calls(ctx context.Context) (CallReport, error) {
-	return simkit.Fetch[CallReport](ctx, c.kit(), http.MethodGet, "/_sandbox/calls", nil)
+	return c.kit().Calls(ctx)
 }
 
 // ResetCalls clears the call report.
 func (c *AdminClient) ResetCalls(ctx context.Context) error {
-	return c.kit().Do(ctx, http.MethodDelete, "/_sandbox/calls", nil, nil)
+	return c.kit().ResetCalls(ctx)
 }
 
 // StripeConfig returns the Stripe webhook endpoint's configuration.

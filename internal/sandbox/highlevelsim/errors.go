@@ -2,8 +2,11 @@ package highlevelsim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/saasbridge/saasbridge/internal/sandbox/simkit"
 )
 
 // apiError is a HighLevel error reply. HighLevel's services are NestJS, so
@@ -83,3 +86,13 @@ func writeJSON(w http.ResponseWriter, status int, header http.Header, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do about it
 }
+
+// What parseParams refuses: a body that is not the JSON object or form its
+// Content-Type names.
+var (
+	errMalformedJSON = errors.New("malformed JSON body")
+	errMalformedForm = errors.New("malformed form body")
+)
+
+// AdminError is a non-2xx admin reply.
+type AdminError = simkit.AdminError

@@ -49,17 +49,9 @@ func (s *Server) Faults() Faults { return Faults(s.faults.Config()) }
 // SetFaults replaces the fault configuration and reseeds the random source.
 func (s *Server) SetFaults(f Faults) (Faults, error) {
 	applied, err := s.faults.Set(simkit.Faults[Rule](f))
-	if err != nil {
-		return Faults{}, simkit.BadRequest(err.Error())
-	}
-	return Faults(applied), nil
+	return Faults(applied), err
 }
 
 // AddFaultRule appends a scripted rule, leaving the rest of the
 // configuration and the random sequence alone.
-func (s *Server) AddFaultRule(r Rule) error {
-	if err := s.faults.AddRule(r); err != nil {
-		return simkit.BadRequest(err.Error())
-	}
-	return nil
-}
+func (s *Server) AddFaultRule(r Rule) error { return s.faults.AddRule(r) }

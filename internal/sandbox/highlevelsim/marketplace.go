@@ -11,7 +11,7 @@ import "go.uber.org/zap"
 // Simulator choice (not documented): an agency token that also names a
 // locationId uninstalls only that location.
 func (s *Server) uninstall(c *apiCall) (any, error) {
-	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
+	o, err := c.bodyObject()
 	if err != nil {
 		return nil, err
 	}

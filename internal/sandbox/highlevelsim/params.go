@@ -3,7 +3,6 @@ package highlevelsim
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"mime"
 	"net/url"
 	"strings"
@@ -16,11 +15,6 @@ type params struct {
 	// nonString names JSON members whose value is not a string.
 	nonString map[string]bool
 }
-
-var (
-	errMalformedJSON = errors.New("malformed JSON body")
-	errMalformedForm = errors.New("malformed form body")
-)
 
 // isJSON reports whether a Content-Type names JSON.
 func isJSON(contentType string) bool {

@@ -141,7 +141,7 @@ func (s *Server) saasLocationIDs(c *apiCall) (any, error) {
 // 200 body is documented only as "type: string"; simulator choice: the JSON
 // string "success".
 func (s *Server) updateSubscription(c *apiCall) (any, error) {
-	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
+	o, err := c.bodyObject()
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ type enableSaaSResponse struct {
 // spec marks "required only for SaaS V1/V2" are type-checked but not
 // enforced, as the conditions are not documented precisely.
 func (s *Server) enableSaaS(c *apiCall) (any, error) {
-	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
+	o, err := c.bodyObject()
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (s *Server) preconfigureSubscription(a *Agency, l *Location, e saasEnable) 
 // bulkDisableSaaS serves POST bulk-disable-saas/{companyId}. All locations
 // are checked before any changes (simulator choice: all or nothing).
 func (s *Server) bulkDisableSaaS(c *apiCall) (any, error) {
-	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
+	o, err := c.bodyObject()
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +298,7 @@ type bulkEnableSaaSResponse struct {
 // already in SaaS mode are skipped (HighLevel runs this as a bulk action
 // whose per-location failures are not reported here).
 func (s *Server) bulkEnableSaaS(c *apiCall) (any, error) {
-	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
+	o, err := c.bodyObject()
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +347,7 @@ func (s *Server) bulkEnableSaaS(c *apiCall) (any, error) {
 // sub-account; a subscription follows ("paused" ⇄ "active"). The 2xx body
 // is a bare JSON boolean.
 func (s *Server) pause(c *apiCall) (any, error) {
-	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
+	o, err := c.bodyObject()
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func (s *Server) pause(c *apiCall) (any, error) {
 // updateRebilling serves POST update-rebilling/{companyId}; the config is
 // merged into each location's settings for the product.
 func (s *Server) updateRebilling(c *apiCall) (any, error) {
-	o, err := bodyObject(c.r.Header.Get("Content-Type"), c.body)
+	o, err := c.bodyObject()
 	if err != nil {
 		return nil, err
 	}

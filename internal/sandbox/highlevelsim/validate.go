@@ -31,6 +31,11 @@ func bodyObject(contentType string, body []byte) (object, error) {
 	return o, nil
 }
 
+// bodyObject decodes the call's body as its Content-Type says.
+func (c *apiCall) bodyObject() (object, error) {
+	return bodyObject(c.r.Header.Get("Content-Type"), c.body)
+}
+
 // queryObject views the first value of each query parameter as a JSON string.
 func queryObject(q url.Values) object {
 	o := object{fields: map[string]json.RawMessage{}, errs: new([]string)}

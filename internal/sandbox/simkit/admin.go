@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 )
@@ -14,22 +13,6 @@ const AdminPrefix = "/_sandbox/"
 
 // maxAdminBody bounds admin request bodies.
 const maxAdminBody = 1 << 20
-
-// StatusError is an admin-side failure with the HTTP status it maps to.
-type StatusError struct {
-	Status  int
-	Message string
-}
-
-func (e *StatusError) Error() string { return e.Message }
-
-// Errorf returns a StatusError.
-func Errorf(status int, format string, args ...any) error {
-	return &StatusError{Status: status, Message: fmt.Sprintf(format, args...)}
-}
-
-// BadRequest is a 400 StatusError: an invalid admin payload or setting.
-func BadRequest(msg string) error { return &StatusError{Status: http.StatusBadRequest, Message: msg} }
 
 // DecodeBody reads an optional JSON body into v strictly: unknown members
 // are an error, so a typo in a test's payload does not pass silently. An

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,18 +18,6 @@ type AdminClient struct {
 	HTTP    *http.Client // default http.DefaultClient
 	// Name starts the client's own error messages, e.g. "highlevel sandbox".
 	Name string
-}
-
-// AdminError is a reply of a simulator's admin API (or consent page) with an
-// unexpected status.
-type AdminError struct {
-	Name       string // the simulator, e.g. "highlevel sandbox"
-	StatusCode int
-	Message    string
-}
-
-func (e *AdminError) Error() string {
-	return fmt.Sprintf("%s admin: %d %s", e.Name, e.StatusCode, e.Message)
 }
 
 func (c AdminClient) newError(status int, message string) error {
@@ -123,4 +110,63 @@ func (c AdminClient) Authorize(ctx context.Context, path string, form url.Values
 		return "", "", errors.New(c.Name + ": consent redirect carries no code")
 	}
 	return code, loc.Query().Get("state"), nil
+}
+
+// The admin endpoints every simulator has (adminroutes.go serves them).
+
+// Healthz succeeds once the simulator serves requests.
+func (c AdminClient) Healthz(ctx context.Context) error {
+	return c.Do(ctx, http.MethodGet, pathHealthz, nil, nil)
+}
+
+// FetchFaults returns the fault configuration F.
+func FetchFaults[F any](ctx context.Context, c AdminClient) (F, error) {
+	return Fetch[F](ctx, c, http.MethodGet, pathFaults, nil)
+}
+
+// PutFaults replaces the fault configuration and returns it normalised.
+func PutFaults[F any](ctx context.Context, c AdminClient, f F) (F, error) {
+	return Fetch[F](ctx, c, http.MethodPut, pathFaults, f)
+}
+
+// ClearFaults turns all fault injection off.
+func (c AdminClient) ClearFaults(ctx context.Context) error {
+	return c.Do(ctx, http.MethodDelete, pathFaults, nil, nil)
+}
+
+// AddFaultRule appends a scripted failure, the simulator's rule.
+func (c AdminClient) AddFaultRule(ctx context.Context, rule any) error {
+	return c.Do(ctx, http.MethodPost, pathFaultRules, rule, nil)
+}
+
+// FetchRateLimit returns the rate limit L.
+func FetchRateLimit[L any](ctx context.Context, c AdminClient) (L, error) {
+	return Fetch[L](ctx, c, http.MethodGet, pathRateLimit, nil)
+}
+
+// PutRateLimit replaces the rate limit, clears usage and returns the limit
+// with its defaults.
+func PutRateLimit[L any](ctx context.Context, c AdminClient, l L) (L, error) {
+	return Fetch[L](ctx, c, http.MethodPut, pathRateLimit, l)
+}
+
+// ExpireTokens expires the live tokens matching the filter and returns
+// the simulator's answer E.
+func ExpireTokens[E any](ctx context.Context, c AdminClient, filter any) (E, error) {
+	return Fetch[E](ctx, c, http.MethodPost, pathExpireTokens, filter)
+}
+
+// Tokens returns every token string issued so far.
+func (c AdminClient) Tokens(ctx context.Context) (IssuedTokens, error) {
+	return Fetch[IssuedTokens](ctx, c, http.MethodGet, pathTokens, nil)
+}
+
+// Calls returns the call report.
+func (c AdminClient) Calls(ctx context.Context) (CallReport, error) {
+	return Fetch[CallReport](ctx, c, http.MethodGet, pathCalls, nil)
+}
+
+// ResetCalls clears the call report.
+func (c AdminClient) ResetCalls(ctx context.Context) error {
+	return c.Do(ctx, http.MethodDelete, pathCalls, nil, nil)
 }

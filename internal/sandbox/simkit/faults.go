@@ -178,11 +178,12 @@ func (fi *FaultInjector[R]) Config() Faults[R] {
 }
 
 // Set replaces the configuration, reseeds the random source and forgets
-// running bursts. It returns the configuration as applied.
+// running bursts. It returns the configuration as applied; an invalid one
+// is a 400 StatusError, as the admin API answers it.
 func (fi *FaultInjector[R]) Set(f Faults[R]) (Faults[R], error) {
 	f, err := NormalizeFaults(f, fi.defaults)
 	if err != nil {
-		return Faults[R]{}, err
+		return Faults[R]{}, BadRequest(err.Error())
 	}
 	fi.mu.Lock()
 	fi.reset(f)
@@ -193,11 +194,11 @@ func (fi *FaultInjector[R]) Set(f Faults[R]) (Faults[R], error) {
 }
 
 // AddRule appends a scripted rule, leaving the rest of the configuration
-// and the random sequence alone.
+// and the random sequence alone. An invalid rule is a 400 StatusError.
 func (fi *FaultInjector[R]) AddRule(r R) error {
 	k, err := r.KitRule().normalized()
 	if err != nil {
-		return err
+		return BadRequest(err.Error())
 	}
 	fi.Update(func(f *Faults[R]) { f.Rules = append(f.Rules, r.FromKitRule(k)) })
 	fi.log.Info("fault rule added", zap.String("endpoint", k.Endpoint), zap.Int("status", k.Status), zap.Int("times", k.Times))

@@ -1,9 +1,5 @@
 package actionstep_test
 
-// Sandbox tests of what the client offers for the doubtful corners of the API: checking
-// lookups client-side over every page (Collect), asking what a new matter needs, and creating
-// the custom fields an organisation lacks.
-
 import (
 	"fmt"
 	"net/http"
@@ -65,54 +61,4 @@ func TestCollectStopsAtTheScanLimit(t *testing.T) {
 	assert.Contains(t, err.Error(), "importExternalReference_eq")
 	assert.NotContains(t, err.Error(), "loc_secret", "filter values stay out of errors")
 	assert.Len(t, api.requests(), actionstep.MaxScanPages)
-}
-
-func TestSandboxActionCreateNeeds(t *testing.T) {
-	t.Parallel()
-	e := newSimEnv(t, actionstepsim.Options{})
-	ctx := t.Context()
-	_, err := e.sim.CreateOrg(actionstepsim.OrgSpec{OrgKey: "strictlaw", StartStep: &actionstepsim.StartStepSpec{
-		ParticipantTypes: []string{"Client", "Client_Primary_Contact"}, DataFields: []string{"plan"},
-	}})
-	require.NoError(t, err)
-	c, _ := e.login("all")
-
-	needs, err := c.ActionCreateNeeds(ctx, e.matterType())
-	require.NoError(t, err)
-	assert.Equal(t, e.matterType(), needs.ActionType)
-	assert.Equal(t, []actionstep.ID{e.clientType()}, needs.ParticipantTypes)
-	assert.Equal(t, "Client", needs.ParticipantTypeNames[e.clientType()])
-	assert.Len(t, needs.OtherParticipantTypes, 1)
-	assert.Empty(t, needs.DataFields)
-
-	_, err = c.ActionCreateNeeds(ctx, "999")
-	_ = requireAPIError(t, err, http.StatusNotFound)
-}
-
-func TestSandboxCreateCustomFields(t *testing.T) {
-	t.Parallel()
-	e := newSimEnv(t, actionstepsim.Options{})
-	ctx := t.Context()
-	c, _ := e.login("all")
-	other, err := c.ListActionTypes(ctx, actionstep.Query{Filters: []actionstep.Filter{actionstep.Eq("name", "General Matter")}})
-	require.NoError(t, err)
-	require.Len(t, other.Items, 1)
-
-	d := actionstep.NewDataCollection{Name: "billing", Label: "Billing", Description: "Written by saasbridge"}
-	d.Links.ActionType = other.Items[0].ID
-	dc, err := c.CreateDataCollection(ctx, d)
-	require.NoError(t, err)
-	assert.Equal(t, "billing", dc.Name)
-	assert.False(t, bool(dc.MultipleRecords))
-	assert.Equal(t, other.Items[0].ID, dc.Links.ActionType)
-
-	f := actionstep.NewDataCollectionField{Name: "renewal", Label: "Renewal", DataType: "DateTime"}
-	f.Links.DataCollection = dc.ID
-	field, err := c.CreateDataCollectionField(ctx, f)
-	require.NoError(t, err)
-	assert.Equal(t, actionstep.DataCollectionFieldID(dc.ID, "renewal"), field.ID)
-	assert.Equal(t, "DateTime", field.DataType)
-
-	_, err = c.CreateDataCollectionField(ctx, f)
-	assert.Contains(t, requireAPIError(t, err, http.StatusBadRequest).Message, "already has a field")
 }
