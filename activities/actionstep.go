@@ -104,8 +104,9 @@ type Setup struct {
 // ResolveSetup resolves the matter type, the client participant type and the data
 // collection (LookupMatterType, LookupClientType, LookupDataCollection) once per
 // worker and cacheTTL: every onboarding needs them, and they change only when someone
-// changes the organisation's setup. Looked up when the worker has none (or its last
-// lookup failed) and again once they are cacheTTL old; a lookup in progress is shared
+// changes the organisation's setup. Looked up when the worker has none (its last
+// lookup failed, or Actionstep refused a request naming the ids: refusedSetup) and
+// again once they are cacheTTL old; a lookup in progress is shared
 // by the activities that need it meanwhile.
 func (a *Actionstep) ResolveSetup(ctx context.Context) (Setup, error) {
 	a.setupMu.Lock()
@@ -126,6 +127,22 @@ func (a *Actionstep) ResolveSetup(ctx context.Context) (Setup, error) {
 	}
 	a.setup = cached[Setup]{s, time.Now()}
 	return s, nil
+}
+
+// refusedSetup drops the cached setup when Actionstep refused a request that named its
+// ids (a 4xx other than 429, or a setup failure): the matter type, participant type or
+// data collection may have been deleted or re-created since the lookup, and the next
+// ResolveSetup (the parked event's redrive, or the next onboarding) should ask again
+// rather than keep the stale ids until they are cacheTTL old. A refusal for another
+// reason costs one lookup more. It returns err unchanged.
+func (a *Actionstep) refusedSetup(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && (app.Type() == ErrTypeRejected || app.Type() == ErrTypeActionstepSetup) {
+		a.setupMu.Lock()
+		a.setup = cached[Setup]{}
+		a.setupMu.Unlock()
+	}
+	return err
 }
 
 // configured is the id of a configured record, or why there is none.

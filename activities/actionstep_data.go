@@ -40,7 +40,7 @@ func (a *Actionstep) FindRecord(ctx context.Context, in RecordRef) (Found, error
 func (a *Actionstep) CreateRecord(ctx context.Context, in RecordRef) (string, error) {
 	r, err := a.api().CreateDataCollectionRecord(ctx, actionstep.ID(in.MatterID), actionstep.ID(in.DataCollectionID))
 	if err != nil {
-		return "", createFailure(err)
+		return "", a.refusedSetup(createFailure(err))
 	}
 	a.audited(ctx, audit.ActionCreated, audit.RecordDataRecord, string(r.ID), "")
 	return string(r.ID), nil

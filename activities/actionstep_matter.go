@@ -154,7 +154,7 @@ func (a *Actionstep) CreateMatter(ctx context.Context, in NewMatter) (string, er
 	api := a.api()
 	needs, assignee, err := a.createNeeds(ctx, api, in.MatterTypeID)
 	if err != nil {
-		return "", classify(err)
+		return "", a.refusedSetup(classify(err))
 	}
 	unfilled := actionstepsetup.UnfilledNeeds(needs, actionstep.ID(in.ClientTypeID))
 	if len(unfilled) > 0 {
@@ -170,7 +170,7 @@ func (a *Actionstep) CreateMatter(ctx context.Context, in NewMatter) (string, er
 		Participants: map[actionstep.ID][]actionstep.ID{actionstep.ID(in.ClientTypeID): {actionstep.ID(in.ParticipantID)}},
 	})
 	if err != nil {
-		return "", a.createMatterFailure(err, unfilled)
+		return "", a.refusedSetup(a.createMatterFailure(err, unfilled))
 	}
 	a.audited(ctx, audit.ActionCreated, audit.RecordMatter, string(m.ID), "")
 	key := MatterReference(in.LocationID)

@@ -522,3 +522,46 @@ func TestCreateMatterThrottledAfterTheCreateIsNotNotApplied(t *testing.T) {
 	assert.NotEmpty(t, found.ID, "the applied create is found")
 	assert.Len(t, f.state().Actions, 1, "one matter")
 }
+
+// TestRefusedSetupIsLookedUpAgain: when Actionstep refuses a request that names the
+// cached setup's ids (a matter type or data collection deleted or re-created since the
+// lookup), the cache is dropped, so the next ResolveSetup (the parked event's redrive, or
+// the next onboarding) asks Actionstep again instead of refusing until the cache ages out.
+func TestRefusedSetupIsLookedUpAgain(t *testing.T) {
+	stale := "987654"
+	cases := []struct {
+		name   string
+		refuse func(f *asFixture, s Setup, participant string) error
+	}{
+		{"matter type gone", func(f *asFixture, s Setup, participant string) error {
+			return f.run(nil, f.acts.CreateMatter, NewMatter{
+				MatterRef:    MatterRef{LocationID: "loc_stale", MatterTypeID: stale, ParticipantID: participant, ClientTypeID: s.ClientTypeID},
+				LocationName: "Stale", ClientTypeID: s.ClientTypeID, ParticipantID: participant})
+		}},
+		{"data collection gone", func(f *asFixture, s Setup, participant string) error {
+			var matter string
+			require.NoError(t, f.run(&matter, f.acts.CreateMatter, NewMatter{
+				MatterRef:    MatterRef{LocationID: "loc_stale", MatterTypeID: s.MatterTypeID, ParticipantID: participant, ClientTypeID: s.ClientTypeID},
+				LocationName: "Stale", ClientTypeID: s.ClientTypeID, ParticipantID: participant}))
+			require.NoError(t, f.run(nil, f.acts.ResolveSetup))
+			return f.run(nil, f.acts.CreateRecord, RecordRef{MatterID: matter, DataCollectionID: stale})
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newASFixture(t, actionstepsim.Readings{}, actionstepsim.OrgSpec{})
+			var s Setup
+			require.NoError(t, f.run(&s, f.acts.ResolveSetup))
+			var participant string
+			require.NoError(t, f.run(&participant, f.acts.CreateClient, Location{LocationID: "loc_stale", Name: "Stale"}))
+
+			err := tc.refuse(f, s, participant)
+			_ = requireAppError(t, err, ErrTypeRejected, false)
+			assert.False(t, f.acts.setup.fresh(), "the refused setup is dropped")
+
+			before := f.sim.Calls().Total
+			require.NoError(t, f.run(&s, f.acts.ResolveSetup))
+			assert.Equal(t, 3, f.sim.Calls().Total-before, "looked up again")
+		})
+	}
+}
