@@ -44,12 +44,13 @@ func TestRecordHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	r := &recorder{s: s, t: t, ctx: ctx, out: filepath.Join(repoRoot(), "workflows", "testdata")}
-	locs := s.addLocations(ctx, t, 5)
+	locs := s.addLocations(ctx, t, 6)
 	r.lifecycle(locs[0])
 	r.roundsAndRetries(locs[1])
 	r.continueAsNew(locs[2])
 	r.reinstall(locs[3])
 	r.plans(locs[4])
+	r.unsentCreate(locs[5])
 	r.agency()
 	r.schedules()
 }
@@ -186,6 +187,17 @@ func (r *recorder) plans(loc string) {
 	require.NoError(r.t, err)
 	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: at.Add(time.Minute)})
 	r.saveClosed("location_plans", workflows.LocationWorkflowID(loc))
+}
+
+// unsentCreate: an onboarding whose matter create is answered 429 every time the client
+// sends it (its own resends included), so the activity fails as not applied and the
+// owner sends the create again without a find first (actionstep-unsent-create).
+func (r *recorder) unsentCreate(loc string) {
+	require.NoError(r.t, r.s.asAdmin.AddFaultRule(r.ctx, actionstepsim.Rule{Endpoint: "POST /rest/actioncreate", Status: 429, Times: 4}))
+	r.s.mustOnboard(r.ctx, r.t, loc)
+	require.NoError(r.t, r.s.asAdmin.ClearFaults(r.ctx))
+	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: time.Now().UTC()})
+	r.saveClosed("location_unsent_create", workflows.LocationWorkflowID(loc))
 }
 
 // agency: an agency of two onboarded locations and one it only holds a token of,
