@@ -116,6 +116,7 @@ echo ">> Temporal dev server (logs: .dev/temporal.log)"
   --db-filename "$dev/temporal.db" --log-level warn \
   --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=true \
   --dynamic-config-value history.transferProcessorMaxPollRPS=200 \
+  --dynamic-config-value matching.enableFairness=true \
   --ui-codec-endpoint "http://127.0.0.1:$OPERATOR_PORT/codec/$CODEC_AUTH_TOKEN" >"$dev/temporal.log" 2>&1 &
 pids+=($!)
 

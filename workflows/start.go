@@ -33,9 +33,20 @@ func LocationStartOptions(locationID, companyID string) client.StartWorkflowOpti
 			CompanyIDAttr.ValueSet(companyID),
 			LocationPhaseAttr.ValueSet(facts.PhaseNew),
 		),
+		Priority:      agencyFairness(companyID),
 		StaticSummary: "Location " + locationID,
 		StaticDetails: fmt.Sprintf("Owns every effect on HighLevel location `%s` (company `%s`) and its Actionstep records: onboarding, subscription changes, offboarding, one event at a time.", locationID, companyID),
 	}
+}
+
+// agencyFairness makes the agency the fairness key of a workflow and, by inheritance,
+// of its activities: with matching's fairness on (matching.enableFairness, as make dev,
+// the e2e server and the cluster set it), a task queue serves the agencies in turn
+// rather than first come first served, so one agency installing hundreds of locations
+// does not hold back the first steps of another's (docs/architecture.md, "Pacing").
+// Without it the key is ignored.
+func agencyFairness(companyID string) temporal.Priority {
+	return temporal.Priority{FairnessKey: companyID}
 }
 
 func checkEvent(locationID, companyID string, ev LocationEvent) error {
@@ -120,6 +131,7 @@ func StartAgencyOffboarding(ctx context.Context, c client.Client, in AgencyOffbo
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(CompanyIDAttr.ValueSet(in.CompanyID)),
+		Priority:                 agencyFairness(in.CompanyID),
 		StaticSummary:            "Offboard agency " + in.CompanyID,
 	}, AgencyOffboardingWorkflowType, in)
 	if err != nil {

@@ -167,3 +167,18 @@ func (d *devRun) logs() string {
 	}
 	return b.String()
 }
+
+// TestDevServersShareTheMatchingSettings: make dev (scripts/dev.sh) and the loopback
+// cluster (deploy/cluster/dynamicconfig.yaml) set the dynamic config the e2e dev server
+// is measured with, so that what the benchmarks say holds for both.
+func TestDevServersShareTheMatchingSettings(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join(repoRoot(), "scripts", "dev.sh"))
+	require.NoError(t, err)
+	cluster, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "cluster", "dynamicconfig.yaml"))
+	require.NoError(t, err)
+	for _, setting := range []string{transferPollRPS, fairness} {
+		require.Contains(t, string(script), "--dynamic-config-value "+setting, "scripts/dev.sh")
+		key, value, _ := strings.Cut(setting, "=")
+		require.Regexp(t, regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(key)+`:\n  - value: `+regexp.QuoteMeta(value)+`$`), string(cluster), "deploy/cluster/dynamicconfig.yaml")
+	}
+}

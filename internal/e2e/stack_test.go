@@ -299,7 +299,7 @@ func (s *stack) startTemporal(ctx context.Context, cli string) error {
 		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1", "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
 		// As make dev runs it (scripts/dev.sh): a step's task reaches its worker in a few
 		// milliseconds rather than the ~50 the default poll rate costs (docs/cluster.md).
-		"--dynamic-config-value", transferPollRPS,
+		"--dynamic-config-value", transferPollRPS, "--dynamic-config-value", fairness,
 		"--ui-codec-endpoint", s.codecEndpoint()}
 	for name, typ := range workflows.SearchAttributes() {
 		extra = append(extra, "--search-attribute", name+"="+typ)
@@ -335,6 +335,11 @@ var stackActionstepLimit = actionstepsim.RateLimit{Max: 100000, Window: actionst
 // transferPollRPS is the dev server's (and the cluster's) history transfer queue poll
 // rate per shard, as scripts/dev.sh and deploy/cluster/dynamicconfig.yaml set it.
 const transferPollRPS = "history.transferProcessorMaxPollRPS=200"
+
+// fairness turns on matching's fairness, so that the agency each owner carries as its
+// fairness key (workflows.LocationStartOptions) is served in turn, as scripts/dev.sh
+// and deploy/cluster/dynamicconfig.yaml set it.
+const fairness = "matching.enableFairness=true"
 
 // temporalDB is the dev server's database file: file-backed so an outage test can
 // restart it, except when benchmarking, where the in-memory store is the reference.
