@@ -115,9 +115,9 @@ func TestOnboardingProvisionsActionstep(t *testing.T) {
 	assert.Empty(t, v.st.DuplicateExternalReferences)
 
 	// The server keeps the agency as the owner's fairness key (its activities inherit it).
-	d, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.LocationWorkflowID(locs[0]), "")
+	d, err := s.temporal.DescribeWorkflow(ctx, workflows.LocationWorkflowID(locs[0]), "")
 	require.NoError(t, err)
-	assert.Equal(t, s.companyID, d.GetWorkflowExecutionInfo().GetPriority().GetFairnessKey())
+	assert.Equal(t, s.companyID, d.RawResponse.GetWorkflowExecutionInfo().GetPriority().GetFairnessKey())
 }
 
 // TestActionstepCommitThenDrop: every create is committed and its answer dropped; the
