@@ -12,17 +12,9 @@
 #      non-interactively. Nothing else is ever downloaded: no browser bundles, no snaps.
 set -euo pipefail
 
-say() { echo "chromium.sh: $*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
-
-# works succeeds if $1 is an executable browser that reports a version.
-works() {
-  [[ -n $1 && -x $1 ]] || return 1
-  "$1" --version >/dev/null 2>&1
-}
+SCRIPT=chromium.sh
+# shellcheck source=scripts/debian.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 
 find_chromium() {
   local c p
@@ -50,17 +42,7 @@ find_chromium() {
 
 install_chromium() {
   say "no Chromium found: installing Debian's chromium package (a minute or two, once)"
-  command -v apt-get >/dev/null || die "apt-get not found: install Chromium and set SAASBRIDGE_CHROMIUM to its path"
-  local sudo=()
-  if ((EUID != 0)); then
-    command -v sudo >/dev/null || die "not root and no sudo: install Debian's chromium package (or set SAASBRIDGE_CHROMIUM) and retry"
-    sudo=(sudo -n)
-  fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2 ||
-    die "apt-get update failed"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold chromium >&2 ||
-    die "apt-get install chromium failed"
+  apt_install chromium "install Debian's chromium package (or set SAASBRIDGE_CHROMIUM to a Chromium) and retry"
 }
 
 if find_chromium; then

@@ -28,11 +28,9 @@ data=$base/data
 log=$base/server.log
 dsn="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 
-say() { echo "postgres.sh: $*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
+SCRIPT=postgres.sh
+# shellcheck source=scripts/debian.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 
 if ! [[ $port =~ ^[0-9]+$ ]] || ((port == 0 || port > 65535)); then
   die "SAASBRIDGE_PG_PORT=$port is not a port number"
@@ -91,14 +89,7 @@ find_bindir() {
 
 install_postgres() {
   say "no PostgreSQL server binaries (initdb, pg_ctl) in PATH or /usr/lib/postgresql/*/bin: installing Debian's postgresql package"
-  command -v apt-get >/dev/null || die "apt-get not found: install PostgreSQL's server binaries and retry"
-  local sudo=()
-  if ((EUID != 0)); then
-    command -v sudo >/dev/null || die "not root and no sudo: install Debian's postgresql package and retry"
-    sudo=(sudo)
-  fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >&2
+  apt_install postgresql "install Debian's postgresql package and retry"
 }
 
 pg_ready() {

@@ -12,16 +12,9 @@
 #      root), non-interactively, without starting its server. Nothing else is downloaded.
 set -euo pipefail
 
-say() { echo "promtool.sh: $*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
-
-works() {
-  [[ -n $1 && -x $1 ]] || return 1
-  "$1" --version >/dev/null 2>&1
-}
+SCRIPT=promtool.sh
+# shellcheck source=scripts/debian.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 
 find_promtool() {
   local p
@@ -43,18 +36,8 @@ find_promtool() {
 
 install_promtool() {
   say "no promtool found: installing Debian's prometheus package (once)"
-  command -v apt-get >/dev/null || die "apt-get not found: install promtool and set SAASBRIDGE_PROMTOOL to its path"
-  local sudo=()
-  if ((EUID != 0)); then
-    command -v sudo >/dev/null || die "not root and no sudo: install Debian's prometheus package (or set SAASBRIDGE_PROMTOOL) and retry"
-    sudo=(sudo -n)
-  fi
   # RUNLEVEL=1: the package's scripts leave its server stopped (only promtool is wanted).
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2 ||
-    die "apt-get update failed"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold prometheus >&2 ||
-    die "apt-get install prometheus failed"
+  apt_install prometheus "install Debian's prometheus package (or set SAASBRIDGE_PROMTOOL to a promtool) and retry" RUNLEVEL=1
 }
 
 if find_promtool; then
