@@ -16,6 +16,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/httpapi/httpapitest"
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 )
 
@@ -546,8 +547,8 @@ func TestMethods(t *testing.T) {
 	for _, tc := range methodCases {
 		t.Run(tc.name, func(t *testing.T) {
 			api := newFakeAPI(t, tc.reply)
-			obs := &observer{}
-			got, err := tc.call(context.Background(), api.client(t, actionstep.WithObserver(obs.observe)))
+			obs := &httpapitest.Recorder[httpapi.Call]{}
+			got, err := tc.call(context.Background(), api.client(t, actionstep.WithObserver(obs.Observe)))
 			require.NoError(t, err)
 			tc.check(t, got)
 
@@ -570,7 +571,7 @@ func TestMethods(t *testing.T) {
 				assert.JSONEq(t, tc.body, string(r.Body))
 			}
 
-			calls := obs.snapshot()
+			calls := obs.Snapshot()
 			require.Len(t, calls, 1)
 			assert.Equal(t, tc.endpoint, calls[0].Endpoint)
 			assert.NotZero(t, calls[0].StatusCode)
@@ -726,7 +727,7 @@ func TestSandboxServerErrors(t *testing.T) {
 	apiErr = requireAPIError(t, err, http.StatusBadGateway)
 	assert.True(t, apiErr.Temporary())
 	assert.Empty(t, e.state().FileNotes)
-	calls := e.obs.snapshot()
+	calls := e.obs.Snapshot()
 	last := calls[len(calls)-1]
 	assert.Equal(t, actionstep.EndpointCreateFileNote, last.Endpoint)
 	assert.Equal(t, http.StatusBadGateway, last.StatusCode)
@@ -791,25 +792,6 @@ func TestSandboxCommitThenDrop(t *testing.T) {
 	assert.Empty(t, e.state().DuplicateExternalReferences)
 }
 
-// stepPacer is a pacer that admits every request and lets the test act on each answer.
-type stepPacer struct {
-	waits   int
-	answers []int
-	onDone  func(status int, retryAfter time.Duration)
-}
-
-func (p *stepPacer) Wait(context.Context) (time.Time, error) {
-	p.waits++
-	return time.Now(), nil
-}
-
-func (p *stepPacer) Done(_ context.Context, _ time.Time, status int, retryAfter time.Duration) {
-	p.answers = append(p.answers, status)
-	if p.onDone != nil {
-		p.onDone(status, retryAfter)
-	}
-}
-
 // TestSandboxPacedSendsA429Again: a paced client waits for its pacer before every REST
 // call (the token endpoint is not paced), tells it each answer with a 429's Retry-After,
 // and sends the 429 again, a create included (a 429 applied nothing), once the pacer
@@ -821,7 +803,7 @@ func TestSandboxPacedSendsA429Again(t *testing.T) {
 	c, _ := e.login("all")
 	_, err := e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 1, Window: actionstepsim.Duration(time.Minute), RetryAfter: true})
 	require.NoError(t, err)
-	p := &stepPacer{onDone: func(status int, retryAfter time.Duration) {
+	p := &httpapitest.Pacer{OnDone: func(status int, retryAfter time.Duration) {
 		if status == http.StatusTooManyRequests {
 			assert.Greater(t, retryAfter, 50*time.Second)
 			_, err := e.sim.SetRateLimit(actionstepsim.RateLimit{Max: 1000}) // the minute has passed
@@ -836,8 +818,8 @@ func TestSandboxPacedSendsA429Again(t *testing.T) {
 		IsCompany: new(actionstep.Bool(true)), CompanyName: new("Paced Ltd"), ImportExternalReference: new(ref),
 	})
 	require.NoError(t, err)
-	assert.Equal(t, []int{200, 429, 200}, p.answers)
-	assert.Equal(t, 3, p.waits)
+	assert.Equal(t, []int{200, 429, 200}, p.Answers)
+	assert.Equal(t, 3, p.Waits)
 	made := 0
 	for _, pt := range e.state().Participants {
 		if pt.ImportExternalReference == ref {

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
+	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/httpapi/httpapitest"
 )
 
 const participantDoc = `{"participants":{"id":7939,"displayName":"Acme"}}`
@@ -36,8 +38,8 @@ func TestUnauthorizedReauthorizesOnceAgainstTheNewEndpoint(t *testing.T) {
 		actionstep.WithAPIEndpoint(&oauth2.Token{AccessToken: "stale"}, oldHost.apiEndpoint()),
 		actionstep.WithAPIEndpoint(&oauth2.Token{AccessToken: "fresh"}, newHost.apiEndpoint()),
 	)
-	obs := &observer{}
-	c := newClient(t, "https://token.invalid/api/oauth/token", actionstep.WithObserver(obs.observe)).As(src)
+	obs := &httpapitest.Recorder[httpapi.Call]{}
+	c := newClient(t, "https://token.invalid/api/oauth/token", actionstep.WithObserver(obs.Observe)).As(src)
 
 	p, err := c.UpdateParticipant(context.Background(), "7939", actionstep.ParticipantFields{CompanyName: new("Acme")})
 	require.NoError(t, err)
@@ -49,7 +51,7 @@ func TestUnauthorizedReauthorizesOnceAgainstTheNewEndpoint(t *testing.T) {
 	retried := newHost.requests()[0]
 	assert.Equal(t, "/api/rest/participants/7939", retried.Path)
 	assert.JSONEq(t, `{"participants":{"companyName":"Acme"}}`, string(retried.Body), "the retry resends the body")
-	calls := obs.snapshot()
+	calls := obs.Snapshot()
 	require.Len(t, calls, 2)
 	assert.Equal(t, []int{401, 200}, []int{calls[0].StatusCode, calls[1].StatusCode})
 }

@@ -102,7 +102,7 @@ func TestSandboxCustomData(t *testing.T) {
 		"148--last_change--6000,148--plan--6000,148--status--6000,148--subscription_id--6000", ex.url.Path)
 	assert.JSONEq(t, `{"datacollectionrecordvalues":[{"stringValue":"2026-03-01T10:00:00+11:00"},
 		{"stringValue":"Enterprise"},{"stringValue":"active"},{"stringValue":"sub_1"}]}`, string(ex.body))
-	calls := e.obs.snapshot()
+	calls := e.obs.Snapshot()
 	assert.Equal(t, actionstep.EndpointUpdateDataCollectionRecordValues, calls[len(calls)-1].Endpoint)
 	assert.Equal(t, putsBefore+1, e.sim.Calls().Count("PUT /rest/datacollectionrecordvalues/{id}", http.StatusOK), "one request")
 

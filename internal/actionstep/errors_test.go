@@ -17,6 +17,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/httpapi/httpapitest"
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 )
 
@@ -86,8 +87,8 @@ func TestTransportDropIsTransportError(t *testing.T) {
 			_ = conn.Close()
 		}
 	})
-	obs := &observer{}
-	_, err := api.client(t, actionstep.WithObserver(obs.observe)).CreateParticipant(context.Background(),
+	obs := &httpapitest.Recorder[httpapi.Call]{}
+	_, err := api.client(t, actionstep.WithObserver(obs.Observe)).CreateParticipant(context.Background(),
 		actionstep.ParticipantFields{IsCompany: new(actionstep.Bool(true)), CompanyName: new("Acme")})
 	var te *httpapi.TransportError
 	require.True(t, errors.As(err, &te), "want *TransportError, got %T: %v", err, err)
@@ -95,7 +96,7 @@ func TestTransportDropIsTransportError(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "actionstep "+actionstep.EndpointCreateParticipant+": "), "got %v", err)
 	assert.NotContains(t, err.Error(), testAccessToken)
 	assert.NotContains(t, err.Error(), "Acme", "the request body is not quoted")
-	calls := obs.snapshot()
+	calls := obs.Snapshot()
 	require.Len(t, calls, 1)
 	assert.Zero(t, calls[0].StatusCode)
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/actionstep"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/httpapi/httpapitest"
 	"github.com/saasbridge/saasbridge/internal/sandbox/actionstepsim"
 )
 
@@ -81,24 +82,6 @@ func (s *reauthSource) Reauthorize(_ context.Context, rejected *oauth2.Token) (*
 		s.current++
 	}
 	return s.tokens[s.current], nil
-}
-
-// observer collects what WithObserver reports.
-type observer struct {
-	mu    sync.Mutex
-	calls []httpapi.Call
-}
-
-func (o *observer) observe(c httpapi.Call) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.calls = append(o.calls, c)
-}
-
-func (o *observer) snapshot() []httpapi.Call {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.calls)
 }
 
 // received is one request as it reached the fake API.
@@ -189,7 +172,7 @@ type simEnv struct {
 	admin *actionstepsim.AdminClient
 	org   actionstepsim.Org
 	wire  *wireLog
-	obs   *observer
+	obs   *httpapitest.Recorder[httpapi.Call]
 	api   *actionstep.Client // not bound: the token endpoint only
 }
 
@@ -202,10 +185,10 @@ func newSimEnv(t *testing.T, opts actionstepsim.Options) *simEnv {
 	org, err := sim.CreateOrg(actionstepsim.OrgSpec{OrgKey: simOrgKey, Name: "Acme Law"})
 	require.NoError(t, err)
 	wire := &wireLog{next: srv.Client().Transport}
-	obs := &observer{}
+	obs := &httpapitest.Recorder[httpapi.Call]{}
 	api := newClient(t, srv.URL+"/api/oauth/token",
 		actionstep.WithHTTPClient(&http.Client{Transport: wire, Timeout: 10 * time.Second}),
-		actionstep.WithObserver(obs.observe))
+		actionstep.WithObserver(obs.Observe))
 	return &simEnv{t: t, sim: sim, srv: srv, admin: &actionstepsim.AdminClient{BaseURL: srv.URL, HTTP: srv.Client()},
 		org: org, wire: wire, obs: obs, api: api}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
 	"github.com/saasbridge/saasbridge/internal/httpapi"
+	"github.com/saasbridge/saasbridge/internal/httpapi/httpapitest"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 )
 
@@ -112,7 +113,7 @@ func TestEveryEndpointVersionAndObserver(t *testing.T) {
 	for _, ec := range e.everyEndpoint() {
 		t.Run(ec.endpoint, func(t *testing.T) {
 			e.rec.reset()
-			e.obs.reset()
+			e.obs.Reset()
 			e.sim.ResetCalls()
 			require.NoError(t, ec.call(t.Context(), e.client))
 
@@ -130,7 +131,7 @@ func TestEveryEndpointVersionAndObserver(t *testing.T) {
 			require.Len(t, simCalls, 1)
 			require.Equal(t, ec.endpoint, simCalls[0].Endpoint, "client template = simulator route")
 
-			obs := e.obs.snapshot()
+			obs := e.obs.Snapshot()
 			require.Len(t, obs, 1)
 			require.Equal(t, ec.endpoint, obs[0].Endpoint)
 			require.Equal(t, ec.status, obs[0].StatusCode)
@@ -190,11 +191,11 @@ func TestRateLimited(t *testing.T) {
 	require.Contains(t, apiErr.Error(), "429")
 
 	var remaining []int
-	for _, c := range e.obs.snapshot() {
+	for _, c := range e.obs.Snapshot() {
 		remaining = append(remaining, c.RateLimit.Remaining)
 	}
 	require.Equal(t, []int{1, 0, 0}, remaining)
-	require.Equal(t, http.StatusTooManyRequests, e.obs.snapshot()[2].StatusCode)
+	require.Equal(t, http.StatusTooManyRequests, e.obs.Snapshot()[2].StatusCode)
 
 	// The limit is per resource: another agency is not affected... and the window slides.
 	e.clock.Advance(10 * time.Second)
@@ -273,7 +274,7 @@ func TestDropAfterCommitIsATransportError(t *testing.T) {
 	calls := e.sim.Calls()
 	require.Equal(t, 1, calls.Dropped)
 	require.Equal(t, 1, calls.Count(highlevel.EndpointEnableSaaS, 0), "a POST is not silently retried")
-	obs := e.obs.snapshot()
+	obs := e.obs.Snapshot()
 	require.Len(t, obs, 1)
 	require.Equal(t, highlevel.Call{Endpoint: highlevel.EndpointEnableSaaS, Duration: obs[0].Duration, Context: obs[0].Context}, obs[0], "status 0 in transport")
 
@@ -330,7 +331,7 @@ func TestReauthorizeAfter401(t *testing.T) {
 		c := e.base.As(src)
 		require.Equal(t, 1, e.sim.ExpireAccessTokens(highlevelsim.TokenFilter{CompanyID: e.agency.ID}))
 		e.sim.ResetCalls()
-		e.obs.reset()
+		e.obs.Reset()
 
 		page, err := c.InstalledLocations(ctx, q)
 		require.NoError(t, err)
@@ -343,7 +344,7 @@ func TestReauthorizeAfter401(t *testing.T) {
 		require.Equal(t, 1, calls.Count(highlevel.EndpointInstalledLocations, http.StatusOK))
 		require.Equal(t, 1, calls.Count(highlevel.EndpointToken, http.StatusOK))
 		var seen []string
-		for _, o := range e.obs.snapshot() {
+		for _, o := range e.obs.Snapshot() {
 			seen = append(seen, o.Endpoint+" "+http.StatusText(o.StatusCode))
 		}
 		require.Equal(t, []string{
@@ -470,26 +471,6 @@ func TestDecodeError(t *testing.T) {
 	require.True(t, strings.HasPrefix(err.Error(), "highlevel "+highlevel.EndpointAgencyPlans+": decode 200 response: "), "got %v", err)
 }
 
-// stepPacer is a pacer that admits every request and lets the test act on each answer
-// (wait out a Retry-After on the simulator's clock).
-type stepPacer struct {
-	waits   int
-	answers []int
-	onDone  func(status int, retryAfter time.Duration)
-}
-
-func (p *stepPacer) Wait(context.Context) (time.Time, error) {
-	p.waits++
-	return time.Now(), nil
-}
-
-func (p *stepPacer) Done(_ context.Context, _ time.Time, status int, retryAfter time.Duration) {
-	p.answers = append(p.answers, status)
-	if p.onDone != nil {
-		p.onDone(status, retryAfter)
-	}
-}
-
 // TestPacedCallsWaitAndResendA429: a paced client waits for its pacer before every
 // authorized call (not the OAuth token endpoint, which spends no burst window), tells
 // it each answer, and sends a 429 again once the pacer lets it.
@@ -498,7 +479,7 @@ func TestPacedCallsWaitAndResendA429(t *testing.T) {
 	ctx := t.Context()
 	_, err := e.sim.SetRateLimit(highlevelsim.RateLimit{Max: 2, Window: highlevelsim.Duration(10 * time.Second)})
 	require.NoError(t, err)
-	p := &stepPacer{onDone: func(status int, retryAfter time.Duration) {
+	p := &httpapitest.Pacer{OnDone: func(status int, retryAfter time.Duration) {
 		if status == http.StatusTooManyRequests {
 			require.Equal(t, 10*time.Second, retryAfter)
 			e.clock.Advance(retryAfter)
@@ -510,10 +491,10 @@ func TestPacedCallsWaitAndResendA429(t *testing.T) {
 		_, err := c.InstalledLocations(ctx, q)
 		require.NoError(t, err)
 	}
-	require.Equal(t, []int{200, 200, 429, 200}, p.answers)
-	require.Equal(t, 4, p.waits)
+	require.Equal(t, []int{200, 200, 429, 200}, p.Answers)
+	require.Equal(t, 4, p.Waits)
 
 	_, err = e.base.Paced(p).RefreshToken(ctx, e.token.RefreshToken, highlevel.UserTypeCompany)
 	require.NoError(t, err)
-	require.Equal(t, 4, p.waits, "the token endpoint is not paced")
+	require.Equal(t, 4, p.Waits, "the token endpoint is not paced")
 }

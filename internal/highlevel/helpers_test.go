@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/saasbridge/saasbridge/internal/highlevel"
+	"github.com/saasbridge/saasbridge/internal/httpapi/httpapitest"
 	"github.com/saasbridge/saasbridge/internal/sandbox/highlevelsim"
 )
 
@@ -134,30 +135,6 @@ func (w *captureWriter) Write(b []byte) (int, error) {
 
 func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observer collects what WithObserver reports.
-type observer struct {
-	mu    sync.Mutex
-	calls []highlevel.Call
-}
-
-func (o *observer) observe(c highlevel.Call) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.calls = append(o.calls, c)
-}
-
-func (o *observer) snapshot() []highlevel.Call {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.calls)
-}
-
-func (o *observer) reset() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.calls = nil
-}
-
 // env is a simulator behind a real HTTP server with one agency that has connected the
 // app: base is the client without a credential, client speaks as the agency.
 type env struct {
@@ -165,7 +142,7 @@ type env struct {
 	sim    *highlevelsim.Server
 	srv    *httptest.Server
 	rec    *recorder
-	obs    *observer
+	obs    *httpapitest.Recorder[highlevel.Call]
 	clock  *fakeClock
 	admin  *highlevelsim.AdminClient
 	base   *highlevel.Client
@@ -183,7 +160,7 @@ func newEnv(t *testing.T, spec highlevelsim.AgencySpec) *env {
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	e := &env{
-		t: t, sim: sim, srv: srv, rec: rec, obs: &observer{}, clock: clock,
+		t: t, sim: sim, srv: srv, rec: rec, obs: &httpapitest.Recorder[highlevel.Call]{}, clock: clock,
 		admin: &highlevelsim.AdminClient{BaseURL: srv.URL, HTTP: srv.Client()},
 	}
 	e.base = e.newClient(testClientID, testClientSecret)
@@ -194,7 +171,7 @@ func newEnv(t *testing.T, spec highlevelsim.AgencySpec) *env {
 	require.NoError(t, err)
 	e.client = e.as(e.token.AccessToken)
 	e.rec.reset()
-	e.obs.reset()
+	e.obs.Reset()
 	sim.ResetCalls()
 	return e
 }
@@ -203,7 +180,7 @@ func (e *env) newClient(clientID, secret string) *highlevel.Client {
 	e.t.Helper()
 	c, err := highlevel.New(e.srv.URL+"/", clientID, secret,
 		highlevel.WithHTTPClient(&http.Client{Transport: e.srv.Client().Transport, Timeout: 10 * time.Second}),
-		highlevel.WithObserver(e.obs.observe))
+		highlevel.WithObserver(e.obs.Observe))
 	require.NoError(e.t, err)
 	return c
 }
