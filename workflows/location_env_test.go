@@ -44,6 +44,9 @@ type ownerEnv struct {
 	log []string
 	// fail maps an activity name to the errors its next calls return.
 	fail map[string][]error
+	// before maps an activity name to what happens in HighLevel just before its next
+	// call (an uninstall in the middle of an onboarding).
+	before map[string]func()
 	// The facts: what LoadLocation answers, and every row and event recorded.
 	loaded  activities.LoadedFacts
 	legacy  activities.LegacyState
@@ -52,7 +55,7 @@ type ownerEnv struct {
 }
 
 func newOwnerEnv(t *testing.T) *ownerEnv {
-	e := &ownerEnv{testEnv: newEnv(t), t: t, installed: true, token: activities.TokenActive, fail: map[string][]error{},
+	e := &ownerEnv{testEnv: newEnv(t), t: t, installed: true, token: activities.TokenActive, fail: map[string][]error{}, before: map[string]func(){},
 		plans: map[string]activities.ResolvedPlan{
 			"plan_starter": {PlanID: "plan_starter", PriceID: "price_starter", Title: "Starter", TrialDays: 14},
 			"plan_growth":  {PlanID: "plan_growth", PriceID: "price_growth", Title: "Growth", TrialDays: 14},
@@ -84,7 +87,9 @@ func newOwnerEnv(t *testing.T) *ownerEnv {
 
 func (e *ownerEnv) mockHighLevel() {
 	e.OnActivity(hl.GetInstalledLocation, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.InstalledLocation, error) {
-		if err := e.failure("GetInstalledLocation"); err != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if err := e.failureLocked("GetInstalledLocation"); err != nil {
 			return activities.InstalledLocation{}, err
 		}
 		if !e.installed {
@@ -162,6 +167,10 @@ func (e *ownerEnv) mockHighLevel() {
 func (e *ownerEnv) effect(activity, what string, apply func()) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if f := e.before[activity]; f != nil {
+		delete(e.before, activity)
+		f()
+	}
 	if err := e.failureLocked(activity); err != nil {
 		return err
 	}

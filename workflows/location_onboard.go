@@ -81,8 +81,14 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 		}
 		o.enterStep(ctx, step.name)
 		stop, err := step.run()
-		if err != nil || stop != nil {
-			return deref(stop), err
+		if err != nil && step.name != StepConfirmInstall && parks(err) {
+			stop = o.overtaken(ctx, ref, back)
+		}
+		if stop != nil {
+			return *stop, nil
+		}
+		if err != nil {
+			return result{}, err
 		}
 		p.Done = append(p.Done, step.name)
 	}
@@ -94,13 +100,6 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 	o.onboarded(ctx, ev)
 	o.state.InitialPlan = summary
 	return result{outcome: facts.OutcomeApplied, message: "initial subscription: " + summary}, nil
-}
-
-func deref(r *result) result {
-	if r == nil {
-		return result{}
-	}
-	return *r
 }
 
 // onboarded makes the location active and queues the changes that waited for it, oldest
@@ -140,6 +139,33 @@ func (o *owner) confirmInstall(ctx workflow.Context, ref activities.LocationRef,
 	o.state.Install.Name, o.state.Install.Address = inst.Name, inst.Address
 	o.state.Name = inst.Name
 	return nil, nil
+}
+
+// installOvertakenChange: a step of an install that fails for good reads the install
+// again (overtaken).
+const installOvertakenChange = "install-overtaken"
+
+// overtaken: a step that fails for good after the install was confirmed may have been
+// overtaken by an uninstall in HighLevel whose webhook is not here yet (HighLevel no
+// longer mints a token, the verification no longer finds the app). The install is read
+// again; if the app is gone, the install ends as not-installed, as if its confirmation
+// had found it so, and the token it minted is deleted. Otherwise (nil) the step's
+// failure stands and parks the event.
+func (o *owner) overtaken(ctx workflow.Context, ref activities.LocationRef, back string) *result {
+	if workflow.GetVersion(ctx, installOvertakenChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	var inst activities.InstalledLocation
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: re-check install"), hl.GetInstalledLocation, ref).Get(ctx, &inst); err != nil ||
+		(inst.Found && inst.IsInstalled) {
+		return nil
+	}
+	if err := workflow.ExecuteActivity(withStore(ctx, "Token store: delete location token"), creds.DeleteLocationToken, ref).Get(ctx, nil); err != nil {
+		return nil
+	}
+	o.state.Phase, o.state.Install, o.state.Step, o.state.TokenStatus = back, nil, "", activities.TokenMissing
+	r := outcome(facts.OutcomeNotInstalled, fmt.Sprintf("HighLevel says the app was uninstalled from location %s during its onboarding", ref.LocationID))
+	return &r
 }
 
 // mintLocationToken mints a location token; the token goes into the encrypted store

@@ -260,6 +260,43 @@ func TestOwnerClosesAfterAnInstallForALocationWithoutTheApp(t *testing.T) {
 	assert.Equal(t, "not-installed", e.outcomes()["create"])
 }
 
+// The app uninstalled in HighLevel while an install was being onboarded (its UNINSTALL
+// delivered only after a re-install): the step that fails for good (the token
+// HighLevel no longer mints, the verification that no longer finds the app) ends the
+// install as not-installed with its token deleted, and the owner closes, instead of
+// parking it for good beside the location the re-install onboards (found by the
+// interleaving audit).
+func TestOwnerEndsAnInstallOvertakenByAnUninstall(t *testing.T) {
+	for _, tc := range []struct {
+		name, before string
+		fail         error
+		log          []string
+	}{
+		{name: "before the token is minted", before: "MintLocationToken",
+			fail: rejected("highlevel POST /oauth/locationToken: 400: App is not installed on this location"),
+			log:  []string{"delete-token"}},
+		{name: "before the verification", before: "EnableSaaS", log: []string{"mint", "enable", "delete-token"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newOwnerEnv(t)
+			e.before[tc.before] = func() { e.installed = false }
+			if tc.fail != nil {
+				e.fail[tc.before] = []error{tc.fail}
+			}
+			e.send(0, install("install", at(0)))
+			st, err := e.run(workflows.LocationInput{})
+			require.NoError(t, err)
+
+			assert.Empty(t, st.Parked)
+			assert.Equal(t, facts.PhaseNew, st.Phase)
+			assert.Equal(t, activities.TokenMissing, st.TokenStatus)
+			assert.Equal(t, tc.log, e.log, "the overtaken install's effects, then its token deleted")
+			assert.Equal(t, map[string]string{"install": "not-installed"}, e.outcomes())
+			assert.Contains(t, e.records[len(e.records)-1].Message, "uninstalled from location")
+		})
+	}
+}
+
 // An onboarding that fails half way resumes where it stopped when retried: the token
 // is minted once.
 func TestOwnerResumesAnOnboardingWhereItStopped(t *testing.T) {

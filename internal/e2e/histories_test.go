@@ -26,15 +26,17 @@ import (
 // the old ones: old histories must keep replaying (v1: before Actionstep; v2: with it;
 // v3: the location owner; v4: the initial subscription, plan ids honoured and the
 // matter's first task; v4_pacing: the Actionstep setup resolved per worker and no find
-// for a record the owner knows or has just made the parent of, recorded apart; v5: both).
-const fixtureRelease = "v5"
+// for a record the owner knows or has just made the parent of, recorded apart; v5: both;
+// v6: an install overtaken by an uninstall ends as not-installed).
+const fixtureRelease = "v6"
 
 // TestRecordHistories writes real histories, from this dev server, into
 // workflows/testdata for the replay tests: every workflow, and the owner's branches
 // (onboarding, changes, duplicates, superseded, parked and re-driven, deferred,
 // find→create rounds, a retry round after an outage longer than a step's budget,
 // continue-as-new, uninstall, a restart from the facts and a re-install, an onboarding
-// on a default plan with a template's first task and plan-checked changes), agency
+// on a default plan with a template's first task and plan-checked changes, an install
+// overtaken by an uninstall), agency
 // offboarding in batches, reconciliation and credential upkeep.
 func TestRecordHistories(t *testing.T) {
 	s := need(t)
@@ -44,13 +46,14 @@ func TestRecordHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	r := &recorder{s: s, t: t, ctx: ctx, out: filepath.Join(repoRoot(), "workflows", "testdata")}
-	locs := s.addLocations(ctx, t, 6)
+	locs := s.addLocations(ctx, t, 7)
 	r.lifecycle(locs[0])
 	r.roundsAndRetries(locs[1])
 	r.continueAsNew(locs[2])
 	r.reinstall(locs[3])
 	r.plans(locs[4])
 	r.unsentCreate(locs[5])
+	r.overtakenInstall(locs[6])
 	r.agency()
 	r.schedules()
 }
@@ -198,6 +201,20 @@ func (r *recorder) unsentCreate(loc string) {
 	require.NoError(r.t, r.s.asAdmin.ClearFaults(r.ctx))
 	r.event(loc, workflows.LocationEvent{EventID: "u", Kind: workflows.EventUninstall, Source: "replay fixture", OccurredAt: time.Now().UTC()})
 	r.saveClosed("location_unsent_create", workflows.LocationWorkflowID(loc))
+}
+
+// overtakenInstall: the app is uninstalled in HighLevel while the install's token is
+// being minted (HighLevel answers 503 until then): the mint is refused for good, the
+// install is read again and ends as not-installed, its token deleted (install-overtaken).
+func (r *recorder) overtakenInstall(loc string) {
+	require.NoError(r.t, r.s.admin.AddFaultRule(r.ctx, highlevelsim.Rule{Endpoint: highlevel.EndpointLocationToken, LocationID: loc, Status: 503, Times: 1000}))
+	r.event(loc, workflows.LocationEvent{EventID: "i", Kind: workflows.EventInstall, Source: "replay fixture", OccurredAt: time.Now().UTC()})
+	r.s.waitOwner(r.ctx, r.t, loc, func(st workflows.LocationState) bool { return st.Step == workflows.StepMintLocationToken })
+	installed := false
+	_, err := r.s.admin.UpdateLocation(r.ctx, loc, highlevelsim.LocationPatch{Installed: &installed})
+	require.NoError(r.t, err)
+	require.NoError(r.t, r.s.admin.ClearFaults(r.ctx))
+	r.saveClosed("location_install_overtaken", workflows.LocationWorkflowID(loc))
 }
 
 // agency: an agency of two onboarded locations and one it only holds a token of,
