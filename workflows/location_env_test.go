@@ -98,7 +98,13 @@ func (e *ownerEnv) mockHighLevel() {
 		return installed(), nil
 	})
 	e.OnActivity(hl.MintLocationToken, mock.Anything, ref).Return(func(context.Context, activities.LocationRef) (activities.LocationToken, error) {
-		return activities.LocationToken{}, e.effect("MintLocationToken", "mint", func() { e.token = activities.TokenActive })
+		return activities.LocationToken{}, e.effectOr("MintLocationToken", "mint", func() error {
+			if !e.installed { // as HighLevel: no token for a location without the app
+				return rejected("highlevel POST /oauth/locationToken: 400: App is not installed on this location")
+			}
+			e.token = activities.TokenActive
+			return nil
+		})
 	})
 	e.OnActivity(hl.EnableSaaS, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EnableSaaSInput) (activities.EnableSaaSOutcome, error) {
 		if e.sub.Enabled { // HighLevel refuses; the call is made all the same
@@ -165,6 +171,11 @@ func (e *ownerEnv) mockHighLevel() {
 
 // effect applies an effect unless the activity's next call is to fail.
 func (e *ownerEnv) effect(activity, what string, apply func()) error {
+	return e.effectOr(activity, what, func() error { apply(); return nil })
+}
+
+// effectOr is effect for an effect that HighLevel may refuse (apply's error).
+func (e *ownerEnv) effectOr(activity, what string, apply func() error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if f := e.before[activity]; f != nil {
@@ -174,7 +185,9 @@ func (e *ownerEnv) effect(activity, what string, apply func()) error {
 	if err := e.failureLocked(activity); err != nil {
 		return err
 	}
-	apply()
+	if err := apply(); err != nil {
+		return err
+	}
 	e.log = append(e.log, what)
 	return nil
 }

@@ -52,7 +52,11 @@ type onboardStep struct {
 // and record the location in Actionstep.
 func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) {
 	if o.state.Install == nil || o.state.Install.EventID != ev.EventID {
-		o.state.Install = &installProgress{EventID: ev.EventID}
+		before := o.state.Phase
+		if o.state.Install != nil && o.state.Install.Before != "" { // a parked install's: its phase is not the location's
+			before = o.state.Install.Before
+		}
+		o.state.Install = &installProgress{EventID: ev.EventID, Before: before}
 	}
 	back := o.state.Phase
 	o.state.Phase, o.state.InstalledAt = facts.PhaseOnboarding, ev.OccurredAt
@@ -82,7 +86,7 @@ func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) 
 		o.enterStep(ctx, step.name)
 		stop, err := step.run()
 		if err != nil && step.name != StepConfirmInstall && parks(err) {
-			stop = o.overtaken(ctx, ref, back)
+			stop, err = o.overtaken(ctx, ref, back, err)
 		}
 		if stop != nil {
 			return *stop, nil
@@ -132,9 +136,7 @@ func (o *owner) confirmInstall(ctx workflow.Context, ref activities.LocationRef,
 		return nil, err
 	}
 	if !inst.Found || !inst.IsInstalled {
-		o.state.Phase, o.state.Install, o.state.Step = back, nil, ""
-		r := outcome(facts.OutcomeNotInstalled, fmt.Sprintf("HighLevel says the app is not installed at location %s", ref.LocationID))
-		return &r, nil
+		return o.notInstalled(ctx, back, fmt.Sprintf("HighLevel says the app is not installed at location %s", ref.LocationID)), nil
 	}
 	o.state.Install.Name, o.state.Install.Address = inst.Name, inst.Address
 	o.state.Name = inst.Name
@@ -149,22 +151,41 @@ const installOvertakenChange = "install-overtaken"
 // overtaken by an uninstall in HighLevel whose webhook is not here yet (HighLevel no
 // longer mints a token, the verification no longer finds the app). The install is read
 // again; if the app is gone, the install ends as not-installed, as if its confirmation
-// had found it so, and the token it minted is deleted. Otherwise (nil) the step's
-// failure stands and parks the event.
-func (o *owner) overtaken(ctx workflow.Context, ref activities.LocationRef, back string) *result {
+// had found it so, and the token it minted is deleted. If the app is still there, the
+// step's failure stands and parks the event; if the re-check itself fails (an outage),
+// its error is the event's, so the event is retried whole rather than parked.
+func (o *owner) overtaken(ctx workflow.Context, ref activities.LocationRef, back string, stepErr error) (*result, error) {
 	if workflow.GetVersion(ctx, installOvertakenChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return nil
+		return nil, stepErr
 	}
 	var inst activities.InstalledLocation
-	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: re-check install"), hl.GetInstalledLocation, ref).Get(ctx, &inst); err != nil ||
-		(inst.Found && inst.IsInstalled) {
-		return nil
+	if err := workflow.ExecuteActivity(withHighLevel(ctx, "HighLevel: re-check install"), hl.GetInstalledLocation, ref).Get(ctx, &inst); err != nil {
+		return nil, err
+	}
+	if inst.Found && inst.IsInstalled {
+		return nil, stepErr
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx, "Token store: delete location token"), creds.DeleteLocationToken, ref).Get(ctx, nil); err != nil {
-		return nil
+		return nil, err
 	}
-	o.state.Phase, o.state.Install, o.state.Step, o.state.TokenStatus = back, nil, "", activities.TokenMissing
-	r := outcome(facts.OutcomeNotInstalled, fmt.Sprintf("HighLevel says the app was uninstalled from location %s during its onboarding", ref.LocationID))
+	o.state.TokenStatus = activities.TokenMissing
+	return o.notInstalled(ctx, back, fmt.Sprintf("HighLevel says the app was uninstalled from location %s during its onboarding", ref.LocationID)), nil
+}
+
+// installBeforeChange: a not-installed install puts the location back in the phase it
+// had before the install began, not before the current round.
+const installBeforeChange = "install-phase-before"
+
+// notInstalled ends the install as not-installed and puts the location's phase back:
+// to back (the phase before this round) in the first releases, to the phase before the
+// install since installBeforeChange (a round retried after an outage found the location
+// onboarding, and the owner would have waited as one forever).
+func (o *owner) notInstalled(ctx workflow.Context, back, message string) *result {
+	if before := o.state.Install.Before; before != "" && workflow.GetVersion(ctx, installBeforeChange, workflow.DefaultVersion, 1) == 1 {
+		back = before
+	}
+	o.state.Phase, o.state.Install, o.state.Step = back, nil, ""
+	r := outcome(facts.OutcomeNotInstalled, message)
 	return &r
 }
 

@@ -268,20 +268,21 @@ func TestOwnerClosesAfterAnInstallForALocationWithoutTheApp(t *testing.T) {
 // interleaving audit).
 func TestOwnerEndsAnInstallOvertakenByAnUninstall(t *testing.T) {
 	for _, tc := range []struct {
-		name, before string
-		fail         error
-		log          []string
+		name, before  string
+		recheckOutage bool // HighLevel is down for longer than a step's budget when the install is read again
+		log           []string
 	}{
-		{name: "before the token is minted", before: "MintLocationToken",
-			fail: rejected("highlevel POST /oauth/locationToken: 400: App is not installed on this location"),
-			log:  []string{"delete-token"}},
+		{name: "before the token is minted", before: "MintLocationToken", log: []string{"delete-token"}},
 		{name: "before the verification", before: "EnableSaaS", log: []string{"mint", "enable", "delete-token"}},
+		{name: "before the token is minted, then an outage", before: "MintLocationToken", recheckOutage: true, log: []string{"delete-token"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newOwnerEnv(t)
-			e.before[tc.before] = func() { e.installed = false }
-			if tc.fail != nil {
-				e.fail[tc.before] = []error{tc.fail}
+			e.before[tc.before] = func() {
+				e.installed = false
+				if tc.recheckOutage {
+					e.outage("GetInstalledLocation", 80)
+				}
 			}
 			e.send(0, install("install", at(0)))
 			st, err := e.run(workflows.LocationInput{})
@@ -295,6 +296,21 @@ func TestOwnerEndsAnInstallOvertakenByAnUninstall(t *testing.T) {
 			assert.Contains(t, e.records[len(e.records)-1].Message, "uninstalled from location")
 		})
 	}
+}
+
+// An install whose confirmation is retried through an outage longer than a step's
+// budget, then finds the app not installed, puts the location back in the phase it had
+// before the install (new), not the onboarding phase of the retried round, so the owner
+// closes instead of waiting as an onboarding forever.
+func TestOwnerGoesBackToThePhaseBeforeAnInstallRetriedThroughAnOutage(t *testing.T) {
+	e := newOwnerEnv(t)
+	e.installed = false
+	e.outage("GetInstalledLocation", 15)
+	e.send(0, install("create", at(0)))
+	st, err := e.run(workflows.LocationInput{})
+	require.NoError(t, err)
+	assert.Equal(t, facts.PhaseNew, st.Phase)
+	assert.Equal(t, "not-installed", e.outcomes()["create"])
 }
 
 // An onboarding that fails half way resumes where it stopped when retried: the token

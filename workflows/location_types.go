@@ -133,7 +133,10 @@ type SubscriptionFacts struct {
 
 // installProgress is what the install being applied has done so far.
 type installProgress struct {
-	EventID        string   `json:"eventId"`
+	EventID string `json:"eventId"`
+	// Before is the location's phase before the install began: where a not-installed
+	// install puts it back (a round retried after an outage starts from onboarding).
+	Before         string   `json:"before,omitempty"`
 	Done           []string `json:"done,omitempty"`
 	AlreadyEnabled bool     `json:"alreadyEnabled,omitempty"`
 	Name           string   `json:"name,omitempty"`

@@ -27,7 +27,8 @@ import (
 // v3: the location owner; v4: the initial subscription, plan ids honoured and the
 // matter's first task; v4_pacing: the Actionstep setup resolved per worker and no find
 // for a record the owner knows or has just made the parent of, recorded apart; v5: both;
-// v6: an install overtaken by an uninstall ends as not-installed).
+// v6: an install overtaken by an uninstall ends as not-installed, and a not-installed
+// install goes back to the phase before it).
 const fixtureRelease = "v6"
 
 // TestRecordHistories writes real histories, from this dev server, into
@@ -36,7 +37,7 @@ const fixtureRelease = "v6"
 // find→create rounds, a retry round after an outage longer than a step's budget,
 // continue-as-new, uninstall, a restart from the facts and a re-install, an onboarding
 // on a default plan with a template's first task and plan-checked changes, an install
-// overtaken by an uninstall), agency
+// overtaken by an uninstall, one retried through an outage to not-installed), agency
 // offboarding in batches, reconciliation and credential upkeep.
 func TestRecordHistories(t *testing.T) {
 	s := need(t)
@@ -46,7 +47,7 @@ func TestRecordHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	r := &recorder{s: s, t: t, ctx: ctx, out: filepath.Join(repoRoot(), "workflows", "testdata")}
-	locs := s.addLocations(ctx, t, 7)
+	locs := s.addLocations(ctx, t, 8)
 	r.lifecycle(locs[0])
 	r.roundsAndRetries(locs[1])
 	r.continueAsNew(locs[2])
@@ -54,6 +55,7 @@ func TestRecordHistories(t *testing.T) {
 	r.plans(locs[4])
 	r.unsentCreate(locs[5])
 	r.overtakenInstall(locs[6])
+	r.retriedNotInstalled(locs[7])
 	r.agency()
 	r.schedules()
 }
@@ -215,6 +217,21 @@ func (r *recorder) overtakenInstall(loc string) {
 	require.NoError(r.t, err)
 	require.NoError(r.t, r.s.admin.ClearFaults(r.ctx))
 	r.saveClosed("location_install_overtaken", workflows.LocationWorkflowID(loc))
+}
+
+// retriedNotInstalled: an install for a location without the app whose confirmation
+// HighLevel answers 503 for longer than a step's budget (the owner's retry round), then
+// not-installed: the location goes back to new and the owner closes
+// (install-phase-before).
+func (r *recorder) retriedNotInstalled(loc string) {
+	installed := false
+	_, err := r.s.admin.UpdateLocation(r.ctx, loc, highlevelsim.LocationPatch{Installed: &installed})
+	require.NoError(r.t, err)
+	require.NoError(r.t, r.s.admin.AddFaultRule(r.ctx, highlevelsim.Rule{Endpoint: highlevel.EndpointInstalledLocations, LocationID: loc, Status: 503, Times: 1000}))
+	r.event(loc, workflows.LocationEvent{EventID: "i", Kind: workflows.EventInstall, Source: "replay fixture", OccurredAt: time.Now().UTC()})
+	r.s.waitOwner(r.ctx, r.t, loc, func(st workflows.LocationState) bool { return st.Retrying != nil && st.Retrying.Rounds >= 1 })
+	require.NoError(r.t, r.s.admin.ClearFaults(r.ctx))
+	r.saveClosed("location_retried_not_installed", workflows.LocationWorkflowID(loc))
 }
 
 // agency: an agency of two onboarded locations and one it only holds a token of,
