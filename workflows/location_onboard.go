@@ -52,11 +52,11 @@ type onboardStep struct {
 // and record the location in Actionstep.
 func (o *owner) onboard(ctx workflow.Context, ev LocationEvent) (result, error) {
 	if o.state.Install == nil || o.state.Install.EventID != ev.EventID {
-		before := o.state.Phase
+		before, installedBefore := o.state.Phase, o.state.InstalledAt
 		if o.state.Install != nil && o.state.Install.Before != "" { // a parked install's: its phase is not the location's
-			before = o.state.Install.Before
+			before, installedBefore = o.state.Install.Before, o.state.Install.InstalledBefore
 		}
-		o.state.Install = &installProgress{EventID: ev.EventID, Before: before}
+		o.state.Install = &installProgress{EventID: ev.EventID, Before: before, InstalledBefore: installedBefore}
 	}
 	back := o.state.Phase
 	o.state.Phase, o.state.InstalledAt = facts.PhaseOnboarding, ev.OccurredAt
@@ -177,12 +177,14 @@ func (o *owner) overtaken(ctx workflow.Context, ref activities.LocationRef, back
 const installBeforeChange = "install-phase-before"
 
 // notInstalled ends the install as not-installed and puts the location's phase back:
-// to back (the phase before this round) in the first releases, to the phase before the
-// install since installBeforeChange (a round retried after an outage found the location
-// onboarding, and the owner would have waited as one forever).
+// to back (the phase before this round) in the first releases; since
+// installBeforeChange, to the phase before the install (a round retried after an
+// outage found the location onboarding, and the owner would have waited as one
+// forever), and InstalledAt too (an uninstall older than this install, which installed
+// nothing, still applies).
 func (o *owner) notInstalled(ctx workflow.Context, back, message string) *result {
-	if before := o.state.Install.Before; before != "" && workflow.GetVersion(ctx, installBeforeChange, workflow.DefaultVersion, 1) == 1 {
-		back = before
+	if p := o.state.Install; p.Before != "" && workflow.GetVersion(ctx, installBeforeChange, workflow.DefaultVersion, 1) == 1 {
+		back, o.state.InstalledAt = p.Before, p.InstalledBefore
 	}
 	o.state.Phase, o.state.Install, o.state.Step = back, nil, ""
 	r := outcome(facts.OutcomeNotInstalled, message)

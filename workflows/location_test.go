@@ -313,6 +313,22 @@ func TestOwnerGoesBackToThePhaseBeforeAnInstallRetriedThroughAnOutage(t *testing
 	assert.Equal(t, "not-installed", e.outcomes()["create"])
 }
 
+// An install that ends as not-installed did not install the location: an uninstall
+// older than it, delivered after it, still applies, and the change deferred before
+// both ends with it, so the owner closes (found by the interleaving audit at 200
+// locations, where such owners waited for an install forever).
+func TestOwnerNotInstalledInstallDoesNotSupersedeAnOlderUninstall(t *testing.T) {
+	e := newOwnerEnv(t)
+	e.installed = false
+	e.send(0, changeAt("early", "s1", at(0)))
+	e.send(time.Minute, install("install", at(2*time.Second)))
+	e.send(2*time.Minute, uninstallAt("u", at(time.Second)))
+	st, err := e.run(workflows.LocationInput{})
+	require.NoError(t, err)
+	assert.Equal(t, facts.PhaseUninstalled, st.Phase)
+	assert.Equal(t, map[string]string{"early": "after-uninstall", "install": "not-installed", "u": "applied"}, e.outcomes())
+}
+
 // An onboarding that fails half way resumes where it stopped when retried: the token
 // is minted once.
 func TestOwnerResumesAnOnboardingWhereItStopped(t *testing.T) {

@@ -136,11 +136,14 @@ type installProgress struct {
 	EventID string `json:"eventId"`
 	// Before is the location's phase before the install began: where a not-installed
 	// install puts it back (a round retried after an outage starts from onboarding).
-	Before         string   `json:"before,omitempty"`
-	Done           []string `json:"done,omitempty"`
-	AlreadyEnabled bool     `json:"alreadyEnabled,omitempty"`
-	Name           string   `json:"name,omitempty"`
-	Address        string   `json:"address,omitempty"`
+	Before string `json:"before,omitempty"`
+	// InstalledBefore is the location's InstalledAt before the install began: a
+	// not-installed install did not install it, so an older uninstall still applies.
+	InstalledBefore time.Time `json:"installedBefore,omitzero"`
+	Done            []string  `json:"done,omitempty"`
+	AlreadyEnabled  bool      `json:"alreadyEnabled,omitempty"`
+	Name            string    `json:"name,omitempty"`
+	Address         string    `json:"address,omitempty"`
 	// The business contact read from the location's profile.
 	Email   string `json:"email,omitempty"`
 	Phone   string `json:"phone,omitempty"`

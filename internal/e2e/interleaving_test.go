@@ -212,9 +212,21 @@ func (a *audit) run() {
 	// On a whole second, so that a Stripe event's created (seconds) is its occurredAt.
 	a.base = time.Now().UTC().Truncate(time.Second)
 	var actions []timed
+	// A location's world changes apply in their order: an uninstall and the re-install
+	// a few hundred milliseconds after it would otherwise race on a loaded machine and
+	// leave HighLevel uninstalled, against the seed's truth.
+	worldDone := map[string]chan struct{}{}
 	for _, e := range a.plan {
 		if e.world != "" {
-			actions = append(actions, timed{e.at, func() { a.world(e) }})
+			prev, done := worldDone[e.loc], make(chan struct{})
+			worldDone[e.loc] = done
+			actions = append(actions, timed{e.at, func() {
+				defer close(done)
+				if prev != nil {
+					<-prev
+				}
+				a.world(e)
+			}})
 		}
 		actions = append(actions, timed{e.deliver, func() { a.deliver(e) }})
 		if e.redeliver > 0 {
